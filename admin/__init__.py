@@ -1,0 +1,8 @@
+"""Regulator back office: sign-in, registry, tiers, titles, inspections, complaints, statistics."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import views
+
+    app.register_blueprint(views.bp)

@@ -1,0 +1,9 @@
+"""Consumer-facing site: home, workshop pages, search, rankings, complaints; the /api/v1 JSON API."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import errors, views
+
+    app.register_blueprint(views.bp)
+    errors.init_app(app)

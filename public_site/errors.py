@@ -1,0 +1,51 @@
+"""Every error gets a plain Chinese page (or, under /api/, one JSON shape) — never a bare 500."""
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from shifangbang.access import Forbidden
+
+MESSAGES = {
+    400: "请求有误，请检查后重试。",
+    403: "您没有权限访问此页面。",
+    404: "找不到您要的页面。",
+    405: "不支持这种请求方式。",
+    413: "上传的内容太大。",
+    415: "不支持这种内容格式。",
+    422: "提交的内容有误。",
+    429: "操作太频繁，请稍后再试。",
+    500: "服务器出了点问题，我们已经记录，请稍后再试。",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None, details=None):
+    message = message or MESSAGES.get(status, "出错了。")
+    if wants_json():
+        body = {"error": {"status": status, "code": code or f"http_{status}", "message": message}}
+        if details:
+            body["error"]["details"] = details
+        return jsonify(body), status
+    return render_template("public/error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return error_response(400, "页面已过期或来源不明（安全校验失败），请返回上一页刷新后重新提交。", "csrf")
+
+    @app.errorhandler(Forbidden)
+    def forbidden(e):
+        return error_response(403, e.message, "forbidden")
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        return error_response(e.code or 500, MESSAGES.get(e.code), None)
+
+    @app.errorhandler(Exception)
+    def unexpected(e):
+        app.logger.exception("unhandled error on %s", request.path)
+        return error_response(500)

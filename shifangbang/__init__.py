@@ -1,0 +1,73 @@
+"""食坊榜 core: the app factory. Domain rules live in the sibling modules, not in views."""
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import deployment as deployment_mod
+from .config import ROOT, Config
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["deployment"] = deployment_mod.load(app.config.get("DEPLOYMENT_FILE"))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = "请先登录。"
+
+    from . import cli, templating
+    from .models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    templating.init_app(app)
+    cli.init_app(app)
+
+    import search_index
+    search_index.init_app(app)
+
+    import admin
+    import public_site
+    public_site.init_app(app)
+    admin.init_app(app)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def current_deployment() -> deployment_mod.Deployment:
+    return current_app.extensions["deployment"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL for concurrent readers, a busy timeout instead of 'database is locked', real FKs,
+    and synchronous=FULL so a commit is on disk before we acknowledge it."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()

@@ -1,0 +1,15 @@
+"""The change log that every server's search index follows (DESIGN.md §3).
+
+Domain functions call `touch()` for each workshop whose public face they changed, inside their
+own transaction, so the log entry commits (or rolls back) together with the change itself.
+"""
+from .extensions import db
+from .models import ChangeLog, Workshop
+from .timeutil import utcnow
+
+
+def touch(workshop: Workshop) -> None:
+    """Record that `workshop`'s public data changed: bumps its ETag time and logs it for the index."""
+    workshop.public_changed_at = utcnow()
+    db.session.flush()  # a new workshop needs its id
+    db.session.add(ChangeLog(workshop_id=workshop.id))

@@ -1,0 +1,46 @@
+"""Settings read from the environment, with safe defaults for a single-machine install."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """The secret key kept in the instance folder, created on first run (never committed)."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    """Built per app so that tests can point the environment elsewhere before create_app()."""
+
+    def __init__(self, instance_path: str):
+        instance = Path(instance_path)
+        env = os.environ.get
+        self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance)
+        self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SEARCH_INDEX_DIR = env("SEARCH_INDEX_DIR") or str(instance / "search_index")
+        self.REDIS_URL = env("REDIS_URL") or None
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() != "false"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.BASE_URL = (env("BASE_URL") or "http://localhost:8000").rstrip("/")
+        self.DEPLOYMENT_FILE = env("SHIFANGBANG_DEPLOYMENT") or None
+        # Cookies: secure unless the site is served over plain http (local demo).
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.PERMANENT_SESSION_LIFETIME = 8 * 3600
+        self.WTF_CSRF_TIME_LIMIT = 8 * 3600
+        # Complaint photos: at most three, each at most 8 MB before re-encoding.
+        self.MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+        self.JSON_AS_ASCII = False

@@ -1,0 +1,82 @@
+"""Chinese display labels for the closed lists stored as codes in the database."""
+
+WORKSHOP_STATUS = {"open": "在营", "suspended": "停业", "cancelled": "注销", "revoked": "吊销"}
+CLOSED_STATUSES = ("suspended", "cancelled", "revoked")
+
+JURISDICTION_LEVEL = {"city": "市局", "county": "县区局", "station": "所/中队"}
+
+ROLES = {"admin": "县局管理员", "officer": "所/中队执法人员", "viewer": "只读查看"}
+
+INSPECTION_KIND = {
+    "routine": "日常检查",
+    "random": "双随机检查",
+    "special": "专项检查",
+    "flying": "飞行检查",
+    "complaint": "投诉核查",
+}
+INSPECTION_RESULT = {"pass": "符合", "basic": "基本符合", "fail": "不符合"}
+ITEM_OUTCOME = {"pass": "合格", "fail": "不合格", "na": "不适用"}
+
+SAMPLING_RESULT = {"pass": "合格", "fail": "不合格"}
+RETEST_STATUS = {"none": "", "requested": "复检中", "upheld": "复检维持不合格", "overturned": "复检合格"}
+
+TIER_DIRECTION = {"initial": "首次定榜", "upgrade": "升榜", "downgrade": "降榜", "reconfirm": "维持"}
+TIER_DECISION_STATUS = {"proposed": "待决定", "decided": "已决定待发布", "published": "已发布", "rejected": "已驳回"}
+TIER_REASONS = {
+    "initial": "首次评定",
+    "inspection": "监督检查结果",
+    "sampling": "抽检结果",
+    "complaint": "投诉举报查实",
+    "premises_change": "擅自变更生产场所",
+    "hygiene": "卫生状况差",
+    "quality": "产品质量下降",
+    "rectified": "整改到位",
+    "upgrade_request": "升榜申请",
+    "annual_review": "年度复核",
+}
+
+TITLE_LEVEL = {"county": "县级", "city": "市级", "province": "省级"}
+GRANT_STATUS = {"held": "有效", "revoked": "已撤销"}
+REVOCATION_RULES = {
+    "late_rectification": "整改逾期未完成",
+    "two_failures": "同一年度抽检不合格2次及以上",
+    "serious_problem": "存在其他严重问题",
+    "three_failures": "同一年度抽检不合格3次及以上",
+    "three_years": "连续3年抽检不合格",
+    "incident": "发生食品安全事故",
+}
+
+# 七承诺: what the workshop promises NOT to do (食品质量安全承诺书).
+SEVEN_PLEDGES = (
+    "不超范围生产食品",
+    "不使用非食品原料生产食品",
+    "不使用回收食品作为原料生产食品",
+    "不使用过期、腐败变质原料生产食品",
+    "不超范围、超限量使用食品添加剂",
+    "不掺杂掺假、以假充真、以次充好",
+    "不生产假冒伪劣食品",
+)
+# 七到位: key -> label; the workshop's status is stored as {key: bool}.
+SEVEN_IN_PLACE = {
+    "purchase": "进货查验到位",
+    "cleaning": "清洗消毒到位",
+    "health": "人员健康管理到位",
+    "process": "生产过程控制到位",
+    "records": "记录台账到位",
+    "labelling": "标签标识到位",
+    "storage": "贮存运输到位",
+}
+
+COMPLAINT_KIND = {"complaint": "投诉", "report": "举报"}
+COMPLAINT_CATEGORIES = {
+    "quality": "产品质量问题",
+    "hygiene": "卫生状况差",
+    "spoiled": "使用变质、过期原料",
+    "additive": "滥用食品添加剂",
+    "label": "无标签或标签不实",
+    "unlicensed": "无证生产（黑作坊）",
+    "fake": "假冒伪劣",
+    "illness": "食用后身体不适",
+    "fake_poster": "公示牌或二维码造假",
+    "other": "其他",
+}

@@ -1,0 +1,243 @@
+"""Fixtures: `app` (per database backend), `db` (rolled back after each test), `client`, `runner`,
+`live_server` (gunicorn on a real database) and `page` (chromium through Playwright).
+
+Backends: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. With CI=true nothing may
+be skipped: a skip fails the run.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from shifangbang import create_app
+from shifangbang.extensions import db as _db
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a tool is missing; in CI a missing tool is a failure."""
+    if condition:
+        return
+    if CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if CI and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line("CI=true: skipped tests are not allowed", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if CI and reporter is not None and reporter.stats.get("skipped"):
+        session.exitstatus = 1
+
+
+def reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_test_app(url: str, index_dir: Path, **extra):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SEARCH_INDEX_DIR": str(index_dir),
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "https://sfb.example.cn",
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    base = tmp_path_factory.mktemp(f"app-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{base / 'test.db'}"
+    else:
+        url = PG_URL
+        reset_postgres(url)
+    app = make_test_app(url, base / "index")
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        if request.param == "sqlite":
+            # pysqlite needs these for SAVEPOINTs to work, which the per-test rollback uses.
+            @event.listens_for(_db.engine, "connect")
+            def _no_pysqlite_tx(dbapi_connection, record):
+                dbapi_connection.isolation_level = None
+
+            @event.listens_for(_db.engine, "begin")
+            def _begin(conn):
+                conn.exec_driver_sql("BEGIN")
+
+            _db.engine.dispose()
+    app.config["BACKEND"] = request.param
+    yield app
+
+
+@pytest.fixture
+def db(app):
+    """The database inside a transaction that is rolled back after the test."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+# --- a real server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not answer in {timeout}s")
+
+
+class LiveServer:
+    """gunicorn serving the app on a fresh SQLite database filled with a small demo data set.
+
+    `app` is a Flask app on the same database, for arranging data and checking results.
+    """
+
+    def __init__(self, base: Path, workers: int = 2, demo_size: int = 80):
+        self.base = base
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(
+            os.environ,
+            DATABASE_URL=f"sqlite:///{base / 'live.db'}",
+            SEARCH_INDEX_DIR=str(base / "index"),
+            SECRET_KEY="live-test-secret",
+            BASE_URL=self.url,
+            RATELIMIT_ENABLED="false",
+        )
+        self.app = make_test_app(self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False)
+        flask = [sys.executable, "-m", "flask", "--app", "shifangbang"]
+        subprocess.run(flask + ["db", "upgrade"], env=self.env, check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(flask + ["demo", "load", "--size", str(demo_size)], env=self.env, check=True, cwd=ROOT,
+                       capture_output=True)
+        subprocess.run(flask + ["setup", "--no-demo"], env=self.env, check=True, cwd=ROOT, capture_output=True)
+        self.log = open(base / "gunicorn.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+             "shifangbang.wsgi:app"],
+            env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        wait_for_http(self.url + "/healthz", self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
+# --- a real browser -----------------------------------------------------------------------------
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "zh-CN"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    need(Path(CHROMIUM).exists(), "chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A phone-sized page (390×844)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop_page(browser):
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
