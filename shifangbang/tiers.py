@@ -1,0 +1,149 @@
+"""分级定榜: tier decisions are proposed, decided, then published; only published ones are public.
+
+The workshop's current tier (Workshop.tier_code / tier_since) is the latest published decision,
+kept here so lists and search need no history scan.
+"""
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from . import access, audit, changes, current_deployment
+from .extensions import db
+from .labels import TIER_REASONS
+from .models import Complaint, Inspection, Sampling, TierDecision, Workshop
+from .timeutil import today, utcnow
+from .tx import transactional
+
+AUDIT_FIELDS = ("workshop_id", "from_tier", "to_tier", "direction", "reason_category", "reason", "status",
+                "effective_on", "inspection_id", "sampling_id", "complaint_id", "is_upgrade_request")
+
+
+class TierError(ValueError):
+    """A rule refused the change; the message is Chinese and shown to the regulator."""
+
+
+def rank(code: str) -> int:
+    return current_deployment().tier(code).rank
+
+
+def direction(from_tier: str, to_tier: str) -> str:
+    if rank(from_tier) == 0:
+        return "initial"
+    if rank(to_tier) > rank(from_tier):
+        return "upgrade"
+    if rank(to_tier) < rank(from_tier):
+        return "downgrade"
+    return "reconfirm"
+
+
+def upgrade_requests_in_last_year(workshop: Workshop) -> int:
+    since = utcnow() - timedelta(days=365)
+    q = select(func.count(TierDecision.id)).where(
+        TierDecision.workshop_id == workshop.id, TierDecision.is_upgrade_request.is_(True),
+        TierDecision.proposed_at >= since,
+    )
+    return db.session.scalar(q)
+
+
+@transactional
+def propose(actor, workshop: Workshop, to_tier: str, reason_category: str, reason: str = "", *,
+            inspection: Inspection | None = None, sampling: Sampling | None = None,
+            complaint: Complaint | None = None, upgrade_request: bool = False) -> TierDecision:
+    access.require(actor, "propose_tier", workshop.station_id)
+    deployment = current_deployment()
+    if to_tier not in deployment.tier_codes:
+        raise TierError("请选择有效的榜级。")
+    if reason_category not in TIER_REASONS:
+        raise TierError("请选择定榜原因类别。")
+    if upgrade_request:
+        limit = int(deployment.bureau.get("upgrade_requests_per_year", 2))
+        if upgrade_requests_in_last_year(workshop) >= limit:
+            raise TierError(f"该作坊近 12 个月已提出 {limit} 次升榜申请，已达上限。")
+    decision = TierDecision(
+        workshop_id=workshop.id, from_tier=workshop.tier_code, to_tier=to_tier,
+        direction=direction(workshop.tier_code, to_tier), reason_category=reason_category, reason=reason,
+        status="proposed", proposed_by_id=getattr(actor, "id", None),
+        inspection_id=inspection.id if inspection else None, sampling_id=sampling.id if sampling else None,
+        complaint_id=complaint.id if complaint else None, is_upgrade_request=upgrade_request,
+    )
+    if upgrade_request and decision.direction != "upgrade":
+        raise TierError("升榜申请的目标榜级必须高于当前榜级。")
+    db.session.add(decision)
+    db.session.flush()
+    audit.record(actor, "tier.propose", "tier_decision", decision.id, after=audit.snapshot(decision, AUDIT_FIELDS))
+    return decision
+
+
+@transactional
+def decide(actor, decision: TierDecision, approve: bool, effective_on: date | None = None,
+           note: str = "") -> TierDecision:
+    """The bureau approves (→ decided, awaiting publication) or rejects a proposal."""
+    workshop = db.session.get(Workshop, decision.workshop_id)
+    access.require(actor, "decide_tier", workshop.station_id)
+    if decision.status != "proposed":
+        raise TierError("只能对待决定的定榜建议作出决定。")
+    before = audit.snapshot(decision, AUDIT_FIELDS)
+    decision.status = "decided" if approve else "rejected"
+    decision.decided_by_id = getattr(actor, "id", None)
+    decision.decided_at = utcnow()
+    decision.effective_on = effective_on or today()
+    if note:
+        decision.reason = (decision.reason + "\n" + note).strip()
+    if approve:
+        changes.touch(workshop)  # the public page now says 新评级待发布
+    audit.record(actor, "tier.decide" if approve else "tier.reject", "tier_decision", decision.id,
+                 before=before, after=audit.snapshot(decision, AUDIT_FIELDS))
+    return decision
+
+
+@transactional
+def publish(actor, decision: TierDecision) -> TierDecision:
+    workshop = db.session.get(Workshop, decision.workshop_id)
+    access.require(actor, "publish_tier", workshop.station_id)
+    if decision.status != "decided":
+        raise TierError("只能发布已决定的定榜结果。")
+    before = audit.snapshot(decision, AUDIT_FIELDS)
+    decision.status = "published"
+    decision.published_at = utcnow()
+    # The decision's starting point is the tier at publication, not at proposal time.
+    decision.from_tier = workshop.tier_code
+    decision.direction = direction(workshop.tier_code, decision.to_tier)
+    workshop.tier_code = decision.to_tier
+    workshop.tier_since = decision.effective_on or today()
+    changes.touch(workshop)
+    audit.record(actor, "tier.publish", "tier_decision", decision.id, before=before,
+                 after=audit.snapshot(decision, AUDIT_FIELDS))
+    return decision
+
+
+@transactional
+def open_review(actor, workshop: Workshop, complaint: Complaint) -> TierDecision | None:
+    """A complaint or report verified true (查实) proposes a one-step downgrade for the bureau to decide.
+
+    Returns None when the workshop is unrated or already at the bottom of the ladder, or a
+    review for this complaint is already open.
+    """
+    ladder = current_deployment().tiers
+    codes = [t.code for t in ladder]
+    if workshop.tier_code not in codes or workshop.tier_code == codes[-1]:
+        return None
+    exists = db.session.scalar(select(TierDecision.id).where(TierDecision.complaint_id == complaint.id))
+    if exists:
+        return None
+    lower = codes[codes.index(workshop.tier_code) + 1]
+    return propose(actor, workshop, lower, "complaint", f"投诉举报 {complaint.tracking_no} 经查属实", complaint=complaint)
+
+
+def pending_publication(workshop: Workshop) -> TierDecision | None:
+    """A decided but unpublished decision: the public page shows 新评级待发布."""
+    return db.session.scalar(
+        select(TierDecision).where(TierDecision.workshop_id == workshop.id, TierDecision.status == "decided")
+        .order_by(TierDecision.decided_at.desc()).limit(1)
+    )
+
+
+def published_history(workshop: Workshop) -> list[TierDecision]:
+    return list(db.session.scalars(
+        select(TierDecision).where(TierDecision.workshop_id == workshop.id, TierDecision.status == "published")
+        .order_by(TierDecision.published_at.desc())
+    ))
