@@ -80,3 +80,39 @@ COMPLAINT_CATEGORIES = {
     "fake_poster": "公示牌或二维码造假",
     "other": "其他",
 }
+
+# Complaint/report workflow states (transitions are in complaints.py).
+# 投诉: new → accepted (mediation) | refused | transferred; accepted → mediated | terminated.
+# 举报: new → verifying | transferred; verifying → case_opened | no_case; case_opened → case_closed.
+COMPLAINT_STATUS = {
+    "new": "待处理",
+    "accepted": "已受理（调解中）",
+    "refused": "不予受理",
+    "mediated": "调解成功",
+    "terminated": "终止调解",
+    "verifying": "核查中",
+    "case_opened": "已立案",
+    "no_case": "不予立案",
+    "case_closed": "已结案",
+    "transferred": "已移送其他部门",
+}
+OPEN_COMPLAINT_STATUSES = ("new", "accepted", "verifying", "case_opened")
+# 不予受理 reasons: a closed list (市场监督管理投诉举报处理暂行办法 第十五条).
+REFUSAL_REASONS = {
+    "not_our_duty": "不属于市场监督管理部门职责或本行政机关管辖",
+    "handled_elsewhere": "法院、仲裁机构、其他行政机关等已受理或者处理",
+    "not_consumption": "不是为生活消费需要购买、使用商品或者接受服务",
+    "over_three_years": "自知道或者应当知道权益受到侵害之日起超过三年",
+    "already_mediated": "同一投诉已经调解并达成协议且已履行",
+    "missing_info": "未提供真实身份、具体诉求或者事实依据",
+    "other_law": "法律、法规、规章规定不予受理的其他情形",
+}
+# 终止调解 reasons: a closed list (同上 第二十六条).
+TERMINATION_REASONS = {
+    "withdrawn": "投诉人撤回投诉",
+    "refused_mediation": "投诉人或者被投诉人无正当理由拒绝调解",
+    "no_agreement": "双方经调解未能达成调解协议",
+    "timeout": "自受理之日起 60 日内未达成调解协议",
+    "unreachable": "被投诉人下落不明或者无法联系",
+    "handled_elsewhere": "法院、仲裁机构、其他行政机关等已受理或者处理",
+}
