@@ -1,7 +1,9 @@
 """Click commands: `flask setup`, `flask demo load`, `flask users …`, `flask audit verify`."""
+from pathlib import Path
+
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from . import audit, users
@@ -76,7 +78,41 @@ def audit_verify():
     click.echo(f"审计日志完整：{checked} 条记录，哈希链无误。")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("dest", type=click.Path(path_type=Path), default=".")
+def backup_command(dest: Path):
+    """Consistent online copy of the SQLite database into DEST (a folder or a new file)."""
+    from flask import current_app
+
+    from . import backup
+
+    try:
+        path = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], dest)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"已备份到 {path}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="恢复会替换当前数据库（当前数据库会另存一份）。请先停止所有应用进程。继续吗？")
+def restore_command(source: Path):
+    """Replace the SQLite database with a backup (stop the app servers first)."""
+    from flask import current_app
+
+    from . import backup
+
+    try:
+        kept = backup.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"已从 {source} 恢复。" + (f"原数据库另存为 {kept}" if kept else ""))
+
+
 @click.command("setup")
+@with_appcontext
 @click.option("--demo/--no-demo", default=True, help="空库时载入演示数据。")
 def setup(demo: bool):
     """Migrate the database, load demo data into an empty one, and bring the search index up to date."""
@@ -94,5 +130,5 @@ def setup(demo: bool):
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_cli, users_cli, audit_cli, setup):
+    for command in (demo_cli, users_cli, audit_cli, setup, backup_command, restore_command):
         app.cli.add_command(command)
