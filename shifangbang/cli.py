@@ -36,7 +36,8 @@ def _echo_accounts(accounts) -> None:
 
     for username, password, role in accounts:
         click.echo(f"  演示账号 {username} / {password}（{role}）")
-    click.echo(f"  演示投诉举报的查询密码均为 {DEMO_QUERY_PASSWORD}")
+    if accounts:
+        click.echo(f"  演示投诉举报的查询密码均为 {DEMO_QUERY_PASSWORD}")
 
 
 @users_cli.command("create")
@@ -93,12 +94,14 @@ def setup(demo: bool):
     """Migrate the database, load demo data into an empty one, and bring the search index up to date."""
     from flask_migrate import upgrade
 
+    from . import demo as demo_mod
+
     upgrade()
     if demo and not db.session.scalar(select(func.count(Workshop.id))):
-        from . import demo as demo_mod
-
         click.echo("空库：载入演示数据……")
-        _echo_accounts(demo_mod.load(seed=DEFAULT_SEED, size=DEFAULT_SIZE, progress=True))
+        demo_mod.load(seed=DEFAULT_SEED, size=DEFAULT_SIZE, progress=True)
+    # Show the demo sign-ins on every start, as long as they still have their demo passwords.
+    _echo_accounts(demo_mod.active_demo_accounts())
     import search_index
 
     search_index.ensure_current(progress=True)

@@ -934,6 +934,16 @@ def load(seed: int, size: int, progress: bool = False, today: date | None = None
     return gen.accounts
 
 
+def active_demo_accounts() -> list[tuple[str, str, str]]:
+    """The demo sign-ins that still exist with their demo password (for `flask setup` to print)."""
+    from werkzeug.security import check_password_hash
+
+    found = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS]), User.active.is_(True)))}
+    return [(name, password, ROLES[role]) for name, password, role in DEMO_ACCOUNTS
+            if name in found and found[name].role == role and check_password_hash(found[name].password_hash, password)]
+
+
 def _fix_sequences() -> None:
     """Ids were assigned here; PostgreSQL's sequences must continue after them."""
     if db.engine.dialect.name != "postgresql":
