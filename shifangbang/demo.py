@@ -891,7 +891,13 @@ def _write(rows_by_table: dict[str, list[dict]]) -> int:
                 tuples.append(tuple(values))
         else:
             tuples = [tuple(row[c] for c in cols) for row in rows]
-        conn.exec_driver_sql(sql, tuples)
+        if dialect.name == "postgresql":  # COPY is PostgreSQL's bulk path, several times executemany's speed
+            copy_sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
+            with conn.connection.driver_connection.cursor() as cur, cur.copy(copy_sql) as copy:
+                for values in tuples:
+                    copy.write_row(values)
+        else:
+            conn.exec_driver_sql(sql, tuples)
         written += len(rows)
     return written
 
