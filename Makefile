@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 export FLASK_APP := shifangbang
 
 .PHONY: install run test bench clean
@@ -18,9 +19,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/flask setup
 	@echo ""
-	@echo "  食坊榜已启动：http://localhost:8000/    监管后台：http://localhost:8000/admin/"
+	@echo "  食坊榜：http://127.0.0.1:$(PORT)/    监管后台：http://127.0.0.1:$(PORT)/admin/login"
 	@echo ""
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 --access-logfile - shifangbang.wsgi:app
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - shifangbang.wsgi:app
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -13,21 +13,33 @@ from .models import Jurisdiction, User, Workshop
 demo_cli = AppGroup("demo", help="演示数据。")
 users_cli = AppGroup("users", help="监管人员账号。")
 audit_cli = AppGroup("audit", help="审计日志。")
+DEFAULT_SEED, DEFAULT_SIZE = 20261123, 2000
 
 
 @demo_cli.command("load")
-@click.option("--seed", default=20261123, show_default=True, help="随机种子：同一种子生成同样的数据。")
-@click.option("--size", default=2000, show_default=True, help="作坊数量。")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, help="随机种子：同一种子生成同样的数据。")
+@click.option("--size", default=DEFAULT_SIZE, show_default=True, help="作坊数量。")
 def demo_load(seed: int, size: int):
     """Fill an empty database with realistic demo data."""
     from . import demo
 
     if db.session.scalar(select(func.count(Workshop.id))):
         raise click.ClickException("数据库中已有作坊数据，演示数据只能载入空库。")
-    accounts = demo.load(seed=seed, size=size, progress=True)
+    try:
+        accounts = demo.load(seed=seed, size=size, progress=True)
+    except demo.DemoError as e:
+        raise click.ClickException(str(e))
     click.echo(f"已载入 {size} 家演示作坊。")
+    _echo_accounts(accounts)
+
+
+def _echo_accounts(accounts) -> None:
+    from .demo import DEMO_QUERY_PASSWORD
+
     for username, password, role in accounts:
         click.echo(f"  演示账号 {username} / {password}（{role}）")
+    if accounts:
+        click.echo(f"  演示投诉举报的查询密码均为 {DEMO_QUERY_PASSWORD}")
 
 
 @users_cli.command("create")
@@ -118,12 +130,14 @@ def setup(demo: bool):
     """Migrate the database, load demo data into an empty one, and bring the search index up to date."""
     from flask_migrate import upgrade
 
+    from . import demo as demo_mod
+
     upgrade()
     if demo and not db.session.scalar(select(func.count(Workshop.id))):
-        from . import demo as demo_mod
-
-        for username, password, role in demo_mod.load(seed=20261123, size=2000, progress=True):
-            click.echo(f"  演示账号 {username} / {password}（{role}）")
+        click.echo("空库：载入演示数据……")
+        demo_mod.load(seed=DEFAULT_SEED, size=DEFAULT_SIZE, progress=True)
+    # Show the demo sign-ins on every start, as long as they still have their demo passwords.
+    _echo_accounts(demo_mod.active_demo_accounts())
     import search_index
 
     search_index.ensure_current(progress=True)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, text
 
 from shifangbang import create_app
@@ -98,6 +99,14 @@ def app(request, tmp_path_factory):
     yield app
 
 
+class _BoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's Session picks the engine itself and so ignores `bind`: honour it here,
+    or every query would run outside the test's transaction and nothing would be rolled back."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
 @pytest.fixture
 def db(app):
     """The database inside a transaction that is rolled back after the test."""
@@ -105,7 +114,8 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                                "class_": _BoundSession})
         try:
             yield _db
         finally:
