@@ -3,8 +3,9 @@
 Caching: every input that changes the page goes into the ETag — the workshop's last public
 change, today's date (超期未检 and expiry flags depend on it), the poster being checked, the
 large-type cookie, the exact URL (the large-type link points back to it) and the templates.
-Each worker keeps rendered pages keyed by that ETag, so a QR-scan burst costs one small query
-per request; a CDN or browser gets `304` or keeps the page for a minute.
+Each worker keeps rendered pages keyed by that ETag and the head query's answer for a second, so
+a QR-scan burst costs at most one small query per code per second per worker; a CDN or browser
+gets `304` or keeps the page for a minute.
 """
 import hashlib
 import os
@@ -73,6 +74,28 @@ class RenderCache:
 
 render_cache = RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
 
+# Micro-cache of the head query (a second by default): during a QR-scan burst a worker answers
+# from memory without touching the database. A second of extra staleness is well inside the
+# minute that `max-age` already allows. Off in tests (app.testing) unless configured.
+MICROCACHE_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
+_HEADS_MAX = 4096
+_heads: dict[tuple[str, int | None], tuple[float, public_status.Head | None]] = {}
+
+
+def _head(code: str, poster_issue_no: int | None) -> public_status.Head | None:
+    ttl = current_app.config.get("PUBLIC_HEAD_TTL", 0 if current_app.testing else MICROCACHE_DEFAULT)
+    if ttl <= 0:
+        return public_status.head(code, poster_issue_no)
+    key, now = (code, poster_issue_no), time.monotonic()
+    hit = _heads.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    h = public_status.head(code, poster_issue_no)
+    if len(_heads) >= _HEADS_MAX:  # unknown codes and ?p= values cannot grow memory
+        _heads.clear()
+    _heads[key] = (now + ttl, h)
+    return h
+
 
 def _poster_param() -> int | None:
     raw = request.args.get("p", "")
@@ -129,7 +152,7 @@ def page(code: str):
     if len(code) > codes.MAX_LENGTH:
         return unknown_code(code[:20])
     poster_issue_no = _poster_param()
-    h = public_status.head(code, poster_issue_no)
+    h = _head(code, poster_issue_no)
     if h is None:
         return unknown_code(code)
     etag = _etag(h, poster_issue_no)

@@ -7,7 +7,7 @@ queries per title, sampling or history row.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import current_deployment, tiers
@@ -85,15 +85,23 @@ def _latest(*values) -> date | None:
     return max(days) if days else None
 
 
+# Built once: the head query runs on every page view, so it skips statement construction and the
+# ORM layer (a plain Core row); it is the whole database cost of a page served from cache.
+_HEAD = select(Workshop.id, Workshop.public_changed_at).where(Workshop.public_code == bindparam("code"))
+_HEAD_WITH_POSTER = (
+    select(Workshop.id, Workshop.public_changed_at, Poster.issued_at)
+    .outerjoin(Poster, and_(Poster.workshop_id == Workshop.id, Poster.issue_no == bindparam("issue_no")))
+    .where(Workshop.public_code == bindparam("code"))
+)
+
+
 def head(code: str, poster_issue_no: int | None = None) -> Head | None:
-    q = select(Workshop.id, Workshop.public_changed_at).where(Workshop.public_code == code)
-    if poster_issue_no is not None:
-        q = q.add_columns(Poster.issued_at).outerjoin(
-            Poster, and_(Poster.workshop_id == Workshop.id, Poster.issue_no == poster_issue_no))
-    row = db.session.execute(q).first()
-    if row is None:
-        return None
-    return Head(row[0], row[1], row[2] if poster_issue_no is not None else None)
+    conn = db.session.connection()
+    if poster_issue_no is None:
+        row = conn.execute(_HEAD, {"code": code}).first()
+        return None if row is None else Head(row[0], row[1], None)
+    row = conn.execute(_HEAD_WITH_POSTER, {"code": code, "issue_no": poster_issue_no}).first()
+    return None if row is None else Head(row[0], row[1], row[2])
 
 
 def _last_inspected(workshop: Workshop, inspection: Inspection | None) -> date | None:

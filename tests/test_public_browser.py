@@ -1,5 +1,6 @@
 """The workshop page and posters in chromium (phone viewport), with screenshots and QR decoding."""
 import io
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -136,6 +137,7 @@ def test_poster_prints_and_its_qr_decodes_then_goes_stale(live_server, browser, 
         w.tier_code, w.tier_since = "bronze", today()
         changes.touch(w)
         db.session.commit()
+    time.sleep(1.2)  # past the server's one-second head micro-cache (public_site/workshop.py)
     page.goto(f"{live_server.url}/w/{code}?p=1")
     page.reload()  # the page is cacheable for a minute: revalidate as a re-scan after that would
     notice = page.locator(".banner.stale")

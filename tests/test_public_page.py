@@ -423,3 +423,29 @@ def test_wechat_verification_file(tmp_path, app):
     r = configured.test_client().get("/MP_verify_abc123.txt")
     assert r.status_code == 200 and r.data == b"abc123" and r.mimetype == "text/plain"
     assert configured.test_client().get("/MP_verify_other.txt").status_code == 404
+
+
+def test_head_micro_cache_and_render_cache_are_bounded(app, client, db, j, monkeypatch):
+    from public_site import workshop as view
+
+    w = f.workshop(j["xinaobao"], name="旧名称作坊")
+    db.session.commit()
+    monkeypatch.setitem(app.config, "PUBLIC_HEAD_TTL", 60)
+    monkeypatch.setattr(view, "_heads", {})
+    assert "旧名称作坊" in client.get(f"/w/{w.public_code}").get_data(as_text=True)
+    w.name = "新名称作坊"
+    changes.touch(w)
+    db.session.commit()
+    # Within the micro-cache window a worker still answers from memory ...
+    assert "旧名称作坊" in client.get(f"/w/{w.public_code}").get_data(as_text=True)
+    view._heads.clear()  # ... and the window's end (here: forced) brings the change.
+    assert "新名称作坊" in client.get(f"/w/{w.public_code}").get_data(as_text=True)
+    # Unknown codes are remembered too, but never beyond the bound.
+    monkeypatch.setattr(view, "_HEADS_MAX", 5)
+    for n in range(12):
+        client.get(f"/w/NOPE{n:04d}")
+    assert len(view._heads) <= 5
+    cache = view.RenderCache(size=2, ttl=60)
+    for key in "abc":
+        cache.put(key, key * 3)
+    assert cache.get("a") is None and cache.get("c") == "ccc"
