@@ -252,7 +252,7 @@ def name_pinyin(text: str) -> dict:
         full, ini = word_pinyin(w)
         word_tokens += full
         ini_tokens += ini
-        mapping.append([w, list(full), list(ini)])
+        mapping.append([w, list(full), list(ini), ["|".join(char_readings(c)) for c in w]])
     chars = [c for w in ws for c in w]
     per_char = [char_readings(c) if CJK.fullmatch(c) else (c,) for c in chars]
     syl = " ".join("|".join(r) for r in per_char if all(x.isalnum() for x in r))

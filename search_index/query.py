@@ -142,8 +142,11 @@ def build(reader, text: str, fuzzy: int = 0, any_run: bool = False) -> Q.Query |
     parts = []
     for kind, run in rs:
         parts.append(_cjk(reader, run) if kind == "cjk" else _alpha(run, fuzzy) if kind == "alpha" else _digit(run))
-    certish = any(kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs)
-    main = Q.Or(parts) if (any_run or certish or len(parts) == 1) else Q.And(parts)
+    certs = [_digit(run) for kind, run in rs if kind == "digit" and len(run) >= CERT_DIGITS]
+    if certs:  # a certificate number: its digits decide, the words around them (登字第…号) do not
+        main = Q.Or(certs)
+    else:
+        main = Q.Or(parts) if (any_run or len(parts) == 1) else Q.And(parts)
     whole = "".join((text or "").split()).lower()
     return Q.Or([main, Q.Term("cert", whole, boost=50), Q.Term("code", whole, boost=50)])
 
@@ -188,7 +191,8 @@ def _hits_by_distance(searcher, q, flt, p: SearchParams) -> tuple[list[Hit], int
     ranked = []
     for docnum in results.docs():
         lat, lng = lat_col[docnum], lng_col[docnum]
-        d = haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6) if (lat or lng) else None
+        located = (lat or lng) and abs(lat) <= 90_000_000 and abs(lng) <= 180_000_000  # else column default
+        d = haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6) if located else None
         ranked.append((d is None, d or 0.0, docnum))
     ranked.sort()
     start = (p.page - 1) * p.per_page
@@ -255,6 +259,34 @@ def _edit1(a: str, b: str) -> bool:
     return any(b[:i] + b[i + 1:] == a for i in range(len(b)))
 
 
+def _pinyin_matches(py_map: list, run: str) -> list[str]:
+    """The characters of an indexed name that typed pinyin `run` spelled: whole syllables, across
+    words too (donghe → 东河, laodongheliang → 老东河凉), initials (ldh → 老东河), or a whole
+    word within one typo (liangao → 凉糕)."""
+    text = "".join(e[0] for e in py_map)
+    chars = [r.split("|") for e in py_map for r in (e[3] if len(e) > 3 else [])]
+    if len(chars) != len(text):
+        chars = []
+    out = []
+    for i in range(len(chars)):
+        rest, j = run, i
+        while rest and j < len(chars):
+            step = next((r for r in chars[j] if rest.startswith(r)), None)
+            if step is None:
+                break
+            rest, j = rest[len(step):], j + 1
+        if not rest and (j - i > 1 or len(run) >= 2):
+            out.append(text[i:j])
+    if len(run) >= 2:
+        initials = "".join(c[0][0] for c in chars)
+        at = initials.find(run)
+        if at >= 0:
+            out.append(text[at:at + len(run)])
+    if not out and len(run) >= 4:
+        out += [e[0] for e in py_map if any(_edit1(f, run) for f in e[1])]
+    return out
+
+
 def needles(text: str, rs: list[tuple[str, str]], py_map: list | None = None) -> list[str]:
     """The substrings of `text` a query matched: Chinese runs (or their pairs, for partial
     matches), letters, digits, and words whose pinyin or initials the query spelled."""
@@ -266,10 +298,7 @@ def needles(text: str, rs: list[tuple[str, str]], py_map: list | None = None) ->
         elif kind == "cjk":
             found += [run[i:i + 2] for i in range(len(run) - 1) if run[i:i + 2] in text]
         if kind == "alpha" and py_map:
-            for word, fulls, inis in py_map:
-                if any(f == run or (len(run) >= 3 and (f.startswith(run) or run.startswith(f)))
-                       or (len(run) >= 4 and _edit1(f, run)) for f in fulls) or run in inis:
-                    found.append(word)
+            found += _pinyin_matches(py_map, run)
     return [n for n in found if n]
 
 

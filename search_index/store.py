@@ -128,10 +128,9 @@ class SearchIndex:
                 if self._searcher is None:
                     self._searcher = ix.searcher()
                 else:
-                    fresh = self._searcher.refresh()
-                    if fresh is not self._searcher:
-                        self._searcher.close()
-                        self._searcher = fresh
+                    # The refreshed searcher shares unchanged segment readers with the old
+                    # one, so the old one is dropped, not closed.
+                    self._searcher = self._searcher.refresh()
             except IndexUnavailable as e:
                 self._note_problem(str(e))
                 raise
@@ -222,7 +221,6 @@ class SearchIndex:
                 for w in schema_mod.load_workshops(chunk):
                     writer.add_document(**schema_mod.document(w, titles.get(w.id, []), rank_of))
                     count += 1
-                db.session.expunge_all()
                 if progress:
                     progress(len(chunk))
             writer.commit()
