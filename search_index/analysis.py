@@ -241,8 +241,7 @@ def word_pinyin(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def name_pinyin(text: str) -> dict:
     """Everything the index keeps about a name's pinyin.
 
-    word: each word's readings (lianggao); full: the whole name run together (laodongheliang…,
-    for prefixes); syl: one slot per character (for phrase queries on typed syllables); ini and
+    word: each word's readings (lianggao); syl: one slot per character (for phrase queries on typed syllables); ini and
     ini_full: initials per word and for the whole name (ldh, ldhlgzf); map: word → readings, so a
     searcher can highlight pinyin matches without loading pypinyin.
     """
@@ -256,11 +255,9 @@ def name_pinyin(text: str) -> dict:
     chars = [c for w in ws for c in w]
     per_char = [char_readings(c) if CJK.fullmatch(c) else (c,) for c in chars]
     syl = " ".join("|".join(r) for r in per_char if all(x.isalnum() for x in r))
-    full_name = ["".join(p) for p in itertools.islice(itertools.product(*per_char), 2)] if per_char else []
     ini_full = ["".join(s[0] for s in p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)] \
         if per_char else []
-    return {"word": word_tokens, "ini": ini_tokens, "full": list(dict.fromkeys(full_name)),
-            "ini_full": list(dict.fromkeys(ini_full)), "syl": syl, "map": mapping}
+    return {"word": word_tokens, "ini": ini_tokens, "ini_full": list(dict.fromkeys(ini_full)), "syl": syl, "map": mapping}
 
 
 def words_pinyin(text: str) -> list[str]:

@@ -114,10 +114,9 @@ def _alpha(run: str, fuzzy: int) -> Q.Query:
     subs = [Q.Term("name_bi", run, boost=2), Q.Term("products_bi", run), Q.Term("code", run, boost=10)]
     if len(run) == 1:
         return Q.Or(subs + [Q.Prefix("py_ini_full", run)])
-    subs += [Q.Term("py_word", run, boost=3), Q.Term("py_ini", run, boost=2.5), Q.Term("py_other", run, boost=1.5),
-             Q.Prefix("py_ini_full", run, boost=1.5)]
-    if len(run) >= 3:
-        subs += [Q.Prefix("py_full", run, boost=2), Q.Prefix("py_other", run, boost=0.5)]
+    subs += [Q.Term("py_word", run, boost=3), Q.Term("py_ini", run, boost=2.5), Q.Term("py_other", run, boost=1.5)]
+    if len(run) >= 3:  # shorter prefixes expand to too many terms to be worth it
+        subs += [Q.Prefix("py_ini_full", run, boost=1.5)]
     for syllables in analysis.segment_pinyin(run, limit=3):
         if len(syllables) > 1:
             subs.append(Q.Phrase("py_syl", syllables, slop=1, boost=2))
@@ -185,22 +184,37 @@ def haversine_km(lat1, lng1, lat2, lng2) -> float:
 
 
 def _hits_by_distance(searcher, q, flt, p: SearchParams) -> tuple[list[Hit], int]:
-    results = searcher.search(q, filter=flt, limit=None, scored=False, sortedby=None)
+    """Nearest first; workshops without a location last. Distances are computed inside a box
+    around the point first (widened until it holds the page), not for every match."""
+    matched = searcher.search(q, filter=flt, limit=None, scored=False, sortedby=None).docs()
+    total = len(matched)
+    start = (p.page - 1) * p.per_page
     reader = searcher.reader()
     lat_col, lng_col = reader.column_reader("lat"), reader.column_reader("lng")
-    ranked = []
-    for docnum in results.docs():
-        lat, lng = lat_col[docnum], lng_col[docnum]
-        located = (lat or lng) and abs(lat) <= 90_000_000 and abs(lng) <= 180_000_000  # else column default
-        d = haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6) if located else None
-        ranked.append((d is None, d or 0.0, docnum))
-    ranked.sort()
-    start = (p.page - 1) * p.per_page
+    ranked = None
+    for half in (0.05, 0.2, 1.0, None):  # degrees; None: everything
+        if half is None:
+            candidates = matched
+        else:
+            box = Q.And([Q.NumericRange("lat", round((p.lat - half) * 1e6), round((p.lat + half) * 1e6)),
+                         Q.NumericRange("lng", round((p.lng - half) * 1e6), round((p.lng + half) * 1e6))])
+            candidates = [d for d in searcher.docs_for_query(box) if d in matched]
+            if len(candidates) < start + p.per_page:
+                continue
+        ranked = []
+        for docnum in candidates:
+            lat, lng = lat_col[docnum], lng_col[docnum]
+            located = (lat or lng) and abs(lat) <= 90_000_000 and abs(lng) <= 180_000_000  # else column default
+            d = haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6) if located else None
+            ranked.append((d is None, d or 0.0, docnum))
+        ranked.sort()
+        if half is None or ranked[start + p.per_page - 1][1] <= half * 111 * math.cos(math.radians(p.lat)):
+            break  # every match outside the box is farther than the page's last one
     hits = []
     for missing, d, docnum in ranked[start:start + p.per_page]:
         stored = searcher.stored_fields(docnum)
         hits.append(Hit(int(stored["id"]), 0.0, None if missing else d, json.loads(stored.get("py_map") or "[]")))
-    return hits, len(ranked)
+    return hits, total
 
 
 def _page(searcher, q, flt, p: SearchParams, sort: str) -> tuple[list[Hit], int]:

@@ -29,7 +29,6 @@ def make_schema() -> Schema:
         address_bi=TEXT(analyzer=_bi, phrase=True),
         # Pinyin, pre-analysed (see analysis.name_pinyin).
         py_word=KEYWORD(),
-        py_full=KEYWORD(),
         py_syl=TEXT(analyzer=_slot, phrase=True),
         py_ini=KEYWORD(),
         py_ini_full=KEYWORD(),
@@ -93,7 +92,7 @@ def document(w: Workshop, titles: list[int], rank_of) -> dict:
         id=str(w.id), code=w.public_code.lower(),
         name=w.name, name_bi=w.name, products=products, products_bi=products,
         region_bi=" ".join(places), address_bi=w.address,
-        py_word=" ".join(py["word"]), py_full=" ".join(py["full"]), py_syl=py["syl"],
+        py_word=" ".join(py["word"]), py_syl=py["syl"],
         py_ini=" ".join(py["ini"]), py_ini_full=" ".join(py["ini_full"]),
         py_other=" ".join(analysis.words_pinyin(products + " " + " ".join(places))),
         py_map=json.dumps(py["map"], ensure_ascii=False),

@@ -25,7 +25,10 @@ from whoosh.writing import LockError
 from shifangbang.extensions import db
 from shifangbang.models import ChangeLog, Workshop
 
+from . import _whoosh_fixes
 from . import schema as schema_mod
+
+_whoosh_fixes.apply()
 
 log = logging.getLogger("search_index")
 

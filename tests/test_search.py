@@ -11,6 +11,7 @@ from search_index import SearchIndex, SearchParams, query
 from shifangbang import changes
 from shifangbang.models import ChangeLog, Workshop
 
+from . import factories as f
 from . import search_corpus
 
 # (query, expected top result). Whole names, partial names, products, districts, pinyin,
@@ -375,3 +376,47 @@ def test_bad_parameters_are_ignored(db, corpus, index, client):
     index.rebuild()
     for qs in ("tier=nope&county=x&page=-3&sort=zzz&lat=999&lng=abc&status=weird", "page=999999999", "station=%00"):
         assert client.get("/search?q=豆腐&" + qs).status_code == 200
+
+
+def test_rankings_by_district_and_category(db, corpus, client):
+    overview = client.get("/rankings").text
+    assert "东河区" in overview and "昆都仑区" in overview and "豆制品" in overview
+    kun = corpus["j"]["kun"]
+    html = client.get(f"/rankings?county={kun.id}").text
+    # Best tier first; closed workshops and other districts left out.
+    assert html.index("金榜") < html.index("晋泉老陈醋坊") < html.index("银榜") < html.index("萨拉齐凉皮坊") \
+        < html.index("铜榜") < html.index("鑫源挂面坊") < html.index("橙榜") < html.index("李家老豆腐")
+    assert "张记凉粉店" not in html and "王记豆腐坊" not in html
+    assert f'href="/w/{corpus["w"]["晋泉老陈醋坊"].public_code}"' in html
+    html = client.get(f"/rankings?category={corpus['cats']['豆制品'].id}").text
+    assert html.index("王记豆腐坊") < html.index("乐乐豆腐脑") < html.index("兴旺腐竹厂") < html.index("李家老豆腐")
+    assert "萨拉齐凉皮坊" not in html
+    assert client.get("/rankings?county=999999").status_code == 200
+
+
+def test_announcements_list_published_changes(db, corpus, client):
+    from datetime import date
+
+    from shifangbang import tiers
+
+    admin = f.user("admin")
+    db.session.commit()
+    up, down = corpus["w"]["丰收炒米坊"], corpus["w"]["马记馒头坊"]
+    d1 = tiers.propose(admin, down, "bronze", "hygiene", "卫生状况差")
+    tiers.decide(admin, d1, True, effective_on=date(2026, 3, 2))
+    tiers.publish(admin, d1)
+    up.tier_code = "silver"
+    db.session.commit()
+    d2 = tiers.propose(admin, up, "gold", "inspection", "内部说明不公开")
+    tiers.decide(admin, d2, True, effective_on=date(2026, 4, 1))
+    tiers.publish(admin, d2)
+    pending = tiers.propose(admin, corpus["w"]["金穗糕点坊"], "silver", "inspection")  # not published
+    html = client.get("/rankings/announcements").text
+    assert html.index("丰收炒米坊") < html.index("马记馒头坊")  # newest first
+    assert "升榜" in html and "降榜" in html and "卫生状况差" in html and "监督检查结果" in html
+    assert "2026年4月1日" in html and "内部说明不公开" not in html
+    assert "金穗糕点坊" not in html and pending.status == "proposed"
+    only_down = client.get("/rankings/announcements?direction=downgrade").text
+    assert "马记馒头坊" in only_down and "丰收炒米坊" not in only_down
+    other_county = client.get(f"/rankings/announcements?county={corpus['j']['kun'].id}").text
+    assert "丰收炒米坊" in other_county and "马记馒头坊" not in other_county
