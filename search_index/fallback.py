@@ -33,7 +33,8 @@ def _conditions(p: SearchParams) -> list:
             TitleGrant.title_id == p.title, TitleGrant.status == "held")))
     if p.high_risk:
         cond.append(Workshop.categories.any(ProductCategory.high_risk.is_(True)))
-    for term in (p.q or "").split()[:8]:
+    text = "".join(ch if ch.isprintable() else " " for ch in (p.q or ""))  # PostgreSQL refuses NUL
+    for term in text.split()[:8]:
         like = _like(term.lower())
         cond.append(or_(*(func.lower(col).like(like, escape="\\") for col in
                           (Workshop.name, Workshop.address, Workshop.cert_no, Workshop.varieties))))
@@ -53,7 +54,8 @@ def search(p: SearchParams) -> SearchResult:
     else:
         order = [workshops.tier_rank_expression().desc(), Workshop.id]
         if p.sort != "tier" and (p.q or "").strip():
-            first = (p.q or "").split()[0].lower()
+            first = "".join(ch if ch.isprintable() else " " for ch in p.q).split() or [""]
+            first = first[0].lower()
             order.insert(0, func.lower(Workshop.name).like(_like(first), escape="\\").desc())
         ids = db.session.scalars(select(Workshop.id).where(cond).order_by(*order).offset(start).limit(p.per_page))
         hits = [Hit(i) for i in ids]

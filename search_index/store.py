@@ -127,7 +127,13 @@ class SearchIndex:
             try:
                 ix = self._open()
                 if sync and time.monotonic() - self._synced_at >= self.sync_interval:
-                    self._sync(ix, self._gen, timeout=0.5)
+                    try:
+                        self._sync(ix, self._gen, timeout=0.5)
+                    except (OSError, IndexUnavailable):
+                        raise
+                    except Exception:  # the database hiccuped: answer from the index as it is
+                        log.exception("搜索索引同步失败，暂用现有索引")
+                        db.session.rollback()
                 if self._searcher is None:
                     self._searcher = ix.searcher()
                 else:
