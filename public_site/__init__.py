@@ -3,8 +3,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import errors, views, workshop
+    from . import errors, search, views, workshop
 
     app.register_blueprint(views.bp)
     app.register_blueprint(workshop.bp)
+    app.register_blueprint(search.bp)
     errors.init_app(app)

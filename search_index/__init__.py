@@ -1,17 +1,59 @@
 """Search: Whoosh schema, Chinese and pinyin analysis, index sync from the change log, queries.
 
-Placeholder until issue 4 lands: the database fallback is the only search, and there is no index.
+The index is derived data (DESIGN.md §3): each server keeps its own folder, follows the change
+log, and can be deleted and rebuilt at any time. When it is missing or broken, searches are
+answered from the database and /healthz says so.
 """
-from flask import Flask
+import logging
+
+from flask import Flask, current_app
+
+from .query import SearchParams, SearchResult, highlight, needles
+from .store import IndexUnavailable, SearchIndex
+
+log = logging.getLogger("search_index")
+
+__all__ = ["SearchParams", "SearchResult", "SearchIndex", "IndexUnavailable", "init_app", "ensure_current",
+           "health", "search", "highlight", "needles", "get_index"]
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from .cli import search_cli
+
+    app.extensions["search_index"] = SearchIndex(
+        app.config["SEARCH_INDEX_DIR"],
+        sync_interval=float(app.config.get("SEARCH_SYNC_INTERVAL", 1.0)),
+        lock_timeout=float(app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)),
+    )
+    app.cli.add_command(search_cli)
+
+
+def get_index() -> SearchIndex:
+    return current_app.extensions["search_index"]
 
 
 def ensure_current(progress: bool = False) -> None:
-    """Bring the index up to date with the database (build it when missing)."""
+    """Bring the index up to date with the database (build it when missing or unreadable)."""
+    from .cli import rebuild_with_progress
+
+    index = get_index()
+    try:
+        index.sync()
+    except IndexUnavailable:
+        rebuild_with_progress(index, progress)
 
 
 def health() -> dict:
-    return {"ok": True, "detail": "未启用全文索引"}
+    return get_index().health()
+
+
+def search(params: SearchParams) -> SearchResult:
+    """Search the index; the database answers when the index cannot."""
+    from . import fallback, query
+
+    try:
+        searcher = get_index().searcher()
+    except IndexUnavailable as e:
+        log.warning("搜索改用数据库查询：%s", e)
+        return fallback.search(params)
+    return query.run(searcher, params)

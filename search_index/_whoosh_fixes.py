@@ -1,0 +1,21 @@
+"""A Whoosh 2.7 slowness we work around, in one place.
+
+W3PerDocReader._cached_reader does not remember that a field has no lengths column (ID and
+KEYWORD fields), so writing a segment stats the column file once per posting — most of an index
+build's time. Segments never change once written, so remembering "no column" is safe.
+"""
+from whoosh.codec import whoosh3
+
+_MISSING = object()
+
+
+def _cached_reader(self, fieldname, column):
+    reader = self._readers.get(fieldname, _MISSING)
+    if reader is _MISSING:
+        reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+        self._readers[fieldname] = reader
+    return reader
+
+
+def apply() -> None:
+    whoosh3.W3PerDocReader._cached_reader = _cached_reader

@@ -1,0 +1,296 @@
+"""Text analysis for the index: jieba words, character bigrams, pinyin.
+
+This module path is stored inside every index (Whoosh pickles the schema and its tokenizers),
+so the class names and this file's location must stay put; nothing heavy is kept on the
+tokenizer objects themselves.
+
+Memory matters (each gunicorn worker holds this): jieba loads a dictionary filtered to common
+words (plus our domain words), and pypinyin runs without its phrase dictionary. Heteronyms are
+therefore handled by indexing every reading (capped), so 重庆 is found as chongqing and
+zhongqing alike. The query side needs neither library: it segments pinyin with the syllable
+table below and matches Chinese against the index's own vocabulary.
+"""
+import itertools
+import os
+import re
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from whoosh.analysis import Token, Tokenizer
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# A query or text split into runs: Chinese characters, ASCII letters, digits.
+RUNS = re.compile(r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|(?P<alpha>[A-Za-z]+)|(?P<digit>[0-9]+)")
+
+# Standard Mandarin syllables (pypinyin NORMAL style, ü written v), for segmenting typed pinyin.
+SYLLABLES = frozenset("""
+a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang
+cao ce cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang
+chui chun chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de dei den deng di dia dian diao
+die ding diu dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen feng fo fou fu ga gai
+gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei
+hen heng hong hou hu hua huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu
+ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou ku kua kuai kuan kuang kui kun kuo la
+lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lun luo lv
+lve ma mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao
+ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu nuan nun nuo nv nve o ou pa pai pan
+pang pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong
+qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang
+sao se sen seng sha shai shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang
+shui shun shuo si song sou su suan sui sun suo ta tai tan tang tao te teng ti tian tiao tie ting
+tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing
+xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan
+zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai
+zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
+""".split())
+MAX_SYLLABLE = max(map(len, SYLLABLES))
+
+# Words jieba should keep whole in this domain, whatever its general dictionary says.
+DOMAIN_WORDS = (
+    "作坊", "小作坊", "食品作坊", "豆腐坊", "油坊", "醋坊", "粉坊", "糕点坊", "凉糕", "凉皮", "莜面", "豆腐",
+    "豆腐干", "豆腐皮", "腐竹", "粉条", "粉皮", "凉粉", "月饼", "麻花", "油条", "馒头", "花卷", "挂面",
+    "胡麻油", "香油", "老陈醋", "熏醋", "酱油", "腊肉", "熏肉", "手把肉", "风干肉", "牛肉干", "奶豆腐",
+    "奶皮子", "炒米", "黄米", "糖麻叶", "蒸饺", "烧麦", "肉制品", "豆制品", "调味品", "糕点", "粮食加工品",
+    "淀粉制品", "食用植物油", "老字号", "地理标志", "非遗", "老东河", "固阳", "萨拉齐",
+)
+JIEBA_MIN_FREQ = 50
+
+_jieba = None
+_jieba_lock = threading.Lock()
+
+
+def _small_dictionary() -> Path:
+    """jieba's dictionary without its rare words (a quarter of the memory); cached on disk."""
+    import jieba
+
+    path = Path(tempfile.gettempdir()) / f"shifangbang-jieba-{JIEBA_MIN_FREQ}-{os.getuid()}.txt"
+    if not path.exists():
+        source = Path(jieba.__file__).with_name("dict.txt")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(source, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as out:
+            out.writelines(line for line in src if int(line.split()[1]) >= JIEBA_MIN_FREQ)
+        os.replace(tmp, path)
+    return path
+
+
+def jieba_tokenizer():
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tk = jieba.Tokenizer(str(_small_dictionary()))
+                tk.initialize()
+                for word in DOMAIN_WORDS:
+                    tk.add_word(word, freq=200000)
+                _jieba = tk
+    return _jieba
+
+
+def add_words(words) -> None:
+    """Teach jieba names it should not split (varieties, brands, places) before indexing them."""
+    tk = jieba_tokenizer()
+    for w in words:
+        if w and len(w) >= 2 and CJK.fullmatch(w) and w not in tk.FREQ:
+            tk.add_word(w, freq=100000)
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """jieba words (no HMM guessing, so the same text always splits the same way), without
+    whitespace and punctuation: [(word, start, end)]."""
+    out = []
+    for word, start, end in jieba_tokenizer().tokenize(text, HMM=False):
+        if RUNS.search(word):
+            out.append((word.lower(), start, end))
+    return out
+
+
+class ChineseTokenizer(Tokenizer):
+    """jieba words numbered 0, 1, 2 … (jieba's own analyzer stores character offsets as
+    positions, so phrase queries never match)."""
+
+    def __eq__(self, other):
+        return other is not None and self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for pos, (word, start, end) in enumerate(words(value), start_pos):
+            t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = word
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
+    """Chinese runs as overlapping character pairs; letters and digits as whole lower-case words.
+
+    Indexing also emits each run's last character alone, so every character starts some token
+    and a one-character query can match by prefix. A query needs only the pairs (as a phrase).
+    """
+    out = []
+    for m in RUNS.finditer(text):
+        run, start = m.group(), m.start()
+        if m.lastgroup != "cjk":
+            out.append((run.lower(), start, m.end()))
+            continue
+        for i in range(len(run) - 1):
+            out.append((run[i:i + 2], start + i, start + i + 2))
+        if not query or len(run) == 1:
+            out.append((run[-1], m.end() - 1, m.end()))
+    return out
+
+
+class BigramTokenizer(Tokenizer):
+    def __eq__(self, other):
+        return other is not None and self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, (text, start, end) in enumerate(bigrams(value, query=(mode == "query")), start_pos):
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+class SlotTokenizer(Tokenizer):
+    """Pre-analysed pinyin: slots separated by spaces, alternatives within a slot by '|'
+    (heteronyms), all alternatives of a slot at the same position: 'zhong|chong qing'."""
+
+    def __eq__(self, other):
+        return other is not None and self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, slot in enumerate(value.split(), start_pos):
+            for alt in slot.split("|"):
+                t.text = alt
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = alt
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = t.endchar = start_char
+                yield t
+
+
+# --- pinyin (index side) -------------------------------------------------------------------------
+
+MAX_READINGS = 3  # per character
+MAX_VARIANTS = 4  # per word
+
+
+@lru_cache(maxsize=20000)
+def char_readings(ch: str) -> tuple[str, ...]:
+    """All readings of one character, most common first, tone-less (ü as v)."""
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
+    from pypinyin import Style, pinyin
+
+    if not CJK.fullmatch(ch):
+        return (ch.lower(),)
+    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    alts = [r for r in (readings[0] if readings else []) if r.isascii() and r.isalpha()]
+    return tuple(dict.fromkeys(alts))[:MAX_READINGS] or (ch,)
+
+
+@lru_cache(maxsize=50000)
+def word_pinyin(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(full-pinyin variants, initials variants) of a word, most likely reading first."""
+    per_char = [char_readings(c) if CJK.fullmatch(c) else (c,) for c in word]
+    if any(not CJK.fullmatch(c) for c in word):
+        # letters/digits inside a word stay as they are
+        per_char = [char_readings(c) if CJK.fullmatch(c) else (c.lower(),) for c in word]
+    full = ["".join(p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)]
+    ini = ["".join(s[0] for s in p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)]
+    return tuple(dict.fromkeys(full)), tuple(dict.fromkeys(ini))
+
+
+def name_pinyin(text: str) -> dict:
+    """Everything the index keeps about a name's pinyin.
+
+    word: each word's readings (lianggao); syl: one slot per character (for phrase queries on typed syllables); ini and
+    ini_full: initials per word and for the whole name (ldh, ldhlgzf); map: word → readings, so a
+    searcher can highlight pinyin matches without loading pypinyin.
+    """
+    ws = [w for w, _, _ in words(text)]
+    word_tokens, ini_tokens, mapping = [], [], []
+    for w in ws:
+        full, ini = word_pinyin(w)
+        word_tokens += full
+        ini_tokens += ini
+        mapping.append([w, list(full), list(ini), ["|".join(char_readings(c)) for c in w]])
+    chars = [c for w in ws for c in w]
+    per_char = [char_readings(c) if CJK.fullmatch(c) else (c,) for c in chars]
+    syl = " ".join("|".join(r) for r in per_char if all(x.isalnum() for x in r))
+    ini_full = ["".join(s[0] for s in p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)] \
+        if per_char else []
+    return {"word": word_tokens, "ini": ini_tokens, "ini_full": list(dict.fromkeys(ini_full)), "syl": syl, "map": mapping}
+
+
+def words_pinyin(text: str) -> list[str]:
+    """Readings of each word (products, places): doufu, donghequ, donghe …"""
+    out = []
+    for w, _, _ in words(text):
+        out += word_pinyin(w)[0]
+    return out
+
+
+# --- pinyin (query side) -------------------------------------------------------------------------
+
+
+def segment_pinyin(s: str, limit: int = 6) -> list[list[str]]:
+    """Ways to read a typed letter string as whole syllables, fewest syllables first.
+
+    'liangao' → [['liang', 'ao'], ['lian', 'gao'], ['li', 'an', 'gao']].
+    """
+    s = s.lower()
+    out: list[list[str]] = []
+
+    @lru_cache(maxsize=None)
+    def tails(i: int) -> tuple[tuple[str, ...], ...]:
+        if i == len(s):
+            return ((),)
+        found = []
+        for j in range(min(len(s), i + MAX_SYLLABLE), i, -1):
+            if s[i:j] in SYLLABLES:
+                for rest in tails(j):
+                    found.append((s[i:j],) + rest)
+                    if len(found) >= limit * 4:
+                        return tuple(found)
+        return tuple(found)
+
+    out = sorted((list(t) for t in tails(0)), key=len)[:limit]
+    return out
