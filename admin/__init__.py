@@ -3,6 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import views
+    from . import complaints, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(complaints.bp)
