@@ -47,7 +47,7 @@ def test_form_prefilled_from_workshop_page_with_notices(client, p):
 
 
 def test_form_workshop_search_and_unregistered_option(client, p):
-    html = client.get("/complain?q=测试豆腐作坊").get_data(as_text=True)
+    html = client.get(f"/complain?q={p['workshop'].name}").get_data(as_text=True)
     assert f"w={p['workshop'].public_code}" in html
     html = client.get("/complain?q=不存在的名字").get_data(as_text=True)
     assert "没有找到" in html and "东河区" in html  # the county choice for black workshops
