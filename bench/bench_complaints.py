@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
 NUMBER = re.compile(rb'data-testid="tracking-no">([A-Z0-9]+)<')
 TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
 
@@ -138,7 +139,7 @@ def _run_backend(report, label: str, url: str, base: Path, target: float | None)
     env, code = _prepare(url, base)
     port = _free_port()
     log = open(base / f"gunicorn-{label}.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", WORKERS, "-b", f"127.0.0.1:{port}",
                              "shifangbang.wsgi:app"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
