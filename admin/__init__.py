@@ -3,7 +3,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import posters, views
+    from . import complaints, posters, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(posters.bp)
+    app.register_blueprint(complaints.bp)

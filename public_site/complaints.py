@@ -1,0 +1,91 @@
+"""The public complaint/report form, its acknowledgement, and /track. Rules live in
+shifangbang.complaints; this module only reads the request and picks a page."""
+from flask import Blueprint, current_app, make_response, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from shifangbang import complaints, photos
+from shifangbang.extensions import db, limiter
+
+bp = Blueprint("complaints", __name__, template_folder="templates")
+
+# Per client address; shared by all servers when REDIS_URL is set. Generous enough for a family
+# or an office behind one carrier NAT address, tight enough to stop a script.
+SUBMIT_LIMIT = "6 per minute;60 per hour"
+TRACK_LIMIT = "20 per minute;200 per hour"
+
+
+def _submit_limit() -> str:
+    return current_app.config.get("COMPLAINT_SUBMIT_LIMIT", SUBMIT_LIMIT)
+
+
+def _track_limit() -> str:
+    return current_app.config.get("COMPLAINT_TRACK_LIMIT", TRACK_LIMIT)
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _form_page(values: dict, errors: dict | None = None, status: int = 200, message: str | None = None):
+    workshop = complaints.find_workshop(values.get("w"))
+    q = request.args.get("q", "").strip()
+    similar = False
+    if workshop is not None:
+        similar = complaints.similar_recent(complaints.fingerprint(request.remote_addr, workshop.id, None))
+    page = render_template(
+        "public/complain.html", values=values, errors=errors or {}, workshop=workshop, q=q,
+        results=complaints.search_workshops(q) if q and workshop is None else [],
+        counties=complaints.counties(), similar=similar, message=message, max_photos=photos.MAX_PHOTOS,
+        honeypot=complaints.HONEYPOT_FIELD,
+    )
+    return _no_store(make_response(page, status))
+
+
+@bp.get("/complain")
+def complain_form():
+    values = {"w": request.args.get("w", "").strip(), "kind": request.args.get("kind", "")}
+    return _form_page(values)
+
+
+def _uploads() -> list[tuple[str, bytes]]:
+    out = []
+    for f in request.files.getlist("photos"):
+        data = f.read(photos.MAX_BYTES + 1)  # bounded: an oversize file is refused by its length
+        if f.filename or data:
+            out.append((f.filename or "", data))
+    return out
+
+
+@bp.post("/complain")
+@limiter.limit(_submit_limit, methods=["POST"])
+def complain_submit():
+    values = request.form.to_dict()
+    try:
+        receipt = complaints.submit(request.form, _uploads(), client_ip=request.remote_addr)
+    except complaints.SubmissionInvalid as e:
+        return _form_page(values, e.errors, 422)
+    except complaints.SpamSuspected as e:
+        return _form_page({}, None, 400, str(e))
+    except SQLAlchemyError:
+        # Nothing was acknowledged: say so and keep what the person typed.
+        db.session.rollback()
+        current_app.logger.exception("complaint submission could not be stored")
+        return _form_page(values, None, 503, "系统繁忙，您的反映没有保存成功，请稍后再点“提交”。填写的内容已保留（照片需重新选择）。")
+    # Rendered only now, after the commit: the password exists nowhere else.
+    return _no_store(make_response(render_template("public/complain_done.html", receipt=receipt)))
+
+
+@bp.get("/track")
+def track_form():
+    return _no_store(make_response(render_template("public/track.html", view=None, failed=False,
+                                                   number=request.args.get("no", ""))))
+
+
+@bp.post("/track")
+@limiter.limit(_track_limit, methods=["POST"])
+def track_result():
+    number = request.form.get("number", "")
+    view = complaints.track(number, request.form.get("password", ""))
+    page = render_template("public/track.html", view=view, failed=view is None, number=number)
+    return _no_store(make_response(page, 200))
