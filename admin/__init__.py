@@ -3,6 +3,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import views
+    from . import audit, users, views, workshops
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(workshops.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(audit.bp)
