@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
+from flask import g, request_started
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from shifangbang import create_app
@@ -73,6 +74,10 @@ def make_test_app(url: str, index_dir: Path, **extra):
     return create_app(config)
 
 
+def _forget_login_user(sender, **extra):
+    g.pop("_login_user", None)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"app-{request.param}")
@@ -98,6 +103,9 @@ def app(request, tmp_path_factory):
 
             _db.engine.dispose()
     app.config["BACKEND"] = request.param
+    # The `db` fixture keeps one app context (so one `g`) across a test's requests; Flask-Login
+    # caches the user in g, so forget it per request, as a real server's fresh context would.
+    request_started.connect(_forget_login_user, app)
     yield app
 
 
