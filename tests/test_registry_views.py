@@ -103,14 +103,14 @@ def test_audit_page_filters_and_shows_the_diff(app, db):
     officer.post(f"/admin/workshops/{w.own.id}/edit", data=edit_form(w.own, name="审计可见的新名字"))
     admin = login_as(app, w.admin)
     body = admin.get(f"/admin/audit?actor={w.officer.username}&entity=workshop").get_data(as_text=True)
-    assert "<code>workshop.edit</code>" in body and "西脑包老豆腐坊" in body and "审计可见的新名字" in body
+    assert "<code class=\"muted small\">workshop.edit</code>" in body and "西脑包老豆腐坊" in body and "审计可见的新名字" in body
     assert 'class="changed"' in body
     body = admin.get("/admin/audit?actor=nobody").get_data(as_text=True)
     assert "没有符合条件的记录" in body
     tomorrow = (china_today() + timedelta(days=1)).isoformat()
-    assert "<code>workshop.edit</code>" not in admin.get(f"/admin/audit?date_from={tomorrow}").get_data(as_text=True)
+    assert "<code class=\"muted small\">workshop.edit</code>" not in admin.get(f"/admin/audit?date_from={tomorrow}").get_data(as_text=True)
     today = china_today().isoformat()  # the filter counts days in China time
-    assert "<code>workshop.edit</code>" in admin.get(f"/admin/audit?date_from={today}&date_to={today}&action=workshop")\
+    assert "<code class=\"muted small\">workshop.edit</code>" in admin.get(f"/admin/audit?date_from={today}&date_to={today}&action=workshop")\
         .get_data(as_text=True)
     r = admin.post("/admin/audit/verify", follow_redirects=True)
     assert "哈希链无误" in r.get_data(as_text=True)
