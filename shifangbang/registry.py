@@ -623,35 +623,48 @@ def import_rows(actor, rows: list[tuple[int, dict]], progress=None) -> ImportRep
     report, ready = _prepare(actor, rows)
     if report.errors:
         return report
+    # New workshops go in together: the first touch() flushes them all in one batch.
+    created = []
+    with db.session.no_autoflush:
+        codes: set[str] = set()
+        for _, values, current in ready:
+            if current is None:
+                code = new_public_code()
+                while code in codes:
+                    code = new_public_code()
+                codes.add(code)
+                status = values.pop("status")
+                w = Workshop(public_code=code, status=status, status_changed_on=today())
+                _apply(w, values)
+                db.session.add(w)
+                created.append(w)
+    for w in created:
+        changes.touch(w)
+        audit.record(actor, "workshop.import_create", "workshop", w.id, after=_snapshot(w))
+        report.created += 1
+        if progress:
+            progress(1)
     for _, values, current in ready:
-        status = values.pop("status")
         if current is None:
-            w = Workshop(public_code=new_public_code(), status=status, status_changed_on=today())
-            _apply(w, values)
-            db.session.add(w)
-            db.session.flush()
-            audit.record(actor, "workshop.import_create", "workshop", w.id, after=_snapshot(w))
-            changes.touch(w)
-            report.created += 1
+            continue
+        w = current
+        status = values.pop("status")
+        if not _changed(w, dict(values, status=status)):
+            report.unchanged += 1
         else:
-            w = current
-            values_with_status = dict(values, status=status)
-            if not _changed(w, values_with_status):
-                report.unchanged += 1
-            else:
-                before = _snapshot(w)
-                for key, value in values.items():
-                    if key != "categories":
-                        setattr(w, key, value)
-                w.categories = values["categories"]
-                if status != w.status:
-                    w.status = status
-                    w.status_changed_on = today()
-                after = _snapshot(w)
-                _touch(w)
-                audit.record(actor, "workshop.import_update", "workshop", w.id,
-                             before=_diff(before, after), after=_diff(after, before))
-                report.updated += 1
+            before = _snapshot(w)
+            for key, value in values.items():
+                if key != "categories":
+                    setattr(w, key, value)
+            w.categories = values["categories"]
+            if status != w.status:
+                w.status = status
+                w.status_changed_on = today()
+            after = _snapshot(w)
+            _touch(w)
+            audit.record(actor, "workshop.import_update", "workshop", w.id,
+                         before=_diff(before, after), after=_diff(after, before))
+            report.updated += 1
         if progress:
             progress(1)
     report.applied = True
