@@ -93,6 +93,14 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
     assert "固阳莜面坊" in log and arranged["username"] in log and "共 3 条" in log
     screenshot(page, "registry-audit")
 
+    # Accounts and the TOTP enrolment page render (QR as an inline SVG).
+    page.click("nav >> text=账号")
+    assert arranged["username"] in page.inner_text("table.grid")
+    screenshot(page, "registry-users")
+    page.goto(url + "/admin/account/totp")
+    assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
+    screenshot(page, "registry-totp")
+
     # Tablet width: the list stays usable (no sideways page scroll, filters wrap).
     tablet = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
     tpage = tablet.new_page()
