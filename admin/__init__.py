@@ -3,8 +3,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import complaints, posters, views
+    from . import audit, complaints, posters, users, views, workshops
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(workshops.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(posters.bp)
     app.register_blueprint(complaints.bp)

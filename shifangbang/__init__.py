@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.login_message = "请先登录。"
+    login_manager.session_protection = "strong"  # a session moved to another client is dropped
 
     from . import cli, templating
     from .models import User

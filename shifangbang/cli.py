@@ -14,6 +14,7 @@ demo_cli = AppGroup("demo", help="演示数据。")
 users_cli = AppGroup("users", help="监管人员账号。")
 audit_cli = AppGroup("audit", help="审计日志。")
 DEFAULT_SEED, DEFAULT_SIZE = 20261123, 2000
+registry_cli = AppGroup("registry", help="作坊档案。")
 
 
 @demo_cli.command("load")
@@ -61,6 +62,26 @@ def users_create(username, role, display_name, jurisdiction_code, password):
         raise click.ClickException(str(e))
     db.session.commit()
     click.echo(f"已创建账号 {username}。")
+
+
+@users_cli.command("totp")
+@click.argument("username")
+@click.option("--require/--no-require", default=None, help="要求（或不再要求）该账号启用动态验证码。")
+@click.option("--reset", is_flag=True, help="清除已绑定的动态验证码（如手机丢失），下次登录重新绑定。")
+def users_totp(username, require, reset):
+    """Require, stop requiring or reset a user's TOTP second factor."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"找不到账号 {username}。")
+    if not reset and require is None:
+        raise click.ClickException("请指定 --require、--no-require 或 --reset。")
+    if reset:
+        users.reset_totp(None, user, required=require)
+    else:
+        users.set_totp_required(None, user, require)
+    db.session.commit()
+    state = "已启用" if user.totp_secret else "未绑定"
+    click.echo(f"{username}：动态验证码{state}，{'必须' if user.totp_required else '不强制'}启用。")
 
 
 @users_cli.command("reset-password")
@@ -121,6 +142,32 @@ def restore_command(source: Path):
     except backup.BackupError as e:
         raise click.ClickException(str(e))
     click.echo(f"已从 {source} 恢复。" + (f"原数据库另存为 {kept}" if kept else ""))
+@registry_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查，不写入。")
+def registry_import(path, dry_run):
+    """Import workshops from an .xlsx or .csv sheet (all rows or none; idempotent by 证件编号)."""
+    from pathlib import Path
+
+    from . import registry
+
+    try:
+        rows = registry.read_sheet(path, Path(path).read_bytes())
+    except registry.ImportFileError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"读取 {len(rows)} 行。")
+    if dry_run:
+        report = registry.dry_run(None, rows)
+    else:
+        with click.progressbar(length=len(rows), label="导入中") as bar:
+            report = registry.import_rows(None, rows, progress=bar.update)
+    for row_no, reason in report.errors:
+        click.echo(f"  第 {row_no} 行：{reason}", err=True)
+    if report.errors:
+        click.echo(f"有 {len(report.errors)} 行有误，{'检查完毕' if dry_run else '未导入任何数据'}。", err=True)
+        raise SystemExit(1)
+    verb = "将" if dry_run else "已"
+    click.echo(f"{verb}新增 {report.created} 家，{verb}更新 {report.updated} 家，{report.unchanged} 家无变化。")
 
 
 @click.command("setup")
@@ -144,5 +191,5 @@ def setup(demo: bool):
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_cli, users_cli, audit_cli, setup, backup_command, restore_command):
+    for command in (demo_cli, users_cli, audit_cli, registry_cli, setup, backup_command, restore_command):
         app.cli.add_command(command)

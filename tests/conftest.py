@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, text
 
@@ -71,6 +72,10 @@ def make_test_app(url: str, index_dir: Path, **extra):
     return create_app(config)
 
 
+def _forget_login_user(sender, **extra):
+    g.pop("_login_user", None)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"app-{request.param}")
@@ -96,6 +101,9 @@ def app(request, tmp_path_factory):
 
             _db.engine.dispose()
     app.config["BACKEND"] = request.param
+    # The `db` fixture keeps one app context (so one `g`) across a test's requests; Flask-Login
+    # caches the user in g, so forget it per request, as a real server's fresh context would.
+    request_started.connect(_forget_login_user, app)
     yield app
 
 
@@ -180,9 +188,8 @@ class LiveServer:
         self.app = make_test_app(self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False)
         flask = [sys.executable, "-m", "flask", "--app", "shifangbang"]
         subprocess.run(flask + ["db", "upgrade"], env=self.env, check=True, cwd=ROOT, capture_output=True)
-        if (ROOT / "shifangbang" / "demo.py").exists():  # feat/complaints only: demo.py is merged later
-            subprocess.run(flask + ["demo", "load", "--size", str(demo_size)], env=self.env, check=True, cwd=ROOT,
-                           capture_output=True)
+        subprocess.run(flask + ["demo", "load", "--size", str(demo_size)], env=self.env, check=True, cwd=ROOT,
+                       capture_output=True)
         subprocess.run(flask + ["setup", "--no-demo"], env=self.env, check=True, cwd=ROOT, capture_output=True)
         self.log = open(base / "gunicorn.log", "wb")
         self.proc = subprocess.Popen(

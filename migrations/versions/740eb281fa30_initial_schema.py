@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: beafa2639eda
+Revision ID: 740eb281fa30
 Revises: 
-Create Date: 2026-11-23 09:40:26.512284
+Create Date: 2026-11-23 10:40:27.484887
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'beafa2639eda'
+revision = '740eb281fa30'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -72,6 +72,7 @@ def upgrade():
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_required', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("role in ('admin','officer','viewer')", name=op.f('ck_user_user_role')),
