@@ -94,5 +94,7 @@ def setup(demo: bool):
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_cli, users_cli, audit_cli, setup):
+    from .regwork_cli import draws_cli, titles_cli
+
+    for command in (demo_cli, users_cli, audit_cli, setup, titles_cli, draws_cli):
         app.cli.add_command(command)

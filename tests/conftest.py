@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, text
 
 from shifangbang import create_app
@@ -98,6 +99,14 @@ def app(request, tmp_path_factory):
     yield app
 
 
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's Session.get_bind ignores the session's own bind and picks the engine, so
+    without this every test's commits would reach the database and leak into later tests."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+
 @pytest.fixture
 def db(app):
     """The database inside a transaction that is rolled back after the test."""
@@ -105,7 +114,8 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                                "class_": _ConnectionBoundSession})
         try:
             yield _db
         finally:

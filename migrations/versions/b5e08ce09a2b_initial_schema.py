@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: beafa2639eda
+Revision ID: b5e08ce09a2b
 Revises: 
-Create Date: 2026-11-23 09:40:26.512284
+Create Date: 2026-11-23 10:37:30.542567
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'beafa2639eda'
+revision = 'b5e08ce09a2b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -240,6 +240,7 @@ def upgrade():
     sa.Column('inspectors', sa.JSON(), nullable=False),
     sa.Column('result', sa.JSON(), nullable=False),
     sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
     sa.Column('drawn_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['drawn_by_id'], ['user.id'], name=op.f('fk_random_draw_drawn_by_id_user')),
     sa.ForeignKeyConstraint(['jurisdiction_id'], ['jurisdiction.id'], name=op.f('fk_random_draw_jurisdiction_id_jurisdiction')),
@@ -257,6 +258,7 @@ def upgrade():
     sa.Column('measured_value', sa.String(length=40), nullable=True),
     sa.Column('limit_value', sa.String(length=40), nullable=True),
     sa.Column('notice_no', sa.String(length=60), nullable=True),
+    sa.Column('notice_on', sa.Date(), nullable=True),
     sa.Column('retest_status', sa.String(length=12), nullable=False),
     sa.Column('retest_requested_on', sa.Date(), nullable=True),
     sa.Column('retest_decided_on', sa.Date(), nullable=True),
@@ -296,6 +298,8 @@ def upgrade():
     sa.Column('revoke_rule', sa.String(length=30), nullable=True),
     sa.Column('revoke_reason', sa.Text(), nullable=True),
     sa.Column('barred_until', sa.Date(), nullable=True),
+    sa.Column('serious_problem', sa.Text(), nullable=True),
+    sa.Column('incident', sa.Text(), nullable=True),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("status in ('held','revoked')", name=op.f('ck_title_grant_grant_status')),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user.id'], name=op.f('fk_title_grant_granted_by_id_user')),
