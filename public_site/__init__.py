@@ -3,7 +3,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import errors, views
+    from . import draws, errors, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(draws.bp)
     errors.init_app(app)
