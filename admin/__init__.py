@@ -7,5 +7,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     for module in (inspections, sampling, tiers, titles, draws, stats):
-        module.bp.after_request(views.no_store)  # personal data: never cached
         app.register_blueprint(module.bp)

@@ -8,9 +8,11 @@ from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
 
 from .auth import role_required
+from .views import no_store
 from .helpers import InputError, parse_int, scope
 
 bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
+bp.after_request(no_store)  # personal data: never cached
 
 
 def _jurisdictions():

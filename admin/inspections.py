@@ -11,9 +11,11 @@ from shifangbang.models import Inspection, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .views import no_store
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
 
 bp = Blueprint("admin_inspections", __name__, url_prefix="/admin/inspections")
+bp.after_request(no_store)  # personal data: never cached
 
 
 @bp.get("/")

@@ -10,9 +10,11 @@ from shifangbang.models import Sampling, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .views import no_store
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
 
 bp = Blueprint("admin_sampling", __name__, url_prefix="/admin/sampling")
+bp.after_request(no_store)  # personal data: never cached
 
 
 @bp.get("/")

@@ -9,9 +9,11 @@ from shifangbang.extensions import db
 from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
+from .views import no_store
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
+bp.after_request(no_store)  # personal data: never cached
 
 
 def _page(form=None, error=None):
