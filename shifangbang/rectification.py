@@ -2,7 +2,7 @@
 struck off when a regulator confirms it fixed (销号). Inspections add their failed items here
 automatically; regulators add others (e.g. for a workshop on a tier that needs rectification)."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -88,10 +88,11 @@ class TargetStatus:
 
 def progress(jurisdiction_ids: set[int] | None, year: int, on: date | None = None) -> dict:
     """The year's ledger against the configured targets: problems logged in `year`, how many are
-    struck off, and for each target date whether the required share was struck off by then."""
+    struck off, and for each target date whether the required share of the problems logged by
+    that date was struck off by then."""
     on = on or today()
     start, end = local_day_start(date(year, 1, 1)), local_day_start(date(year + 1, 1, 1))
-    q = (select(RectificationItem.due_on, RectificationItem.fixed_on)
+    q = (select(RectificationItem.due_on, RectificationItem.fixed_on, RectificationItem.created_at)
          .join(Workshop, Workshop.id == RectificationItem.workshop_id)
          .where(RectificationItem.created_at >= start, RectificationItem.created_at < end))
     if jurisdiction_ids is not None:
@@ -105,9 +106,11 @@ def progress(jurisdiction_ids: set[int] | None, year: int, on: date | None = Non
         month, day = (int(x) for x in t["by"].split("-"))
         by = date(year, month, day)
         upto = min(by, on)
-        done = sum(1 for r in rows if r.fixed_on is not None and r.fixed_on <= upto)
-        status = TargetStatus(t.get("label", ""), by, float(t["share"]), done, total, "pending")
-        met = total == 0 or done >= status.required
+        # A target is measured over the problems already logged by its date.
+        logged = [r for r in rows if r.created_at < local_day_start(by + timedelta(days=1))]
+        done = sum(1 for r in logged if r.fixed_on is not None and r.fixed_on <= upto)
+        status = TargetStatus(t.get("label", ""), by, float(t["share"]), done, len(logged), "pending")
+        met = not logged or done >= status.required
         status.state = ("met" if met else "missed") if on > by else ("early" if met else "pending")
         targets.append(status)
     return {"year": year, "total": total, "fixed": fixed, "open": total - fixed, "overdue": overdue,

@@ -207,3 +207,15 @@ def test_stats_scope_and_xlsx(db, s):
     values = {row[0]: row[1] for row in wb["监督抽检"].iter_rows(min_row=5, values_only=True)}
     assert values["抽检批次"] == 2 and values["合格率"] == "50.0%"
     assert "西脑包市场监管所" in wb["作坊概况"]["A1"].value
+
+
+def test_targets_measure_only_problems_logged_by_their_date(db, s):
+    w = s["ws"][1]
+    db.session.add(RectificationItem(workshop_id=w.id, problem="早", due_on=date(2025, 4, 1), fixed_on=date(2025, 3, 20),
+                                     created_at=local_day_start(date(2025, 3, 1))))
+    db.session.add(RectificationItem(workshop_id=w.id, problem="晚", due_on=date(2025, 8, 1),
+                                     created_at=local_day_start(date(2025, 7, 1))))  # logged after 30 June
+    db.session.commit()
+    half, all_ = rectification.progress({s["j"]["xinaobao"].id}, 2025, on=date(2025, 12, 1))["targets"]
+    assert (half.total, half.fixed_by_then, half.state) == (1, 1, "met")
+    assert (all_.total, all_.fixed_by_then, all_.state) == (2, 1, "missed")
