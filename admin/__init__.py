@@ -3,11 +3,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, complaints, posters, users, views, workshops
+    from . import audit, complaints, draws, inspections, posters, sampling, stats, tiers, titles, users, views, workshops
 
     app.register_blueprint(views.bp)
-    app.register_blueprint(workshops.bp)
-    app.register_blueprint(users.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(posters.bp)
-    app.register_blueprint(complaints.bp)
+    for module in (workshops, users, audit, posters, complaints, inspections, sampling, tiers, titles, draws, stats):
+        app.register_blueprint(module.bp)

@@ -3,10 +3,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import complaints, errors, search, views, workshop
+    from . import complaints, draws, errors, search, views, workshop
 
     app.register_blueprint(views.bp)
-    app.register_blueprint(workshop.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(complaints.bp)
+    for module in (workshop, search, complaints, draws):
+        app.register_blueprint(module.bp)
     errors.init_app(app)

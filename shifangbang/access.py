@@ -10,7 +10,7 @@ from .models import Jurisdiction, User
 
 READ_ACTIONS = frozenset({"view", "export"})
 WRITE_ACTIONS = frozenset({"create", "edit", "change_status", "import", "inspect", "sample",
-                           "propose_tier", "handle_complaint", "issue_poster",
+                           "propose_tier", "handle_complaint", "issue_poster", "rectify",
                            # Not a write, but officer-only: reading a complainant's identity.
                            "view_reporter"})
 ADMIN_ACTIONS = frozenset({"decide_tier", "publish_tier", "grant_title", "revoke_title",

@@ -191,5 +191,8 @@ def setup(demo: bool):
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_cli, users_cli, audit_cli, registry_cli, setup, backup_command, restore_command):
+    from .regwork_cli import draws_cli, titles_cli
+
+    for command in (demo_cli, users_cli, audit_cli, registry_cli, setup, backup_command, restore_command,
+                    titles_cli, draws_cli):
         app.cli.add_command(command)

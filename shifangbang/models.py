@@ -270,6 +270,8 @@ class Sampling(db.Model):
     measured_value: Mapped[str | None] = mapped_column(String(40))
     limit_value: Mapped[str | None] = mapped_column(String(40))
     notice_no: Mapped[str | None] = mapped_column(String(60))
+    # The day the result notice reached the workshop: the 7-working-day re-test window starts here.
+    notice_on: Mapped[date | None] = mapped_column(Date)
     # none | requested (pending) | upheld | overturned
     retest_status: Mapped[str] = mapped_column(String(12), default="none")
     retest_requested_on: Mapped[date | None] = mapped_column(Date)
@@ -367,6 +369,9 @@ class TitleGrant(db.Model):
     revoke_rule: Mapped[str | None] = mapped_column(String(30))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     barred_until: Mapped[date | None] = mapped_column(Date)
+    # Facts a regulator flags for the revocation rules (titles.evaluate): free-text descriptions.
+    serious_problem: Mapped[str | None] = mapped_column(Text)
+    incident: Mapped[str | None] = mapped_column(Text)  # 食品安全事故
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     workshop: Mapped[Workshop] = relationship()
@@ -408,6 +413,7 @@ class RandomDraw(db.Model):
     inspectors: Mapped[list] = mapped_column(JSON, default=list)  # user ids, in canonical order
     result: Mapped[list] = mapped_column(JSON, default=list)  # [{workshop_id, inspector_ids}]
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 

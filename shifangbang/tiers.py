@@ -3,7 +3,7 @@
 The workshop's current tier (Workshop.tier_code / tier_since) is the latest published decision,
 kept here so lists and search need no history scan.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -11,7 +11,7 @@ from . import access, audit, changes, current_deployment
 from .extensions import db
 from .labels import TIER_REASONS
 from .models import Complaint, Inspection, Sampling, TierDecision, Workshop
-from .timeutil import today, utcnow
+from .timeutil import CHINA, today, utcnow
 from .tx import transactional
 
 AUDIT_FIELDS = ("workshop_id", "from_tier", "to_tier", "direction", "reason_category", "reason", "status",
@@ -36,8 +36,21 @@ def direction(from_tier: str, to_tier: str) -> str:
     return "reconfirm"
 
 
-def upgrade_requests_in_last_year(workshop: Workshop) -> int:
-    since = utcnow() - timedelta(days=365)
+def window_start(on: date) -> datetime:
+    """The start (naive UTC) of the trailing 12 months ending on China-local day `on`.
+
+    A request made on 10 March 2025 counts on every day up to 9 March 2026 and no longer on
+    10 March 2026: the window is the twelve calendar months (on - 1 year, on].
+    """
+    try:
+        first = on.replace(year=on.year - 1) + timedelta(days=1)
+    except ValueError:  # 29 February: a year earlier has no such day
+        first = date(on.year - 1, 3, 1)
+    return datetime.combine(first, time(), CHINA).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def upgrade_requests_in_last_year(workshop: Workshop, on: date | None = None) -> int:
+    since = window_start(on or today())
     q = select(func.count(TierDecision.id)).where(
         TierDecision.workshop_id == workshop.id, TierDecision.is_upgrade_request.is_(True),
         TierDecision.proposed_at >= since,
@@ -55,6 +68,11 @@ def propose(actor, workshop: Workshop, to_tier: str, reason_category: str, reaso
         raise TierError("请选择有效的榜级。")
     if reason_category not in TIER_REASONS:
         raise TierError("请选择定榜原因类别。")
+    for evidence in (inspection, sampling, complaint):
+        if evidence is not None and evidence.workshop_id != workshop.id:
+            raise TierError("所附证据不属于该作坊。")
+    if complaint is not None and complaint.verified is not True:
+        raise TierError("只有经查属实的投诉举报可以作为定榜证据。")
     if upgrade_request:
         limit = int(deployment.bureau.get("upgrade_requests_per_year", 2))
         if upgrade_requests_in_last_year(workshop) >= limit:
@@ -140,6 +158,27 @@ def pending_publication(workshop: Workshop) -> TierDecision | None:
         select(TierDecision).where(TierDecision.workshop_id == workshop.id, TierDecision.status == "decided")
         .order_by(TierDecision.decided_at.desc()).limit(1)
     )
+
+
+def full_history(workshop: Workshop) -> list[TierDecision]:
+    """Every decision of the workshop (proposed, decided, published, rejected), newest first."""
+    return list(db.session.scalars(
+        select(TierDecision).where(TierDecision.workshop_id == workshop.id)
+        .order_by(TierDecision.proposed_at.desc(), TierDecision.id.desc())
+    ))
+
+
+def evidence_choices(workshop: Workshop) -> dict:
+    """What a proposal may link to: the workshop's inspections, samplings and verified complaints."""
+    return {
+        "inspections": list(db.session.scalars(select(Inspection).where(Inspection.workshop_id == workshop.id)
+                                               .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(50))),
+        "samplings": list(db.session.scalars(select(Sampling).where(Sampling.workshop_id == workshop.id)
+                                             .order_by(Sampling.sampled_on.desc(), Sampling.id.desc()).limit(50))),
+        "complaints": list(db.session.scalars(select(Complaint).where(Complaint.workshop_id == workshop.id,
+                                                                      Complaint.verified.is_(True))
+                                              .order_by(Complaint.received_at.desc()).limit(50))),
+    }
 
 
 def published_history(workshop: Workshop) -> list[TierDecision]:

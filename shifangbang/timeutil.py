@@ -19,3 +19,8 @@ def local(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     return dt.replace(tzinfo=timezone.utc).astimezone(CHINA)
+
+
+def local_day_start(day: date) -> datetime:
+    """China-local midnight of `day` as stored naive UTC: bounds for 'created on/after day' queries."""
+    return datetime.combine(day, datetime.min.time(), CHINA).astimezone(timezone.utc).replace(tzinfo=None)

@@ -188,8 +188,9 @@ class LiveServer:
         self.app = make_test_app(self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False)
         flask = [sys.executable, "-m", "flask", "--app", "shifangbang"]
         subprocess.run(flask + ["db", "upgrade"], env=self.env, check=True, cwd=ROOT, capture_output=True)
-        subprocess.run(flask + ["demo", "load", "--size", str(demo_size)], env=self.env, check=True, cwd=ROOT,
-                       capture_output=True)
+        if (ROOT / "shifangbang" / "demo.py").exists():  # written by another engineer; merged by the lead
+            subprocess.run(flask + ["demo", "load", "--size", str(demo_size)], env=self.env, check=True, cwd=ROOT,
+                           capture_output=True)
         subprocess.run(flask + ["setup", "--no-demo"], env=self.env, check=True, cwd=ROOT, capture_output=True)
         self.log = open(base / "gunicorn.log", "wb")
         self.proc = subprocess.Popen(

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 740eb281fa30
+Revision ID: 780912081f70
 Revises: 
-Create Date: 2026-11-23 10:40:27.484887
+Create Date: 2026-11-23 11:19:01.051060
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '740eb281fa30'
+revision = '780912081f70'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -241,6 +241,7 @@ def upgrade():
     sa.Column('inspectors', sa.JSON(), nullable=False),
     sa.Column('result', sa.JSON(), nullable=False),
     sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
     sa.Column('drawn_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['drawn_by_id'], ['user.id'], name=op.f('fk_random_draw_drawn_by_id_user')),
     sa.ForeignKeyConstraint(['jurisdiction_id'], ['jurisdiction.id'], name=op.f('fk_random_draw_jurisdiction_id_jurisdiction')),
@@ -258,6 +259,7 @@ def upgrade():
     sa.Column('measured_value', sa.String(length=40), nullable=True),
     sa.Column('limit_value', sa.String(length=40), nullable=True),
     sa.Column('notice_no', sa.String(length=60), nullable=True),
+    sa.Column('notice_on', sa.Date(), nullable=True),
     sa.Column('retest_status', sa.String(length=12), nullable=False),
     sa.Column('retest_requested_on', sa.Date(), nullable=True),
     sa.Column('retest_decided_on', sa.Date(), nullable=True),
@@ -297,6 +299,8 @@ def upgrade():
     sa.Column('revoke_rule', sa.String(length=30), nullable=True),
     sa.Column('revoke_reason', sa.Text(), nullable=True),
     sa.Column('barred_until', sa.Date(), nullable=True),
+    sa.Column('serious_problem', sa.Text(), nullable=True),
+    sa.Column('incident', sa.Text(), nullable=True),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("status in ('held','revoked')", name=op.f('ck_title_grant_grant_status')),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user.id'], name=op.f('fk_title_grant_granted_by_id_user')),

@@ -1,0 +1,61 @@
+"""Small helpers shared by the back-office feature views."""
+from datetime import date
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from shifangbang import access
+from shifangbang.extensions import db
+from shifangbang.models import Workshop
+
+
+class InputError(ValueError):
+    """Bad form input; the message is Chinese and shown next to the form."""
+
+
+def parse_date(value: str | None, label: str, required: bool = True) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise InputError(f"请填写{label}。")
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{label}格式应为 年-月-日，例如 2026-03-15。")
+
+
+def parse_int(value, label: str, minimum: int = 1, maximum: int = 10_000) -> int:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InputError(f"{label}须为整数。")
+    if not minimum <= n <= maximum:
+        raise InputError(f"{label}须在 {minimum} 到 {maximum} 之间。")
+    return n
+
+
+def scope():
+    return access.visible_jurisdiction_ids(current_user)
+
+
+def find_workshop(text: str | None) -> Workshop | None:
+    """By public code or certificate number, within the user's jurisdiction."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    q = select(Workshop).where(or_(Workshop.public_code == text, Workshop.cert_no == text))
+    ids = scope()
+    if ids is not None:
+        q = q.where(Workshop.station_id.in_(ids))
+    return db.session.scalar(q)
+
+
+def get_visible(model, obj_id: int, workshop_of=lambda o: o.workshop):
+    """The row, or 404; 403 (Chinese) when its workshop is outside the user's jurisdiction."""
+    obj = db.session.get(model, obj_id)
+    if obj is None:
+        abort(404)
+    access.require(current_user, "view", workshop_of(obj).station_id)
+    return obj
