@@ -3,7 +3,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import errors, views
+    from shifangbang import opendata
+
+    from . import api, badge, errors, open311, opendata_views, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(badge.bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(opendata_views.bp)
+    opendata.init_app(app)
     errors.init_app(app)
