@@ -13,4 +13,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(open311.bp)
     app.register_blueprint(opendata_views.bp)
     opendata.init_app(app)
+    # Config.JSON_AS_ASCII is ignored since Flask 2.3: apply it, so the API sends readable UTF-8.
+    app.json.ensure_ascii = bool(app.config.get("JSON_AS_ASCII", False))
     errors.init_app(app)

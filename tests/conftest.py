@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
+from flask_sqlalchemy.session import Session as FSASession
 
 from shifangbang import create_app
 from shifangbang.extensions import db as _db
@@ -98,6 +99,11 @@ def app(request, tmp_path_factory):
     yield app
 
 
+class _ConnectionSession(FSASession):
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
 @pytest.fixture
 def db(app):
     """The database inside a transaction that is rolled back after the test."""
@@ -105,7 +111,10 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        # Flask-SQLAlchemy's Session.get_bind() returns the engine, not this connection, which let
+        # commits escape the rollback below: bind every statement to the connection.
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                                "class_": _ConnectionSession})
         try:
             yield _db
         finally:
