@@ -98,7 +98,8 @@ def _date(value: str | None, name: str, errors: dict) -> date | None:
 def validate(form: dict) -> dict:
     """Check a submission (a dict of strings) and return the cleaned values; SubmissionError otherwise."""
     errors: dict[str, str] = {}
-    get = lambda k: (form.get(k) or "").strip()  # noqa: E731
+    # NUL cannot be stored in PostgreSQL text and is never meaningful in a form field.
+    get = lambda k: (form.get(k) or "").replace("\x00", "").strip()  # noqa: E731
     kind = get("kind") or "report"
     if kind not in ("complaint", "report", "both"):
         errors["kind"] = "类型只能是 complaint（投诉）、report（举报）或 both。"

@@ -28,9 +28,10 @@ def not_found(message: str = "找不到该资源。") -> ApiError:
 
 def arg_str(name: str, max_len: int = 100) -> str | None:
     value = request.args.get(name)
-    if value is None or value.strip() == "":
+    # NUL cannot be stored or compared in PostgreSQL text, and no name or code contains one.
+    value = value.replace("\x00", "").strip() if value is not None else None
+    if not value:
         return None
-    value = value.strip()
     if len(value) > max_len:
         raise bad_param(name, f"参数 {name} 太长（最多 {max_len} 个字符）。")
     return value

@@ -21,6 +21,12 @@ def jurisdiction_by_code(code: str, param: str) -> Jurisdiction:
     return j
 
 
+def jurisdiction_ids(code: str) -> set[int]:
+    """The jurisdiction with this code and everything below it; empty for an unknown code (no match)."""
+    j = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    return access.subtree_ids(j.id) if j is not None else set()
+
+
 def filtered(filters: dict):
     """A select of Workshop with the public filters applied (see the OpenAPI document for each)."""
     q = select(Workshop)
@@ -31,8 +37,7 @@ def filtered(filters: dict):
         q = q.where(Workshop.tier_code == filters["tier"])
     for param in ("county", "station", "jurisdiction"):
         if filters.get(param):
-            j = jurisdiction_by_code(filters[param], param)
-            q = q.where(Workshop.station_id.in_(access.subtree_ids(j.id)))
+            q = q.where(Workshop.station_id.in_(jurisdiction_ids(filters[param])))
     if filters.get("category"):
         value = filters["category"]
         cat_ids = select(ProductCategory.id).where(or_(ProductCategory.code == value, ProductCategory.name == value))

@@ -3,7 +3,7 @@ from flask import jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import access, current_deployment, labels, workshops
+from shifangbang import current_deployment, labels, workshops
 from shifangbang.extensions import db, limiter
 from shifangbang.models import Jurisdiction, ProductCategory, TierDecision, Workshop, workshop_category
 
@@ -69,7 +69,7 @@ def workshop_list():
 
 @bp.get("/workshops/<code>")
 def workshop_detail(code: str):
-    w = db.session.scalar(
+    w = None if "\x00" in code else db.session.scalar(
         select(Workshop).where(Workshop.public_code == code)
         .options(selectinload(Workshop.categories), selectinload(Workshop.staff), selectinload(Workshop.station))
     )
@@ -167,8 +167,7 @@ def announcements():
         TierDecision.status == "published")
     county = arg_str("county", 20)
     if county:
-        j = queries.jurisdiction_by_code(county, "county")
-        q = q.where(Workshop.station_id.in_(access.subtree_ids(j.id)))
+        q = q.where(Workshop.station_id.in_(queries.jurisdiction_ids(county)))
     total = db.session.scalar(select(func.count()).select_from(q.subquery()))
     rows = db.session.scalars(
         q.order_by(TierDecision.published_at.desc(), TierDecision.id.desc())
@@ -226,7 +225,8 @@ def complaint_create():
 @limiter.limit("20 per minute")
 def complaint_status(tracking_no: str):
     password = request.headers.get("X-Tracking-Password") or request.args.get("password") or ""
-    c = adapters.track(tracking_no, password) if len(tracking_no) <= 20 and len(password) <= 64 else None
+    usable = len(tracking_no) <= 20 and "\x00" not in tracking_no and len(password) <= 64
+    c = adapters.track(tracking_no, password) if usable else None
     if c is None:
         raise not_found("查询码或查询密码不正确。")
     return jsonify(complaint_public(c))
