@@ -2,6 +2,8 @@
 import io
 import json
 
+import pytest
+
 from PIL import Image
 
 from shifangbang.extensions import db as _db
@@ -9,7 +11,7 @@ from shifangbang.models import Complaint, ComplaintEvent
 
 from . import factories as f
 from .api_data import arrange
-from .conftest import make_test_app
+from .conftest import make_test_app, screenshot
 
 
 def test_workshop_detail_shows_everything_the_public_page_shows(client, db):
@@ -309,3 +311,18 @@ def test_api_is_csrf_exempt(tmp_path):
         _db.create_all()
     r = csrf_app.test_client().post("/api/v1/complaints", data={"content": "x"}, content_type="multipart/form-data")
     assert r.status_code == 422  # reached validation: no CSRF token needed for the API
+    r = csrf_app.test_client().post("/open311/v2/requests.json", data={"service_code": "x"})
+    assert r.status_code == 400 and "安全校验" not in r.get_json()[0]["description"]
+
+
+@pytest.mark.browser
+def test_badges_render_in_a_browser(client, db, page):
+    data = arrange()
+    svgs = [client.get(f"/w/{code}/badge.svg").get_data(as_text=True) for code in
+            (data["gold"].public_code, data["bronze"].public_code, data["unrated"].public_code,
+             data["closed"].public_code, "NOPE")]
+    page.set_content("<body style='background:#fff;padding:12px'>" +
+                     "".join(f"<div style='margin:8px'>{s}</div>" for s in svgs) + "</body>")
+    boxes = [page.locator("svg").nth(i).bounding_box() for i in range(len(svgs))]
+    assert all(abs(b["height"] - 22) < 0.5 and 80 < b["width"] < 260 for b in boxes), boxes
+    screenshot(page, "api-badges")
