@@ -3,7 +3,6 @@ error and no response that disagrees with it."""
 import re
 import time
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.core.failures import FailureGroup

@@ -253,7 +253,7 @@ def document() -> dict:
             [query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "纬度（WGS-84）。", True),
              query("lng", {"type": "number", "minimum": -180, "maximum": 180}, "经度（WGS-84）。", True),
              query("radius_km", {"type": "number", "minimum": 0.01, "maximum": 50, "default": 3}, "半径（公里）。")]
-            + [p for p in filters if p["name"] != "q"] + PAGE_PARAMS),
+            + filters + PAGE_PARAMS),
         "/rankings": get_op(
             "rankings", "榜单：已定榜的在营作坊，榜级从高到低，并附各榜人数。",
             json_response("一页榜单。", page_of(ref("WorkshopSummary"), counts={"type": "array", "items": {

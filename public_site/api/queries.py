@@ -4,21 +4,13 @@ import math
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import access, labels, workshops
+from shifangbang import access, workshops
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
-from .common import bad_param
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = 111.32
-
-
-def jurisdiction_by_code(code: str, param: str) -> Jurisdiction:
-    j = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
-    if j is None:
-        raise bad_param(param, f"找不到辖区代码 {code}。")
-    return j
 
 
 def jurisdiction_ids(code: str) -> set[int]:
@@ -93,11 +85,3 @@ def nearby(lat: float, lng: float, radius_km: float, filters: dict) -> list[tupl
     found = [(w, d) for w, d in found if d <= radius_km]
     found.sort(key=lambda pair: (pair[1], pair[0].id))
     return found
-
-
-def validate_filters(filters: dict, tier_codes: list[str]) -> dict:
-    if filters.get("tier") and filters["tier"] not in tier_codes:
-        raise bad_param("tier", f"参数 tier 的取值无效，可选：{'、'.join(tier_codes)}。")
-    if filters.get("status") and filters["status"] not in (*labels.WORKSHOP_STATUS, "all"):
-        raise bad_param("status", "参数 status 的取值无效。")
-    return filters
