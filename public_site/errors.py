@@ -22,14 +22,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None, details=None):
+def wants_open311() -> bool:
+    return request.path.startswith("/open311/")
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None, details=None,
+                   headers=None):
     message = message or MESSAGES.get(status, "出错了。")
+    if wants_open311():
+        # GeoReport v2 errors: a list of {code, description}.
+        return jsonify([{"code": status, "description": message}]), status, headers or {}
     if wants_json():
         body = {"error": {"status": status, "code": code or f"http_{status}", "message": message}}
         if details:
             body["error"]["details"] = details
-        return jsonify(body), status
-    return render_template("public/error.html", status=status, message=message), status
+        return jsonify(body), status, headers or {}
+    return render_template("public/error.html", status=status, message=message), status, headers or {}
 
 
 def init_app(app: Flask) -> None:
@@ -43,7 +51,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e):
-        return error_response(e.code or 500, MESSAGES.get(e.code), None)
+        # Keep the headers that say how to recover: Allow (405), Retry-After (429, 503).
+        kept = {k: v for k, v in e.get_headers() if k in ("Allow", "Retry-After")}
+        code = getattr(e, "api_code", None)
+        return error_response(e.code or 500, getattr(e, "api_message", None) or MESSAGES.get(e.code), code,
+                              getattr(e, "api_details", None), kept)
 
     @app.errorhandler(Exception)
     def unexpected(e):

@@ -1,0 +1,232 @@
+"""/api/v1 endpoints. Each one is described in openapi.py; tests/test_api_openapi.py keeps the two equal."""
+from flask import jsonify, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from shifangbang import current_deployment, labels, workshops
+from shifangbang.extensions import db, limiter
+from shifangbang.models import Jurisdiction, ProductCategory, TierDecision, Workshop, workshop_category
+
+from . import adapters, bp, openapi, queries, serializers
+from .common import (
+    ApiError,
+    absolute,
+    arg_bool,
+    arg_choice,
+    arg_float,
+    arg_str,
+    not_found,
+    page_args,
+    paginated,
+)
+
+PUBLIC_MAX_AGE = 60
+
+
+@bp.after_request
+def caching(response):
+    """ETag on every successful GET, answered with 304 when the client already has it; short public
+    max-age so a CDN absorbs bursts. Tracking answers are private."""
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        if request.endpoint == "api.complaint_status":
+            response.headers["Cache-Control"] = "private, no-store"
+        else:
+            response.headers.setdefault("Cache-Control", f"public, max-age={PUBLIC_MAX_AGE}")
+        response.add_etag()
+        response.make_conditional(request)
+    elif request.method not in ("GET", "HEAD"):
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Vary", "Accept-Encoding")
+    return response
+
+
+def _list_filters() -> dict:
+    deployment = current_deployment()
+    filters = {
+        "q": arg_str("q"),
+        "tier": arg_choice("tier", [*deployment.tier_codes, deployment.unrated.code]),
+        "county": arg_str("county", 20),
+        "station": arg_str("station", 20),
+        "category": arg_str("category", 40),
+        "high_risk": arg_bool("high_risk"),
+        "status": arg_choice("status", [*labels.WORKSHOP_STATUS, "all"]),
+    }
+    return filters
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+@bp.get("/workshops")
+def workshop_list():
+    filters = _list_filters()
+    page, per_page = page_args()
+    rows, total = queries.page_of(queries.filtered(filters), page, per_page)
+    return jsonify(paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page))
+
+
+@bp.get("/workshops/<code>")
+def workshop_detail(code: str):
+    w = None if "\x00" in code else db.session.scalar(
+        select(Workshop).where(Workshop.public_code == code)
+        .options(selectinload(Workshop.categories), selectinload(Workshop.staff), selectinload(Workshop.station))
+    )
+    if w is None:
+        raise not_found("找不到这个作坊。请核对作坊编号。")
+    return jsonify(serializers.workshop_detail(w))
+
+
+@bp.get("/search")
+def search():
+    filters = _list_filters()
+    page, per_page = page_args()
+    rows, total = adapters.search(filters, page, per_page)
+    return jsonify(paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page,
+                             query=filters["q"]))
+
+
+@bp.get("/nearby")
+def nearby():
+    lat = arg_float("lat", None, -90, 90)
+    lng = arg_float("lng", None, -180, 180)
+    if lat is None or lng is None:
+        raise ApiError(400, "invalid_parameter", "请提供位置：lat 和 lng。",
+                       {k: "必填。" for k, v in (("lat", lat), ("lng", lng)) if v is None})
+    radius = arg_float("radius_km", 3.0, 0.01, 50)
+    filters = _list_filters()
+    page, per_page = page_args()
+    found = queries.nearby(lat, lng, radius, filters)
+    chunk = found[(page - 1) * per_page: page * per_page]
+    return jsonify(paginated([serializers.workshop_summary(w, d) for w, d in chunk], len(found), page, per_page,
+                             center={"lat": lat, "lng": lng}, radius_km=radius))
+
+
+@bp.get("/rankings")
+def rankings():
+    """Rated open workshops, best tier first (most recently rated first within a tier), with tier counts."""
+    deployment = current_deployment()
+    filters = {k: v for k, v in _list_filters().items() if k in ("county", "station", "category", "high_risk")}
+    page, per_page = page_args()
+    q = queries.filtered(filters).where(Workshop.tier_code.in_(deployment.tier_codes))
+    rows, total = queries.page_of(q, page, per_page, order=(
+        workshops.tier_rank_expression().desc(), Workshop.tier_since.desc(), Workshop.id))
+    counted = _tier_counts(filters)
+    counts = [dict(serializers.ladder_dict(t), count=counted.get(t.code, 0))
+              for t in (*deployment.tiers, deployment.unrated)]
+    return jsonify(paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page,
+                             counts=counts))
+
+
+def _tier_counts(filters: dict) -> dict[str, int]:
+    ids = queries.filtered(filters).with_only_columns(Workshop.id).scalar_subquery()
+    q = select(Workshop.tier_code, func.count()).where(Workshop.id.in_(ids)).group_by(Workshop.tier_code)
+    return dict(db.session.execute(q).all())
+
+
+@bp.get("/tiers")
+def tier_ladder():
+    deployment = current_deployment()
+    return jsonify({
+        "items": [serializers.ladder_dict(t) for t in deployment.tiers],
+        "unrated": serializers.ladder_dict(deployment.unrated),
+        "inspection_overdue_days": int(deployment.bureau.get("inspection_overdue_days", 365)),
+    })
+
+
+@bp.get("/categories")
+def categories():
+    counts = dict(db.session.execute(
+        select(workshop_category.c.category_id, func.count())
+        .join(Workshop, Workshop.id == workshop_category.c.workshop_id)
+        .where(Workshop.status == "open").group_by(workshop_category.c.category_id)
+    ).all())
+    rows = db.session.scalars(select(ProductCategory).order_by(ProductCategory.code)).all()
+    return jsonify({"items": [{"code": c.code, "name": c.name, "high_risk": c.high_risk,
+                               "workshop_count": counts.get(c.id, 0)} for c in rows]})
+
+
+@bp.get("/jurisdictions")
+def jurisdictions():
+    rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)).all()
+    nodes = {j.id: {"code": j.code, "name": j.name, "level": j.level,
+                    "level_label": labels.JURISDICTION_LEVEL.get(j.level, j.level),
+                    "phone": j.phone, "address": j.address, "children": []} for j in rows}
+    roots = []
+    for j in rows:
+        (nodes[j.parent_id]["children"] if j.parent_id in nodes else roots).append(nodes[j.id])
+    return jsonify({"items": roots})
+
+
+@bp.get("/announcements")
+def announcements():
+    """Published tier decisions (定榜公告), newest first."""
+    page, per_page = page_args()
+    q = select(TierDecision).join(Workshop, Workshop.id == TierDecision.workshop_id).where(
+        TierDecision.status == "published")
+    county = arg_str("county", 20)
+    if county:
+        q = q.where(Workshop.station_id.in_(queries.jurisdiction_ids(county)))
+    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = db.session.scalars(
+        q.order_by(TierDecision.published_at.desc(), TierDecision.id.desc())
+        .offset((page - 1) * per_page).limit(per_page).options(selectinload(TierDecision.workshop))
+    ).all()
+    items = [dict(serializers.decision_dict(d), id=d.id,
+                  workshop={"code": d.workshop.public_code, "name": d.workshop.name,
+                            "links": serializers.links(d.workshop)}) for d in rows]
+    return jsonify(paginated(items, total, page, per_page))
+
+
+# --- complaints and reports ------------------------------------------------------------------------
+
+
+def complaint_public(c) -> dict:
+    """What a complainant sees by tracking number: status and replies, never the text or an identity."""
+    return {
+        "tracking_no": c.tracking_no,
+        "kind": c.kind,
+        "kind_label": labels.COMPLAINT_KIND.get(c.kind, c.kind),
+        "status": c.status,
+        "status_label": labels.COMPLAINT_STATUS.get(c.status, c.status),
+        "open": c.status in labels.OPEN_COMPLAINT_STATUSES,
+        "received_at": serializers.iso_datetime(c.received_at),
+        "due_on": serializers.iso_date(c.due_on),
+        "closed_at": serializers.iso_datetime(c.closed_at),
+        "replies": [{"at": serializers.iso_datetime(e.at), "text": e.public_reply}
+                    for e in c.events if e.public_reply],
+    }
+
+
+@bp.post("/complaints")
+@limiter.limit("5 per minute;50 per day")
+def complaint_create():
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "unsupported_media_type", "请以 multipart/form-data 提交。")
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    try:
+        done = adapters.submit(request.form.to_dict(), files, channel="api")
+    except adapters.SubmissionError as e:
+        raise ApiError(422, "validation_failed", str(e), e.errors) from None
+    body = {
+        "password": done.password,
+        "items": [dict(complaint_public(c), links={"status": absolute("api.complaint_status", tracking_no=c.tracking_no)})
+                  for c in done.items],
+        "notice": "请记下查询码和查询密码，凭它们查询办理进度。",
+    }
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["items"][0]["links"]["status"]
+    return response
+
+
+@bp.get("/complaints/<tracking_no>")
+@limiter.limit("20 per minute")
+def complaint_status(tracking_no: str):
+    password = request.headers.get("X-Tracking-Password") or request.args.get("password") or ""
+    usable = len(tracking_no) <= 20 and "\x00" not in tracking_no and len(password) <= 64
+    c = adapters.track(tracking_no, password) if usable else None
+    if c is None:
+        raise not_found("查询码或查询密码不正确。")
+    return jsonify(complaint_public(c))

@@ -1,0 +1,66 @@
+"""The live badge /w/<code>/badge.svg: tier, colour and date, for online shops to embed.
+
+Always current (short max-age plus ETag revalidation), so a shop never shows a stale tier.
+"""
+import unicodedata
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+
+from shifangbang import current_deployment, labels
+from shifangbang.extensions import db
+from shifangbang.models import Workshop
+
+bp = Blueprint("badge", __name__)
+
+LABEL = "食坊榜"
+MAX_AGE = 300
+FONT_SIZE = 12
+HEIGHT = 22
+
+
+def text_width(text: str) -> int:
+    """Approximate rendered width: CJK and full-width glyphs are one em, Latin about 0.6 em."""
+    return int(sum(FONT_SIZE if unicodedata.east_asian_width(c) in "WF" else FONT_SIZE * 0.6 for c in text))
+
+
+def render(label: str, value: str, colour: str, title: str) -> str:
+    lw, vw = text_width(label) + 12, text_width(value) + 12
+    width = lw + vw
+    label, value, title = escape(label), escape(value), escape(title)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" role="img" '
+        f'aria-label="{title}"><title>{title}</title>'
+        f'<rect width="{lw}" height="{HEIGHT}" rx="3" fill="#343a40"/>'
+        f'<rect x="{lw}" width="{vw}" height="{HEIGHT}" rx="3" fill="{escape(colour)}"/>'
+        f'<rect x="{lw}" width="4" height="{HEIGHT}" fill="{escape(colour)}"/>'
+        f'<g fill="#fff" font-family="PingFang SC,Microsoft YaHei,Noto Sans CJK SC,sans-serif" '
+        f'font-size="{FONT_SIZE}" text-anchor="middle">'
+        f'<text x="{lw / 2:g}" y="15">{label}</text><text x="{lw + vw / 2:g}" y="15">{value}</text></g></svg>'
+    )
+
+
+@bp.get("/w/<code>/badge.svg")
+def badge(code: str):
+    w = db.session.scalar(select(Workshop).where(Workshop.public_code == code)) if len(code) <= 20 else None
+    if w is None:
+        svg, status = render(LABEL, "未找到该作坊", "#868e96", "食坊榜：未找到该作坊"), 404
+    else:
+        tier = current_deployment().tier(w.tier_code)
+        if w.status != "open":
+            value = labels.WORKSHOP_STATUS.get(w.status, w.status)
+            colour = "#868e96"
+        else:
+            day = w.tier_since or w.last_inspected_on
+            value = tier.name + (f" {day:%Y-%m-%d}" if day else "")
+            colour = tier.colour
+        svg, status = render(LABEL, value, colour, f"食坊榜：{w.name} {value}"), 200
+    response = Response(svg, status=status, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE if status == 200 else 60}, must-revalidate"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    if status == 200:
+        response.add_etag()
+        response.make_conditional(request)
+    return response
