@@ -873,6 +873,12 @@ def _write(rows_by_table: dict[str, list[dict]]) -> int:
         if isinstance(rows[0], tuple):  # already in column order, needing no conversion
             cols, procs, tuples = ITEM_COLUMNS, [], rows
         else:
+            # Columns the generator does not name get their declared scalar default, so a column
+            # added to a model later (with a default) never breaks the bulk path.
+            defaults = {c.name: c.default.arg for c in table.c
+                        if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
+            if defaults:
+                rows = [{**row, **defaults} for row in rows]
             cols = list(rows[0])
             # sqlite3 takes Python booleans as they are; dates and JSON need their processors.
             procs = [(i, p) for i, c in enumerate(cols) if not isinstance(table.c[c].type, Boolean)

@@ -13,6 +13,7 @@ from .registry_helpers import cert_no, sheet_row, xlsx_bytes
 def arranged(live_server):
     with live_server.app.app_context():
         j = f.jurisdictions()
+        j["xinaobao"].name = "测试一所"  # the demo data has its own 西脑包所; a shared name is (rightly) ambiguous
         f.category("豆制品", True)
         f.category("糕点", True)
         admin = f.user("admin", username="juzhang")
