@@ -168,30 +168,31 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 
 
 class LiveServer:
-    """gunicorn serving the app on a fresh SQLite database filled with a small demo data set.
+    """gunicorn serving the app on a real database (by default a fresh SQLite file with a small demo
+    data set). Several servers may share one database, each with its own search index folder.
 
     `app` is a Flask app on the same database, for arranging data and checking results.
     """
 
-    def __init__(self, base: Path, workers: int = 2, demo_size: int = 80):
+    def __init__(self, base: Path, workers: int = 2, demo_size: int = 80, database_url: str | None = None,
+                 migrate: bool = True):
         self.base = base
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(
             os.environ,
-            DATABASE_URL=f"sqlite:///{base / 'live.db'}",
+            DATABASE_URL=database_url or f"sqlite:///{base / 'live.db'}",
             SEARCH_INDEX_DIR=str(base / "index"),
             SECRET_KEY="live-test-secret",
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
         )
         self.app = make_test_app(self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False)
-        flask = [sys.executable, "-m", "flask", "--app", "shifangbang"]
-        subprocess.run(flask + ["db", "upgrade"], env=self.env, check=True, cwd=ROOT, capture_output=True)
-        if (ROOT / "shifangbang" / "demo.py").exists():  # written by another engineer; merged by the lead
-            subprocess.run(flask + ["demo", "load", "--size", str(demo_size)], env=self.env, check=True, cwd=ROOT,
-                           capture_output=True)
-        subprocess.run(flask + ["setup", "--no-demo"], env=self.env, check=True, cwd=ROOT, capture_output=True)
+        if migrate:
+            self.flask("db", "upgrade")
+        if demo_size:
+            self.flask("demo", "load", "--size", str(demo_size))
+        self.flask("setup", "--no-demo")  # builds this server's own index
         self.log = open(base / "gunicorn.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
@@ -199,6 +200,11 @@ class LiveServer:
             env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_for_http(self.url + "/healthz", self.proc)
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        """Run a `flask` CLI command against this server's database and index."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "shifangbang", *args], env=self.env,
+                              check=True, cwd=ROOT, capture_output=True)
 
     def stop(self) -> None:
         self.proc.terminate()
