@@ -33,6 +33,9 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.BASE_URL = (env("BASE_URL") or "http://localhost:8000").rstrip("/")
         self.DEPLOYMENT_FILE = env("SHIFANGBANG_DEPLOYMENT") or None
+        # How many reverse proxies (nginx, CDN) stand in front: their X-Forwarded-For/-Proto are
+        # trusted that many hops deep, so rate limits see the real client. 0: none trusted.
+        self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES") or 0)
         # Cookies: secure unless the site is served over plain http (local demo).
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

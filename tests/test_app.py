@@ -1,5 +1,4 @@
 """The factory, configuration, deployment settings, schema and health check."""
-import os
 from pathlib import Path
 
 import pytest
@@ -137,3 +136,20 @@ def test_large_text_preference_persists_and_redirects_only_locally(client):
     assert 'class="large"' in client.get("/").get_data(as_text=True)
     r = client.get("/prefs/large-text?on=1&next=//evil.example.com/")
     assert r.headers["Location"] == "/"
+
+
+def test_client_address_behind_a_trusted_proxy(tmp_path, monkeypatch):
+    """Rate limits key on the client address: behind nginx it must come from X-Forwarded-For,
+    and only when the deployment says a proxy is there (otherwise anyone could forge it)."""
+    from flask import request
+
+    def seen_address(proxies: int) -> str:
+        monkeypatch.setenv("TRUSTED_PROXIES", str(proxies))
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+        app = create_app({"TESTING": True, "SECRET_KEY": "x"})
+        app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
+        return app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+
+    assert seen_address(0) == "127.0.0.1"
+    assert seen_address(1) == "203.0.113.7"
