@@ -236,7 +236,7 @@ def test_complaint_submit_and_track(client, db):
     data = arrange()
     form = {"kind": "both", "workshop_code": data["gold"].public_code, "category": "quality",
             "content": "买的凉糕发酸，疑似变质。", "reporter_name": "周投诉", "reporter_phone": "13800001111",
-            "product": "凉糕", "purchased_on": "2026-01-02", "amount_yuan": "12.5",
+            "product": "凉糕", "purchased_on": "2026-01-02", "amount_yuan": "12.5", "demand": "退款",
             "photos": [(io.BytesIO(_jpeg_with_exif()), "a.jpg")]}
     r = client.post("/api/v1/complaints", data=form, content_type="multipart/form-data")
     assert r.status_code == 201, r.get_json()

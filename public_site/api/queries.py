@@ -8,6 +8,8 @@ from shifangbang import access, workshops
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
+from . import adapters
+
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = 111.32
@@ -41,11 +43,8 @@ def filtered(filters: dict):
         ).where(ProductCategory.high_risk.is_(True))
         q = q.where(Workshop.id.in_(risky) if filters["high_risk"] else Workshop.id.not_in(risky))
     if filters.get("q"):
-        # A plain substring filter until the search engine (search_index) is wired in.
-        escaped = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        q = q.where(or_(Workshop.name.like(like, escape="\\"), Workshop.address.like(like, escape="\\"),
-                        Workshop.varieties.like(like, escape="\\")))
+        # Words match as they do on /search (the search index, pinyin and all): one rule everywhere.
+        q = q.where(Workshop.id.in_(adapters.matching_ids(filters["q"])))
     return q
 
 
