@@ -4,6 +4,7 @@ import math
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from search_index.query import haversine_km
 from shifangbang import access, workshops
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
@@ -11,7 +12,6 @@ from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop
 from . import adapters
 
 
-EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = 111.32
 
 
@@ -56,13 +56,6 @@ def page_of(q, page: int, per_page: int, order=None) -> tuple[list[Workshop], in
         .options(selectinload(Workshop.categories), selectinload(Workshop.station).selectinload(Jurisdiction.parent))
     ).all()
     return list(rows), total
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def nearby(lat: float, lng: float, radius_km: float, filters: dict) -> list[tuple[Workshop, float]]:
