@@ -144,12 +144,12 @@ def create_request(fmt: str):
         raise Open311Error(400, "请提供位置：lat/long、address_string 或 address_id（作坊公示码）之一。")
     files = [x for x in request.files.getlist("media") if x and x.filename]
     try:
-        done = adapters.submit(_location_form(), files, channel="open311")
+        receipt = adapters.submit(_location_form(), files, request.remote_addr, channel="open311")
     except adapters.SubmissionError as e:
-        raise Open311Error(400, "；".join(f"{k}：{v}" for k, v in e.errors.items())) from None
-    c = done.items[0]
-    notice = f"已受理登记。查询码 {c.tracking_no}，查询密码 {done.password}，请妥善保存。"
-    rows = [{"service_request_id": c.tracking_no, "service_notice": notice, "account_id": None}]
+        raise Open311Error(400, "；".join(f"{k}：{v}" for k, v in e.errors.items()) or str(e)) from None
+    tracking_no = receipt.items[0][1]
+    notice = f"已受理登记。查询码 {tracking_no}，查询密码 {receipt.password}，请妥善保存。"
+    rows = [{"service_request_id": tracking_no, "service_notice": notice, "account_id": None}]
     return respond(fmt, "service_requests", "request", rows, 201)
 
 

@@ -19,6 +19,8 @@ def _conditions(p: SearchParams) -> list:
         cond.append(Workshop.status == "open")
     elif p.status == "closed":
         cond.append(Workshop.status != "open")
+    elif p.status != "all":
+        cond.append(Workshop.status == p.status)
     if p.tier:
         cond.append(Workshop.tier_code == p.tier)
     if p.station:
@@ -33,6 +35,8 @@ def _conditions(p: SearchParams) -> list:
             TitleGrant.title_id == p.title, TitleGrant.status == "held")))
     if p.high_risk:
         cond.append(Workshop.categories.any(ProductCategory.high_risk.is_(True)))
+    elif p.low_risk:
+        cond.append(~Workshop.categories.any(ProductCategory.high_risk.is_(True)))
     text = "".join(ch if ch.isprintable() else " " for ch in (p.q or ""))  # PostgreSQL refuses NUL
     for term in text.split()[:8]:
         like = _like(term.lower())

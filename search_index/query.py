@@ -27,7 +27,8 @@ class SearchParams:
     category: int | None = None
     title: int | None = None
     high_risk: bool = False
-    status: str = "open"  # open | closed | all: closed workshops only when asked
+    low_risk: bool = False  # exclude high-risk categories (the API's high_risk=false)
+    status: str = "open"  # open | closed | all, or one exact status: closed workshops only when asked
     sort: str = "relevance"
     lat: float | None = None
     lng: float | None = None
@@ -36,7 +37,7 @@ class SearchParams:
 
     @property
     def has_filters(self) -> bool:
-        return any((self.tier, self.county, self.station, self.category, self.title, self.high_risk,
+        return any((self.tier, self.county, self.station, self.category, self.title, self.high_risk, self.low_risk,
                     self.status != "open"))
 
     @property
@@ -156,6 +157,8 @@ def filters(p: SearchParams) -> Q.Query | None:
         terms.append(Q.Term("status", "open"))
     elif p.status == "closed":
         terms.append(Q.Not(Q.Term("status", "open")))
+    elif p.status != "all":
+        terms.append(Q.Term("status", p.status))
     if p.tier:
         terms.append(Q.Term("tier", p.tier))
     if p.county:
@@ -168,6 +171,8 @@ def filters(p: SearchParams) -> Q.Query | None:
         terms.append(Q.Term("titles", str(p.title)))
     if p.high_risk:
         terms.append(Q.Term("high_risk", True))
+    elif p.low_risk:
+        terms.append(Q.Not(Q.Term("high_risk", True)))
     if not terms:
         return None
     return Q.And(terms) if len(terms) > 1 else terms[0]

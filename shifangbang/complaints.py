@@ -392,6 +392,10 @@ class TrackView:
     is_open: bool
     due_on: date
     timeline: list[TrackEntry] = field(default_factory=list)
+    # Codes beside the labels, for machine readers (the open API).
+    kind_code: str = ""
+    status_code: str = ""
+    closed_at: datetime | None = None
 
 
 def normalise_tracking_no(raw: str) -> str:
@@ -425,7 +429,8 @@ def track(number: str, password: str) -> TrackView | None:
     return TrackView(tracking_no=c.tracking_no, kind=COMPLAINT_KIND[c.kind],
                      category=COMPLAINT_CATEGORIES.get(c.category, ""),
                      workshop_name=c.workshop.name if c.workshop else None, received_at=c.received_at,
-                     status=COMPLAINT_STATUS[c.status], is_open=is_open(c), due_on=c.due_on, timeline=timeline)
+                     status=COMPLAINT_STATUS[c.status], is_open=is_open(c), due_on=c.due_on, timeline=timeline,
+                     kind_code=c.kind, status_code=c.status, closed_at=c.closed_at)
 
 
 # --- the regulator's side ------------------------------------------------------------------------

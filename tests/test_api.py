@@ -1,11 +1,13 @@
 """/api/v1: real data through every endpoint, ETags, pagination, JSON errors, masking."""
 import io
 import json
+import re
 
 import pytest
 
 from PIL import Image
 
+import search_index
 from shifangbang.extensions import db as _db
 from shifangbang.models import Complaint, ComplaintEvent
 
@@ -104,6 +106,32 @@ def test_list_filters_and_closed_hidden(client, db):
     assert codes(client.get("/api/v1/search?q=100%25")) == set()  # % is literal, not a wildcard
     r = client.get("/api/v1/workshops?county=NOPE")  # an unknown place matches nothing, like a category
     assert r.status_code == 200 and r.get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["database", "index"])
+def test_search_goes_through_search_index_with_every_filter(client, db, indexed):
+    data = arrange()
+    if indexed:
+        search_index.ensure_current()
+    codes = lambda r: {w["code"] for w in r.get_json()["items"]}  # noqa: E731
+    donghe, city = data["j"]["donghe"].code, data["j"]["city"].code
+    assert codes(client.get("/api/v1/search?q=凉糕")) == {data["gold"].public_code}
+    if indexed:  # pinyin initials: only the index can answer these
+        assert codes(client.get("/api/v1/search?q=ldh")) == {data["gold"].public_code}
+    assert codes(client.get(f"/api/v1/search?county={donghe}&high_risk=true")) == {data["bronze"].public_code}
+    assert codes(client.get(f"/api/v1/search?county={donghe}&high_risk=false")) == {data["gold"].public_code}
+    assert codes(client.get(f"/api/v1/search?station={data['j']['nanmen'].code}")) == {data["bronze"].public_code}
+    assert codes(client.get(f"/api/v1/search?county={city}&category=粮食加工品")) == {
+        data["gold"].public_code, data["unrated"].public_code}
+    assert codes(client.get("/api/v1/search?status=cancelled")) == {data["closed"].public_code}
+    assert codes(client.get("/api/v1/search?q=注销")) == set()  # closed workshops only when asked
+    assert codes(client.get("/api/v1/search?q=注销&status=all")) == {data["closed"].public_code}
+    assert codes(client.get("/api/v1/workshops?q=凉糕")) == {data["gold"].public_code}
+    for bad in ("county=NOPE", "category=NOPE"):
+        r = client.get(f"/api/v1/search?{bad}")
+        assert r.status_code == 200 and r.get_json()["total"] == 0
+    body = client.get("/api/v1/search?q=凉糕&per_page=1").get_json()
+    assert body["query"] == "凉糕" and body["total"] == 1 and body["pages"] == 1
 
 
 def test_pagination_limits_and_links(client, db):
@@ -236,12 +264,14 @@ def test_complaint_submit_and_track(client, db):
     data = arrange()
     form = {"kind": "both", "workshop_code": data["gold"].public_code, "category": "quality",
             "content": "买的凉糕发酸，疑似变质。", "reporter_name": "周投诉", "reporter_phone": "13800001111",
-            "product": "凉糕", "purchased_on": "2026-01-02", "amount_yuan": "12.5",
+            "product": "凉糕", "purchased_on": "2026-01-02", "amount_yuan": "12.5", "demand": "退款",
             "photos": [(io.BytesIO(_jpeg_with_exif()), "a.jpg")]}
     r = client.post("/api/v1/complaints", data=form, content_type="multipart/form-data")
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert [i["kind"] for i in body["items"]] == ["complaint", "report"]
+    assert [i["tracking_no"][:2] for i in body["items"]] == ["TS", "JB"]  # shifangbang.complaints numbers
+    assert all(re.fullmatch(r"(TS|JB)\d{10}", i["tracking_no"]) for i in body["items"])
     assert r.headers["Location"] == body["items"][0]["links"]["status"]
     rows = Complaint.query.filter(Complaint.tracking_no.in_([i["tracking_no"] for i in body["items"]])).all()
     assert len({c.submission_id for c in rows}) == 1 and all(c.channel == "api" for c in rows)

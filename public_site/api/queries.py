@@ -4,12 +4,14 @@ import math
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from search_index.query import haversine_km
 from shifangbang import access, workshops
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
+from . import adapters
 
-EARTH_RADIUS_KM = 6371.0088
+
 KM_PER_DEGREE_LAT = 111.32
 
 
@@ -41,11 +43,8 @@ def filtered(filters: dict):
         ).where(ProductCategory.high_risk.is_(True))
         q = q.where(Workshop.id.in_(risky) if filters["high_risk"] else Workshop.id.not_in(risky))
     if filters.get("q"):
-        # A plain substring filter until the search engine (search_index) is wired in.
-        escaped = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        q = q.where(or_(Workshop.name.like(like, escape="\\"), Workshop.address.like(like, escape="\\"),
-                        Workshop.varieties.like(like, escape="\\")))
+        # Words match as they do on /search (the search index, pinyin and all): one rule everywhere.
+        q = q.where(Workshop.id.in_(adapters.matching_ids(filters["q"])))
     return q
 
 
@@ -57,13 +56,6 @@ def page_of(q, page: int, per_page: int, order=None) -> tuple[list[Workshop], in
         .options(selectinload(Workshop.categories), selectinload(Workshop.station).selectinload(Jurisdiction.parent))
     ).all()
     return list(rows), total
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def nearby(lat: float, lng: float, radius_km: float, filters: dict) -> list[tuple[Workshop, float]]:

@@ -182,20 +182,20 @@ def announcements():
 # --- complaints and reports ------------------------------------------------------------------------
 
 
-def complaint_public(c) -> dict:
-    """What a complainant sees by tracking number: status and replies, never the text or an identity."""
+def complaint_public(v) -> dict:
+    """What a complainant sees by tracking number (a complaints.TrackView): status and replies,
+    never the text or an identity."""
     return {
-        "tracking_no": c.tracking_no,
-        "kind": c.kind,
-        "kind_label": labels.COMPLAINT_KIND.get(c.kind, c.kind),
-        "status": c.status,
-        "status_label": labels.COMPLAINT_STATUS.get(c.status, c.status),
-        "open": c.status in labels.OPEN_COMPLAINT_STATUSES,
-        "received_at": serializers.iso_datetime(c.received_at),
-        "due_on": serializers.iso_date(c.due_on),
-        "closed_at": serializers.iso_datetime(c.closed_at),
-        "replies": [{"at": serializers.iso_datetime(e.at), "text": e.public_reply}
-                    for e in c.events if e.public_reply],
+        "tracking_no": v.tracking_no,
+        "kind": v.kind_code,
+        "kind_label": v.kind,
+        "status": v.status_code,
+        "status_label": v.status,
+        "open": v.is_open,
+        "received_at": serializers.iso_datetime(v.received_at),
+        "due_on": serializers.iso_date(v.due_on),
+        "closed_at": serializers.iso_datetime(v.closed_at),
+        "replies": [{"at": serializers.iso_datetime(e.at), "text": e.reply} for e in v.timeline if e.reply],
     }
 
 
@@ -206,13 +206,14 @@ def complaint_create():
         raise ApiError(415, "unsupported_media_type", "请以 multipart/form-data 提交。")
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     try:
-        done = adapters.submit(request.form.to_dict(), files, channel="api")
+        receipt = adapters.submit(request.form.to_dict(), files, request.remote_addr, channel="api")
     except adapters.SubmissionError as e:
         raise ApiError(422, "validation_failed", str(e), e.errors) from None
+    views = [adapters.track(no, receipt.password) for _, no, _ in receipt.items]
     body = {
-        "password": done.password,
-        "items": [dict(complaint_public(c), links={"status": absolute("api.complaint_status", tracking_no=c.tracking_no)})
-                  for c in done.items],
+        "password": receipt.password,
+        "items": [dict(complaint_public(v), links={"status": absolute("api.complaint_status", tracking_no=v.tracking_no)})
+                  for v in views],
         "notice": "请记下查询码和查询密码，凭它们查询办理进度。",
     }
     response = jsonify(body)
@@ -226,7 +227,7 @@ def complaint_create():
 def complaint_status(tracking_no: str):
     password = request.headers.get("X-Tracking-Password") or request.args.get("password") or ""
     usable = len(tracking_no) <= 20 and "\x00" not in tracking_no and len(password) <= 64
-    c = adapters.track(tracking_no, password) if usable else None
-    if c is None:
+    view = adapters.track(tracking_no, password) if usable else None
+    if view is None:
         raise not_found("查询码或查询密码不正确。")
-    return jsonify(complaint_public(c))
+    return jsonify(complaint_public(view))
