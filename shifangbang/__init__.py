@@ -22,6 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A server's connections can drop (restart, failover): check each before use. A SQLite
+        # file cannot, so the page hot path is spared the extra SELECT 1 there.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     app.extensions["deployment"] = deployment_mod.load(app.config.get("DEPLOYMENT_FILE"))
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix

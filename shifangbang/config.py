@@ -25,7 +25,7 @@ class Config:
         env = os.environ.get
         self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance)
         self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.SEARCH_INDEX_DIR = env("SEARCH_INDEX_DIR") or str(instance / "search_index")
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

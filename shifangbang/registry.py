@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import access, audit, changes
+from . import access, audit, changes, current_deployment
 from .extensions import db
 from .labels import CLOSED_STATUSES, SEVEN_IN_PLACE, WORKSHOP_STATUS
 from .models import Jurisdiction, ProductCategory, StaffMember, Workshop
@@ -57,12 +57,6 @@ class ValidationError(RegistryError):
 class ConflictError(RegistryError):
     def __init__(self, message: str = CONFLICT_MESSAGE):
         super().__init__(message)
-
-
-def _deployment():
-    from . import current_deployment
-
-    return current_deployment()
 
 
 def _require(actor, action: str, jurisdiction_id: int | None = None) -> None:
@@ -114,7 +108,7 @@ def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
     data keys: the Workshop field names, plus category_ids (ids) or category_names (names),
     seven_in_place (a list of keys) and staff (a list of {name, role, health_cert_expires}).
     """
-    dep = _deployment()
+    dep = current_deployment()
     errors: dict[str, str] = {}
     out: dict = {}
     for key, label in REQUIRED.items():
@@ -673,7 +667,7 @@ def import_rows(actor, rows: list[tuple[int, dict]], progress=None) -> ImportRep
 
 def template_csv() -> bytes:
     """An empty import template (header plus one example row), UTF-8 with BOM for Excel."""
-    dep = _deployment()
+    dep = current_deployment()
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(list(COLUMNS))
@@ -695,7 +689,7 @@ def export_rows(actor, filters: Filters):
 
     Streams in batches so a whole county's registry does not sit in memory.
     """
-    dep = _deployment()
+    dep = current_deployment()
     query = list_query(actor, filters, "export").execution_options(yield_per=500)
     yield EXPORT_HEADER
     for w in db.session.scalars(query):

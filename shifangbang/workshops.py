@@ -2,19 +2,14 @@
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from . import current_deployment
 from .extensions import db
 from .models import Workshop
 
 
-def _deployment():
-    from . import current_deployment
-
-    return current_deployment()
-
-
 def tier_rank_expression():
     """SQL expression ranking Workshop.tier_code by the configured ladder (higher is better)."""
-    ladder = _deployment().tiers
+    ladder = current_deployment().tiers
     return case({t.code: t.rank for t in ladder}, value=Workshop.tier_code, else_=0)
 
 

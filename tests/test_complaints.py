@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event, select
 
 from shifangbang import access, complaints, deadlines
-from shifangbang.models import AuditLog, Complaint, ComplaintEvent, TierDecision
+from shifangbang.models import AuditLog, Complaint, TierDecision
 from shifangbang.timeutil import local, today, utcnow
 from tests import complaint_data as cd
 

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from shifangbang import access, draws, rectification, sampling, stats, tiers
-from shifangbang.models import ConflictOfInterest, RandomDraw, RectificationItem, TierDecision
+from shifangbang.models import ConflictOfInterest, RandomDraw, RectificationItem
 from shifangbang.timeutil import local_day_start, today
 
 from . import factories as f

@@ -1,5 +1,5 @@
 """Recording inspections, rectification orders and the tier proposals the result implies."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

@@ -38,7 +38,7 @@ def test_failed_inspection_to_published_downgrade(live_server, desktop_page):
     with app.app_context():
         j = f.jurisdictions()
         w = f.workshop(j["xinaobao"], tier_code="silver", name="老东河凉糕坊")
-        o1 = f.user("officer", j["xinaobao"], username="regwork_officer")
+        f.user("officer", j["xinaobao"], username="regwork_officer")
         o2 = f.user("officer", j["xinaobao"], username="regwork_officer2")
         o2.display_name = "李检查"
         f.user("admin", username="regwork_admin")
