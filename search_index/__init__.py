@@ -4,6 +4,7 @@ The index is derived data (DESIGN.md §3): each server keeps its own folder, fol
 log, and can be deleted and rebuilt at any time. When it is missing or broken, searches are
 answered from the database and /healthz says so.
 """
+import dataclasses
 import logging
 
 from flask import Flask, current_app
@@ -14,12 +15,14 @@ from .store import IndexUnavailable, SearchIndex
 log = logging.getLogger("search_index")
 
 __all__ = ["SearchParams", "SearchResult", "SearchIndex", "IndexUnavailable", "init_app", "ensure_current",
-           "health", "search", "highlight", "needles", "get_index"]
+           "health", "search", "matching_ids", "highlight", "needles", "get_index"]
 
 
 def init_app(app: Flask) -> None:
+    from . import engine
     from .cli import search_cli
 
+    engine.cache.max_bytes = int(float(app.config.get("SEARCH_CACHE_MB", 16)) * 2**20)
     app.extensions["search_index"] = SearchIndex(
         app.config["SEARCH_INDEX_DIR"],
         sync_interval=float(app.config.get("SEARCH_SYNC_INTERVAL", 1.0)),
@@ -57,3 +60,15 @@ def search(params: SearchParams) -> SearchResult:
         log.warning("搜索改用数据库查询：%s", e)
         return fallback.search(params)
     return query.run(searcher, params)
+
+
+def matching_ids(params: SearchParams, limit: int) -> list[int]:
+    """Ids of every workshop `params` match on /search (unranked, at most `limit`)."""
+    from . import fallback, query
+
+    try:
+        searcher = get_index().searcher()
+    except IndexUnavailable as e:
+        log.warning("搜索改用数据库查询：%s", e)
+        return [h.id for h in fallback.search(dataclasses.replace(params, page=1, per_page=limit)).hits]
+    return query.matching_ids(searcher, params, limit)

@@ -97,8 +97,9 @@ def add_words(words) -> None:
     """Teach jieba names it should not split (varieties, brands, places) before indexing them."""
     tk = jieba_tokenizer()
     for w in words:
-        if w and len(w) >= 2 and CJK.fullmatch(w) and w not in tk.FREQ:
+        if w and len(w) >= 2 and w not in tk.FREQ and CJK.fullmatch(w):
             tk.add_word(w, freq=100000)
+            words_pinyin.cache_clear()
 
 
 def words(text: str) -> list[tuple[str, int, int]]:
@@ -111,36 +112,12 @@ def words(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-class ChineseTokenizer(Tokenizer):
-    """jieba words numbered 0, 1, 2 … (jieba's own analyzer stores character offsets as
-    positions, so phrase queries never match)."""
-
-    def __eq__(self, other):
-        return other is not None and self.__class__ is other.__class__
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(value)
-            yield t
-            return
-        for pos, (word, start, end) in enumerate(words(value), start_pos):
-            t.text = word
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = word
-            if positions:
-                t.pos = pos
-            if chars:
-                t.startchar, t.endchar = start_char + start, start_char + end
-            yield t
+def subwords(word: str) -> list[str]:
+    """The known words inside a long word (老东河凉糕 → 老东, 东河, 凉糕, 老东河), as jieba's search
+    mode finds them, so a name reads the same whatever longer words the dictionary has learnt."""
+    freq = jieba_tokenizer().FREQ
+    return [word[i:i + n] for n in (2, 3) if len(word) > n for i in range(len(word) - n + 1)
+            if freq.get(word[i:i + n])]
 
 
 def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
@@ -162,9 +139,33 @@ def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
     return out
 
 
+class SpaceTokenizer(Tokenizer):
+    """Terms separated by spaces, as they are (pre-analysed values: pinyin, keys, facets)."""
+
+    def __eq__(self, other):
+        return other is not None and self.__class__ is other.__class__
+
+    def texts(self, value: str) -> list[str]:
+        return value.split()
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, text in enumerate(value.split(), start_pos):
+            t.text = t.original = text
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = pos
+            yield t
+
+
 class BigramTokenizer(Tokenizer):
     def __eq__(self, other):
         return other is not None and self.__class__ is other.__class__
+
+    def texts(self, value: str) -> list[str]:
+        return [text for text, _, _ in bigrams(value)]
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -180,30 +181,6 @@ class BigramTokenizer(Tokenizer):
             if chars:
                 t.startchar, t.endchar = start_char + start, start_char + end
             yield t
-
-
-class SlotTokenizer(Tokenizer):
-    """Pre-analysed pinyin: slots separated by spaces, alternatives within a slot by '|'
-    (heteronyms), all alternatives of a slot at the same position: 'zhong|chong qing'."""
-
-    def __eq__(self, other):
-        return other is not None and self.__class__ is other.__class__
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, slot in enumerate(value.split(), start_pos):
-            for alt in slot.split("|"):
-                t.text = alt
-                t.boost = 1.0
-                t.stopped = False
-                if keeporiginal:
-                    t.original = alt
-                if positions:
-                    t.pos = pos
-                if chars:
-                    t.startchar = t.endchar = start_char
-                yield t
 
 
 # --- pinyin (index side) -------------------------------------------------------------------------
@@ -241,31 +218,29 @@ def word_pinyin(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def name_pinyin(text: str) -> dict:
     """Everything the index keeps about a name's pinyin.
 
-    word: each word's readings (lianggao); syl: one slot per character (for phrase queries on typed syllables); ini and
-    ini_full: initials per word and for the whole name (ldh, ldhlgzf); map: word → readings, so a
-    searcher can highlight pinyin matches without loading pypinyin.
+    word and ini: readings and initials of its words and of the known words inside them
+    (laodonghe, lianggao; ldh, lg); map: word → readings, so a searcher can highlight pinyin
+    matches without loading pypinyin.
     """
-    ws = [w for w, _, _ in words(text)]
     word_tokens, ini_tokens, mapping = [], [], []
-    for w in ws:
+    for w, _, _ in words(text):
         full, ini = word_pinyin(w)
-        word_tokens += full
-        ini_tokens += ini
         mapping.append([w, list(full), list(ini), ["|".join(char_readings(c)) for c in w]])
-    chars = [c for w in ws for c in w]
-    per_char = [char_readings(c) if CJK.fullmatch(c) else (c,) for c in chars]
-    syl = " ".join("|".join(r) for r in per_char if all(x.isalnum() for x in r))
-    ini_full = ["".join(s[0] for s in p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)] \
-        if per_char else []
-    return {"word": word_tokens, "ini": ini_tokens, "ini_full": list(dict.fromkeys(ini_full)), "syl": syl, "map": mapping}
+        for part in [w] + subwords(w):
+            full, ini = word_pinyin(part)
+            word_tokens += full
+            ini_tokens += ini
+    return {"word": list(dict.fromkeys(word_tokens)), "ini": list(dict.fromkeys(ini_tokens)), "map": mapping}
 
 
-def words_pinyin(text: str) -> list[str]:
-    """Readings of each word (products, places): doufu, donghequ, donghe …"""
+@lru_cache(maxsize=20000)
+def words_pinyin(text: str) -> tuple[str, ...]:
+    """Readings of each word (products, places): doufu, donghequ, donghe … (Products repeat from
+    workshop to workshop, hence the cache; add_words empties it when the dictionary grows.)"""
     out = []
     for w, _, _ in words(text):
         out += word_pinyin(w)[0]
-    return out
+    return tuple(out)
 
 
 # --- pinyin (query side) -------------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""From what a person typed to Whoosh queries, and from hits back to highlighted text.
+"""From what a person typed to ranked workshops, and from hits back to highlighted text.
 
-Queries are built as objects, never parsed from the text, so AND, *, ", :, ( and friends are
-plain characters (dropped like any punctuation), never syntax and never an error.
+The text is split into runs (Chinese, letters, digits) and each run is looked up as terms, never
+parsed as a query language, so AND, *, ", :, ( and friends are plain characters (dropped like any
+punctuation), never syntax and never an error. Ranking: which field each run matched (name, then
+initials, products, place, address), then tier, then index order (see engine.py for why sets).
 """
 import json
 import math
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup, escape
-from whoosh import query as Q
-from whoosh import sorting
 
-from . import analysis
+from . import analysis, engine, places
+from . import schema as schema_mod
 
 CERT_DIGITS = 6  # a digit run at least this long is read as (part of) a certificate number
 SORTS = ("relevance", "tier", "distance")
@@ -73,112 +75,123 @@ def runs(text: str) -> list[tuple[str, str]]:
     return [(m.lastgroup, m.group().lower()) for m in analysis.RUNS.finditer(text or "")][:12]
 
 
-# --- building --------------------------------------------------------------------------------------
+# --- matching ----------------------------------------------------------------------------------------
+# How strongly one run of the query matched a document, by field. A document's score is the sum
+# over the query's runs (its best field for each), plus a bonus for a whole-query key or name.
+NAME, INITIALS, PRODUCTS, PLACE, ADDRESS = 8, 7, 6, 4, 2
+CERT, WHOLE_KEY, WHOLE_NAME = 60, 100, 10
+SEQUENCE_MAX = 20  # letters of typed pinyin split into several words (the split costs n² lookups)
 
 
-def _phrase(fieldname: str, terms: list[str], boost: float) -> Q.Query:
-    if len(terms) == 1:
-        return Q.Term(fieldname, terms[0], boost=boost)
-    return Q.Phrase(fieldname, terms, slop=1, boost=boost)
-
-
-def _vocabulary_words(reader, fieldname: str, run: str) -> list[str] | None:
-    """Split a Chinese run the way the index split its texts: longest words the field knows.
-    (The query side needs no jieba dictionary in memory.) None when a piece is unknown."""
-    out, i = [], 0
-    while i < len(run):
-        for j in range(min(len(run), i + 8), i, -1):
-            if (fieldname, run[i:j]) in reader:
-                out.append(run[i:j])
-                i = j
-                break
-        else:
-            return None
-    return out
-
-
-def _cjk(reader, run: str) -> Q.Query:
-    if len(run) == 1:
-        return Q.Or([Q.Prefix("name_bi", run, boost=3), Q.Prefix("products_bi", run, boost=1.5),
-                     Q.Prefix("region_bi", run, boost=1.5), Q.Prefix("address_bi", run, boost=0.5)])
+def _cjk(v: engine.View, run: str) -> list[tuple[int, int]]:
+    if len(run) == 1:  # one character: a prefix of the pairs (each run's last character is indexed alone)
+        return [(NAME, v.prefix("name_bi", run)), (PRODUCTS, v.prefix("products_bi", run)),
+                (ADDRESS, v.prefix("address_bi", run))]
     pairs = [run[i:i + 2] for i in range(len(run) - 1)]
-    subs = [_phrase("name_bi", pairs, 3), _phrase("products_bi", pairs, 1.5), _phrase("region_bi", pairs, 1.5),
-            _phrase("address_bi", pairs, 0.5)]
-    for fieldname, boost in (("name", 3), ("products", 1)):
-        ws = _vocabulary_words(reader, fieldname, run)
-        if ws:
-            subs.append(_phrase(fieldname, ws, boost))
-    return Q.Or(subs)
+    return [(NAME, v.all_of("name_bi", pairs)), (PRODUCTS, v.all_of("products_bi", pairs)),
+            (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
+            (ADDRESS, v.all_of("address_bi", pairs))]
 
 
-def _alpha(run: str, fuzzy: int) -> Q.Query:
-    subs = [Q.Term("name_bi", run, boost=2), Q.Term("products_bi", run), Q.Term("code", run, boost=10)]
-    if len(run) == 1:
-        return Q.Or(subs + [Q.Prefix("py_ini_full", run)])
-    subs += [Q.Term("py_word", run, boost=3), Q.Term("py_ini", run, boost=2.5), Q.Term("py_other", run, boost=1.5)]
-    if len(run) >= 3:  # shorter prefixes expand to too many terms to be worth it
-        subs += [Q.Prefix("py_ini_full", run, boost=1.5)]
-    for syllables in analysis.segment_pinyin(run, limit=3):
-        if len(syllables) > 1:
-            subs.append(Q.Phrase("py_syl", syllables, slop=1, boost=2))
+def _split(v: engine.View, run: str, field: str, shortest: int) -> list[str] | None:
+    """The fewest indexed terms of `field` that spell `run` one after another (wangjidoufu →
+    wangji doufu; jqlcc → jq lcc), each at least `shortest` letters; None when there is none."""
+    if len(run) > SEQUENCE_MAX:
+        return None
+    best: dict[int, list[str]] = {0: []}
+    for i in range(len(run)):
+        if i not in best:
+            continue
+        for j in range(i + shortest, len(run) + 1):
+            if (j not in best or len(best[j]) > len(best[i]) + 1) and v.has(field, run[i:j]):
+                best[j] = best[i] + [run[i:j]]
+    pieces = best.get(len(run))
+    return pieces if pieces and len(pieces) > 1 else None
+
+
+def _alpha(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
+    name = v.term("py_word", run) | v.term("name_bi", run)
+    initials = v.term("py_ini", run)
+    words = _split(v, run, "py_word", 2) if len(run) >= 4 else None
+    if words:
+        name |= v.all_of("py_word", words)
+    letters = _split(v, run, "py_ini", 1) if 2 <= len(run) <= 8 else None
+    if letters:
+        initials |= v.all_of("py_ini", letters)
+    levels = [(NAME, name), (INITIALS, initials),
+              (PRODUCTS, v.term("py_other", run) | v.term("products_bi", run))]
     if fuzzy and len(run) >= 4:
-        subs += [Q.FuzzyTerm("py_word", run, maxdist=fuzzy, prefixlength=1, boost=2),
-                 Q.FuzzyTerm("py_other", run, maxdist=fuzzy, prefixlength=1)]
-    return Q.Or(subs)
+        levels += [(NAME - 1, v.fuzzy("py_word", run, fuzzy)), (PRODUCTS - 1, v.fuzzy("py_other", run, fuzzy))]
+    return levels
 
 
-def _digit(run: str) -> Q.Query:
+def _digit(v: engine.View, run: str) -> list[tuple[int, int]]:
     if len(run) >= CERT_DIGITS:
-        return Q.Term("cert_digits", run, boost=20)
-    return Q.Or([Q.Term("name_bi", run, boost=2), Q.Term("products_bi", run), Q.Term("address_bi", run, boost=0.5)])
+        return [(CERT, v.term("key", run))]
+    return [(NAME, v.term("name_bi", run)), (PRODUCTS, v.term("products_bi", run)),
+            (ADDRESS, v.term("address_bi", run))]
 
 
-def build(reader, text: str, fuzzy: int = 0, any_run: bool = False) -> Q.Query | None:
-    """The query for `text`; None when it holds nothing searchable. Every run must match
-    (unless any_run); a long digit run (a certificate number) makes the rest optional."""
+def scores(v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: bool = False) -> dict[int, int]:
+    """{score: documents} for `text` among `allowed`. Every run must match (unless any_run); a long
+    digit run (a certificate number) decides alone, the words around it (登字第…号) only add."""
     rs = runs(text)
-    if not rs:
-        return None
-    parts = []
+    certs = any(kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs)
+    by_score = {0: allowed}
     for kind, run in rs:
-        parts.append(_cjk(reader, run) if kind == "cjk" else _alpha(run, fuzzy) if kind == "alpha" else _digit(run))
-    certs = [_digit(run) for kind, run in rs if kind == "digit" and len(run) >= CERT_DIGITS]
-    if certs:  # a certificate number: its digits decide, the words around them (登字第…号) do not
-        main = Q.Or(certs)
-    else:
-        main = Q.Or(parts) if (any_run or len(parts) == 1) else Q.And(parts)
+        levels = _cjk(v, run) if kind == "cjk" else _alpha(v, run, fuzzy) if kind == "alpha" else _digit(v, run)
+        optional = any_run or (certs and not (kind == "digit" and len(run) >= CERT_DIGITS))
+        taken, best_first = 0, []
+        for level, bits in sorted(levels, key=lambda lb: -lb[0]):
+            if bits & ~taken:
+                best_first.append((level, bits & ~taken))
+                taken |= bits
+        grown: dict[int, int] = {}
+        for score, docs in by_score.items():
+            for level, bits in best_first:
+                if docs & bits:
+                    grown[score + level] = grown.get(score + level, 0) | (docs & bits)
+            if optional and docs & ~taken:
+                grown[score] = grown.get(score, 0) | (docs & ~taken)
+        by_score = grown
+    by_score.pop(0, None)  # matched no run at all
     whole = "".join((text or "").split()).lower()
-    return Q.Or([main, Q.Term("cert", whole, boost=50), Q.Term("code", whole, boost=50)])
+    if whole:
+        for bonus, exact in ((WHOLE_KEY, v.term("key", whole)), (WHOLE_NAME, v.term("key", f"n:{whole}"))):
+            exact &= allowed
+            if not exact:
+                continue
+            for score in sorted(by_score, reverse=True):
+                moved = by_score[score] & exact
+                if moved:
+                    by_score[score] &= ~moved
+                    by_score[score + bonus] = by_score.get(score + bonus, 0) | moved
+                    exact &= ~moved
+            if exact and bonus == WHOLE_KEY:  # a public code typed whole (B0000123) matches no run
+                by_score[bonus] = by_score.get(bonus, 0) | exact
+    return {score: docs for score, docs in by_score.items() if docs}
 
 
-def filters(p: SearchParams) -> Q.Query | None:
-    terms = []
+def filters(v: engine.View, p: SearchParams) -> int:
+    docs = v.live()
     if p.status == "open":
-        terms.append(Q.Term("status", "open"))
+        docs &= v.term("facet", "status:open")
     elif p.status == "closed":
-        terms.append(Q.Not(Q.Term("status", "open")))
+        docs &= ~v.term("facet", "status:open")
     elif p.status != "all":
-        terms.append(Q.Term("status", p.status))
-    if p.tier:
-        terms.append(Q.Term("tier", p.tier))
-    if p.county:
-        terms.append(Q.Term("county", str(p.county)))
-    if p.station:
-        terms.append(Q.Term("station", str(p.station)))
-    if p.category:
-        terms.append(Q.Term("cats", str(p.category)))
-    if p.title:
-        terms.append(Q.Term("titles", str(p.title)))
+        docs &= v.term("facet", f"status:{p.status}")
+    for prefix, value in (("tier", p.tier), ("place", p.county), ("place", p.station), ("cat", p.category),
+                          ("title", p.title)):
+        if value:
+            docs &= v.term("facet", f"{prefix}:{value}")
     if p.high_risk:
-        terms.append(Q.Term("high_risk", True))
+        docs &= v.term("facet", "risk:high")
     elif p.low_risk:
-        terms.append(Q.Not(Q.Term("high_risk", True)))
-    if not terms:
-        return None
-    return Q.And(terms) if len(terms) > 1 else terms[0]
+        docs &= ~v.term("facet", "risk:high")
+    return docs
 
 
-# --- running ---------------------------------------------------------------------------------------
+# --- ranking and pages ------------------------------------------------------------------------------
 
 
 def haversine_km(lat1, lng1, lat2, lng2) -> float:
@@ -188,81 +201,153 @@ def haversine_km(lat1, lng1, lat2, lng2) -> float:
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _hits_by_distance(searcher, q, flt, p: SearchParams) -> tuple[list[Hit], int]:
-    """Nearest first; workshops without a location last. Distances are computed inside a box
-    around the point first (widened until it holds the page), not for every match."""
-    matched = searcher.search(q, filter=flt, limit=None, scored=False, sortedby=None).docs()
-    total = len(matched)
-    start = (p.page - 1) * p.per_page
-    reader = searcher.reader()
-    lat_col, lng_col = reader.column_reader("lat"), reader.column_reader("lng")
-    ranked = None
-    for half in (0.05, 0.2, 1.0, None):  # degrees; None: everything
-        if half is None:
-            candidates = matched
-        else:
-            box = Q.And([Q.NumericRange("lat", round((p.lat - half) * 1e6), round((p.lat + half) * 1e6)),
-                         Q.NumericRange("lng", round((p.lng - half) * 1e6), round((p.lng + half) * 1e6))])
-            candidates = [d for d in searcher.docs_for_query(box) if d in matched]
-            if len(candidates) < start + p.per_page:
+def _tier_groups(v: engine.View, docs: int) -> list[int]:
+    """`docs` split by tier, best tier first; unrated and unknown tiers last."""
+    out, rest = [], docs
+    for tier in current_app.extensions["deployment"].tiers:
+        bits = rest & v.term("facet", f"tier:{tier.code}")
+        out.append(bits)
+        rest &= ~bits
+    return out + [rest]
+
+
+def _take(groups, start: int, count: int) -> list[tuple[int, int]]:
+    """[(docnum, group index)] for `count` documents after `start`, walking the groups in order."""
+    out = []
+    for n, bits in enumerate(groups):
+        if len(out) >= count:
+            break
+        size = bits.bit_count()
+        if start >= size:
+            start -= size
+            continue
+        out += [(d, n) for d in engine.ids_of(bits, start, count - len(out))]
+        start = 0
+    return out
+
+
+def _by_distance(v: engine.View, matched: int, p: SearchParams) -> list[tuple[int, float | None]]:
+    """Nearest first, workshops without a location last. Distances are computed for the workshops
+    in a block of grid cells around the point, grown until the block surely holds the page."""
+    start, need = (p.page - 1) * p.per_page, p.page * p.per_page
+    located = matched & v.term("facet", "loc")
+    cos = max(0.01, math.cos(math.radians(p.lat)))
+    candidates = None
+    for grid in schema_mod.GEO_GRIDS:
+        for reach in (1, 2):
+            row, col = math.floor(p.lat * grid), math.floor(p.lng * grid)
+            cells = [f"g{grid}:{r}:{c}" for r in range(row - reach, row + reach + 1)
+                     for c in range(col - reach, col + reach + 1)]
+            bits = located & v.any_of("facet", cells)
+            if bits.bit_count() < need:
                 continue
-        ranked = []
-        for docnum in candidates:
-            lat, lng = lat_col[docnum], lng_col[docnum]
-            located = (lat or lng) and abs(lat) <= 90_000_000 and abs(lng) <= 180_000_000  # else column default
-            d = haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6) if located else None
-            ranked.append((d is None, d or 0.0, docnum))
-        ranked.sort()
-        if half is None or ranked[start + p.per_page - 1][1] <= half * 111 * math.cos(math.radians(p.lat)):
-            break  # every match outside the box is farther than the page's last one
+            # Everything outside the block is at least this far away.
+            inner = min(p.lat - (row - reach) / grid, (row + reach + 1) / grid - p.lat,
+                        (p.lng - (col - reach) / grid) * cos, ((col + reach + 1) / grid - p.lng) * cos) * 111.19
+            ranked = _distances(v, bits, p)
+            if ranked[need - 1][0] <= inner:
+                candidates = ranked
+                break
+        if candidates is not None:
+            break
+    if candidates is None:
+        candidates = _distances(v, located, p)
+    out = [(doc, d) for d, doc in candidates[start:need]]
+    if len(out) < p.per_page:  # then the workshops without a location, in index order
+        skip = max(0, start - located.bit_count())
+        out += [(doc, None) for doc in engine.ids_of(matched & ~located, skip, p.per_page - len(out))]
+    return out
+
+
+def _distances(v: engine.View, docs: int, p: SearchParams) -> list[tuple[float, int]]:
+    nums = engine.ids_of(docs)
+    lats, lngs = v.column("lat", nums), v.column("lng", nums)
+    return sorted((haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6), doc) for doc, lat, lng in zip(nums, lats, lngs))
+
+
+def _hits(searcher, picked) -> list[Hit]:
     hits = []
-    for missing, d, docnum in ranked[start:start + p.per_page]:
-        stored = searcher.stored_fields(docnum)
-        hits.append(Hit(int(stored["id"]), 0.0, None if missing else d, json.loads(stored.get("py_map") or "[]")))
-    return hits, total
+    for doc, score, distance in picked:
+        stored = searcher.stored_fields(doc)
+        hits.append(Hit(int(stored["id"]), float(score), distance, json.loads(stored.get("py_map") or "[]")))
+    return hits
 
 
-def _page(searcher, q, flt, p: SearchParams, sort: str) -> tuple[list[Hit], int]:
+def _page(searcher, v: engine.View, by_score: dict[int, int], p: SearchParams, sort: str) -> tuple[list[Hit], int]:
+    matched = 0
+    for docs in by_score.values():
+        matched |= docs
+    total = matched.bit_count()
     if sort == "distance":
-        return _hits_by_distance(searcher, q, flt, p)
-    kwargs = {}
+        picked = [(doc, 0, d) for doc, d in _by_distance(v, matched, p)]
+        return _hits(searcher, picked), total
+    ordered = sorted(by_score, reverse=True)
+    groups, labels = [], []
     if sort == "tier":
-        kwargs["sortedby"] = [sorting.FieldFacet("tier_rank", reverse=True), sorting.ScoreFacet()]
-    page = searcher.search_page(q, p.page, pagelen=p.per_page, filter=flt, terms=False, **kwargs)
-    hits = [Hit(int(h["id"]), h.score or 0.0, None, json.loads(h.get("py_map") or "[]"))
-            for h in page] if page.pagenum == p.page else []
-    return hits, page.total
+        per_score = [_tier_groups(v, by_score[s]) for s in ordered]
+        for t in range(len(per_score[0]) if per_score else 0):
+            for i, s in enumerate(ordered):
+                groups.append(per_score[i][t])
+                labels.append(s)
+    else:
+        for s in ordered:
+            for bits in _tier_groups(v, by_score[s]):
+                groups.append(bits)
+                labels.append(s)
+    picked = [(doc, labels[n], None) for doc, n in _take(groups, (p.page - 1) * p.per_page, p.per_page)]
+    return _hits(searcher, picked), total
+
+
+def _match(v: engine.View, p: SearchParams, allowed: int) -> tuple[dict[int, int], bool]:
+    """({score: documents}, relaxed): strict first; then allow one-letter pinyin typos; then any
+    word."""
+    by_score = scores(v, p.q, allowed)
+    if by_score:
+        return by_score, False
+    for fuzzy, any_run in ((1, False), (1, True)):
+        if any_run and len(runs(p.q)) < 2:
+            continue
+        by_score = scores(v, p.q, allowed, fuzzy=fuzzy, any_run=any_run)
+        if by_score:
+            return by_score, True
+    return {}, False
 
 
 def run(searcher, p: SearchParams) -> SearchResult:
-    """Strict first; then allow one-letter pinyin typos; then any word. Near misses (two typos)
-    become suggestions on the empty page."""
-    reader = searcher.reader()
-    flt = filters(p)
+    """One page of results. Near misses (two typos) become suggestions on the empty page."""
+    v = engine.View(searcher.reader())
+    allowed = filters(v, p)
     sort = p.sort if p.sort in SORTS else "relevance"
     if sort == "distance" and not p.has_location:
         sort = "relevance"
-    q = build(reader, p.q)
-    if q is None:
+    rs = runs(p.q)
+    if not rs:
         if (p.q or "").strip():
             return SearchResult([], 0, p, runs=[])
-        hits, total = _page(searcher, Q.Every(), flt, p, "tier" if sort == "relevance" else sort)
+        hits, total = _page(searcher, v, {0: allowed} if allowed else {}, p, "tier" if sort == "relevance" else sort)
         return SearchResult(hits, total, p)
-    hits, total = _page(searcher, q, flt, p, sort)
-    relaxed = False
-    if not total:
-        for fuzzy, any_run in ((1, False), (1, True)):
-            if any_run and len(runs(p.q)) < 2:
-                continue
-            hits, total = _page(searcher, build(reader, p.q, fuzzy=fuzzy, any_run=any_run), flt, p, sort)
-            if total:
-                relaxed = True
-                break
+    by_score, relaxed = _match(v, p, allowed)
+    hits, total = _page(searcher, v, by_score, p, sort)
     suggestions = []
     if not total:
-        near = build(reader, p.q, fuzzy=2, any_run=True)
-        suggestions = [int(h["id"]) for h in searcher.search(near, limit=5, terms=False)]
-    return SearchResult(hits, total, p, relaxed=relaxed, suggestions=suggestions, runs=runs(p.q))
+        near = scores(v, p.q, v.live(), fuzzy=2, any_run=True)
+        picked = _take([near[s] for s in sorted(near, reverse=True)], 0, 5)
+        suggestions = [h.id for h in _hits(searcher, [(doc, 0, None) for doc, _ in picked])]
+    return SearchResult(hits, total, p, relaxed=relaxed, suggestions=suggestions, runs=rs)
+
+
+def matching_ids(searcher, p: SearchParams, limit: int) -> list[int]:
+    """Workshop ids of everything `p` matches (at most `limit`, in index order): what /search
+    would list, without ranking or reading stored fields, for filtering elsewhere."""
+    v = engine.View(searcher.reader())
+    allowed = filters(v, p)
+    if runs(p.q):
+        matched = 0
+        for docs in _match(v, p, allowed)[0].values():
+            matched |= docs
+    else:
+        matched = allowed if not (p.q or "").strip() else 0
+    return v.column("wid", engine.ids_of(matched, 0, limit))
 
 
 # --- highlighting ----------------------------------------------------------------------------------

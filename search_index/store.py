@@ -17,7 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select
 from whoosh import index as whoosh_index
 from whoosh.writing import LockError
@@ -27,6 +26,7 @@ from shifangbang.models import ChangeLog, Workshop
 
 from . import _whoosh_fixes
 from . import schema as schema_mod
+from .bulk import ParallelBuild
 
 _whoosh_fixes.apply()
 
@@ -34,15 +34,11 @@ log = logging.getLogger("search_index")
 
 WINDOW = 1000  # change-log ids re-read below the cursor (commits that overtook each other)
 BATCH = 500
+PARALLEL_FROM = 10_000  # workshops; below this a rebuild takes seconds and stays in one process
 
 
 class IndexUnavailable(Exception):
     """The index folder is missing or unreadable: search answers from the database."""
-
-
-def _rank_of():
-    deployment = current_app.extensions["deployment"]
-    return lambda code: deployment.tier(code).rank
 
 
 def _read_cursor(gen: Path) -> dict:
@@ -64,8 +60,11 @@ def _window_ids(last_id: int) -> list[int]:
 
 
 class SearchIndex:
-    def __init__(self, path: str | Path, sync_interval: float = 1.0, lock_timeout: float = 5.0):
+    def __init__(self, path: str | Path, sync_interval: float = 1.0, lock_timeout: float = 5.0,
+                 build_procs: int | None = None):
         self.root = Path(path)
+        # Writers beside the process making documents: one per spare core.
+        self.build_procs = max(1, min(3, (os.cpu_count() or 2) - 1)) if build_procs is None else build_procs
         self.sync_interval = sync_interval
         self.lock_timeout = lock_timeout
         self._lock = threading.RLock()
@@ -114,9 +113,12 @@ class SearchIndex:
         if gen != self._gen or self._ix is None:
             self._close()
             try:
-                self._ix = whoosh_index.open_dir(str(gen))
+                ix = whoosh_index.open_dir(str(gen))
             except Exception as e:
                 raise IndexUnavailable(f"索引无法打开：{type(e).__name__}: {e}") from e
+            if ix.schema.names() != schema_mod.make_schema().names():
+                raise IndexUnavailable("索引是旧版本软件建的，需要重建（flask search reindex）")
+            self._ix = ix
             self._gen = gen
         return self._ix
 
@@ -194,23 +196,23 @@ class SearchIndex:
         return len(ids)
 
     def _write_workshops(self, writer, ids) -> None:
-        rank_of = _rank_of()
         ids = list(ids)
         for i in range(0, len(ids), BATCH):
             chunk = ids[i:i + BATCH]
             found = schema_mod.load_workshops(chunk)
             titles = schema_mod.held_titles(chunk)
             for w in found:
-                writer.update_document(**schema_mod.document(w, titles.get(w.id, []), rank_of))
+                writer.update_document(**schema_mod.document(w, titles.get(w.id, [])))
             for missing in set(chunk) - {w.id for w in found}:
                 writer.delete_by_term("id", str(missing))
 
     # --- rebuild -----------------------------------------------------------------------------------
 
-    def rebuild(self, progress=None) -> int:
+    def rebuild(self, progress=None, procs: int | None = None) -> int:
         """Build a complete index in a new folder, then swap `current` to it in one rename.
 
         Searches keep using the old generation until the swap. `progress(n)` is called per batch.
+        `procs` child processes write segments (default: build_procs for big registries).
         """
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{time.time_ns()}"
@@ -219,22 +221,23 @@ class SearchIndex:
         # The cursor is taken before reading workshops: anything committed later is re-applied.
         start = db.session.scalar(select(func.max(ChangeLog.id))) or 0
         seen = _window_ids(start)
-        writer = ix.writer(limitmb=128)
+        ids = list(db.session.scalars(select(Workshop.id).order_by(Workshop.id)))
+        if procs is None:
+            procs = self.build_procs if len(ids) >= PARALLEL_FROM else 0
+        build = ParallelBuild(ix, procs)
         count = 0
-        rank_of = _rank_of()
         try:
-            ids = list(db.session.scalars(select(Workshop.id).order_by(Workshop.id)))
             for i in range(0, len(ids), BATCH):
                 chunk = ids[i:i + BATCH]
                 titles = schema_mod.held_titles(chunk)
-                for w in schema_mod.load_workshops(chunk):
-                    writer.add_document(**schema_mod.document(w, titles.get(w.id, []), rank_of))
-                    count += 1
+                docs = [schema_mod.document(w, titles.get(w.id, [])) for w in schema_mod.load_workshops(chunk)]
+                build.add(docs)
+                count += len(docs)
                 if progress:
                     progress(len(chunk))
-            writer.commit()
+            build.commit()
         except BaseException:
-            writer.cancel()
+            build.cancel()
             shutil.rmtree(gen, ignore_errors=True)
             raise
         _write_cursor(gen, start, seen)

@@ -27,6 +27,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
         self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.SEARCH_INDEX_DIR = env("SEARCH_INDEX_DIR") or str(instance / "search_index")
+        # Per process: term bitsets kept between searches, and how long place names are cached.
+        self.SEARCH_CACHE_MB = float(env("SEARCH_CACHE_MB") or 16)
+        self.SEARCH_PLACES_TTL = float(env("SEARCH_PLACES_TTL") or 60)
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() != "false"

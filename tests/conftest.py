@@ -66,6 +66,7 @@ def make_test_app(url: str, index_dir: Path, **extra):
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "SEARCH_PLACES_TTL": 0,
         "BASE_URL": "https://sfb.example.cn",
     }
     config.update(extra)

@@ -69,8 +69,7 @@ MATCH_LIMIT = 10_000  # more workshops than a county registers; the list endpoin
 
 def matching_ids(q: str) -> list[int]:
     """Every workshop (any status) the words match on /search, for the list endpoints' q filter."""
-    result = search_index.search(SearchParams(q=q, status="all", page=1, per_page=MATCH_LIMIT))
-    return [h.id for h in result.hits]
+    return search_index.matching_ids(SearchParams(q=q, status="all"), MATCH_LIMIT)
 
 
 # --- complaints and reports ------------------------------------------------------------------------

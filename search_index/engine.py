@@ -1,0 +1,223 @@
+"""Set-at-a-time evaluation over the index: each term's documents as a bitset (a Python int).
+
+Whoosh's own matchers walk postings one document at a time in Python and score each one; at
+200,000 workshops a common word (豆腐, 凉糕) matches tens of thousands of documents and a search
+takes hundreds of milliseconds. Here a term's documents are read once per segment into an int,
+kept in a size-bounded cache, and combined with & and |, counted with bit_count() and ranked
+by groups (which field matched, then tier): the per-query work is a few dozen operations on
+ints, each a C loop over machine words.
+
+Caching is per segment (keyed by the segment's id), so a sync that adds a small segment or marks
+deletions leaves the cached bitsets of the big segment valid.
+"""
+import re
+import threading
+from collections import OrderedDict
+
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+_NONZERO = re.compile(rb"[^\x00]")
+_BITS = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
+PREFIX_LIMIT = 400  # distinct terms a one-character prefix may expand to (per segment)
+
+
+class BitsetCache:
+    """A least-recently-used map of bitsets, bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            bits = self._items.get(key)
+            if bits is not None:
+                self._items.move_to_end(key)
+            return bits
+
+    def put(self, key, bits: int) -> None:
+        size = bits.bit_length() // 8 + 32
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= old.bit_length() // 8 + 32
+            self._items[key] = bits
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= dropped.bit_length() // 8 + 32
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.bytes = 0
+
+
+cache = BitsetCache(16 * 2**20)
+
+
+def from_ids(ids) -> int:
+    """The bitset holding these document numbers."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    buf = bytearray(max(ids) // 8 + 1)
+    for i in ids:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+def ids_of(bits: int, start: int = 0, count: int | None = None) -> list[int]:
+    """Set bits in ascending order: the `count` of them after skipping `start`."""
+    out = []
+    if count is not None and start + count <= 64:  # a few lowest bits: cheaper than a byte scan
+        skipped = 0
+        while bits and len(out) < count:
+            low = bits & -bits
+            if skipped >= start:
+                out.append(low.bit_length() - 1)
+            else:
+                skipped += 1
+            bits ^= low
+        return out
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    end = None if count is None else start + count
+    seen = 0
+    for m in _NONZERO.finditer(raw):
+        base = m.start() * 8
+        for j in _BITS[raw[m.start()]]:
+            if seen >= start:
+                out.append(base + j)
+                if end is not None and seen + 1 >= end:
+                    return out
+            seen += 1
+    return out
+
+
+def _posting_ids(matcher) -> list[int]:
+    """All document numbers of one term in one segment, a block at a time (Whoosh's all_ids()
+    steps through them one call each)."""
+    if type(matcher) is not W3LeafMatcher:
+        return list(matcher.all_ids())
+    out = []
+    while True:
+        if matcher._blocklength:
+            if matcher._ids is None:
+                matcher._read_ids()
+            out.extend(matcher._ids)
+        if matcher._lastblock:
+            return out
+        matcher._goto(matcher._nextoffset)
+
+
+class View:
+    """One reader's documents as bitsets: global document numbers, as the searcher numbers them."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.leaves = [(r, offset, r.segment().segment_id()) for r, offset in reader.leaf_readers()]
+        self.size = reader.doc_count_all()
+        self._local: dict = {}  # this query's own results (prefixes, fuzzy expansions)
+
+    # --- segments ------------------------------------------------------------------------------
+
+    def _segment_term(self, r, segid: str, field: str, text: str) -> int:
+        key = (segid, field, text)
+        bits = cache.get(key)
+        if bits is None:
+            if (field, text) in r:
+                matcher = r._terms.matcher(field, r._text_to_bytes(field, text), r.schema[field].format, scorer=None)
+                bits = from_ids(_posting_ids(matcher))
+            else:
+                bits = 0
+            cache.put(key, bits)
+        return bits
+
+    def _segment_live(self, r, segid: str) -> int:
+        deleted = r._perdoc.deleted_docs() if r.has_deletions() else ()
+        deleted = frozenset(deleted)
+        key = (segid, "", len(deleted))
+        bits = cache.get(key)
+        if bits is None:
+            bits = ((1 << r.doc_count_all()) - 1) & ~from_ids(deleted)
+            cache.put(key, bits)
+        return bits
+
+    def _combine(self, per_segment) -> int:
+        out = 0
+        for (r, offset, segid) in self.leaves:
+            bits = per_segment(r, segid)
+            if bits:
+                out |= bits << offset
+        return out
+
+    # --- terms ---------------------------------------------------------------------------------
+
+    def term(self, field: str, text: str) -> int:
+        return self._combine(lambda r, segid: self._segment_term(r, segid, field, text))
+
+    def live(self) -> int:
+        """Every document not deleted."""
+        return self._combine(self._segment_live)
+
+    def all_of(self, field: str, texts) -> int:
+        """Documents holding every one of these terms."""
+        out = None
+        for text in texts:
+            bits = self.term(field, text)
+            out = bits if out is None else out & bits
+            if not out:
+                return 0
+        return out or 0
+
+    def any_of(self, field: str, texts) -> int:
+        out = 0
+        for text in texts:
+            out |= self.term(field, text)
+        return out
+
+    def has(self, field: str, text: str) -> bool:
+        return any((field, text) in r for r, _, _ in self.leaves)
+
+    def prefix(self, field: str, prefix: str) -> int:
+        """Documents with a term starting with `prefix` (at most PREFIX_LIMIT terms per segment)."""
+
+        def per_segment(r, segid):
+            key = (segid, field, prefix + "\x00*")
+            bits = cache.get(key)
+            if bits is None:
+                bits = 0
+                for n, term in enumerate(r.expand_prefix(field, prefix)):
+                    if n >= PREFIX_LIMIT:
+                        break
+                    bits |= self._segment_term(r, segid, field, term)
+                cache.put(key, bits)
+            return bits
+
+        return self._combine(per_segment)
+
+    def fuzzy(self, field: str, text: str, maxdist: int, prefixlength: int = 1) -> int:
+        """Documents with a term within `maxdist` edits of `text` (first letter kept)."""
+        terms = set()
+        for r, _, _ in self.leaves:
+            terms.update(r.terms_within(field, text, maxdist, prefix=prefixlength))
+        return self.any_of(field, sorted(terms))
+
+    def column(self, field: str, docnums: list[int]) -> list:
+        """Column values for these (ascending) document numbers."""
+        out, leaves = [], self.leaves
+        readers = {}
+        i = 0
+        for doc in docnums:
+            while i + 1 < len(leaves) and doc >= leaves[i + 1][1]:
+                i += 1
+            r, offset, _ = leaves[i]
+            col = readers.get(i)
+            if col is None:
+                col = readers[i] = r.column_reader(field)
+            out.append(col[doc - offset])
+        return out
