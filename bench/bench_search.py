@@ -183,8 +183,8 @@ def run(report) -> None:
         schema_mod.analysis.jieba_tokenizer()
         started = time.perf_counter()
         for i in range(1, sample + 1, 500):
-            for w in schema_mod.load_workshops(range(i, min(i + 500, sample + 1))):
-                schema_mod.document(w, [])
+            for w in schema_mod.load_sources(range(i, min(i + 500, sample + 1))):
+                schema_mod.document(w)
         docs_rate = sample / (time.perf_counter() - started)
         for cached in (schema_mod.analysis.word_pinyin, schema_mod.analysis.char_readings,
                        schema_mod.analysis.words_pinyin):

@@ -1,8 +1,11 @@
-"""A Whoosh 2.7 slowness we work around, in one place.
+"""Whoosh 2.7 slips we work around, in one place.
 
-W3PerDocReader._cached_reader does not remember that a field has no lengths column (ID and
-KEYWORD fields), so writing a segment stats the column file once per posting — most of an index
-build's time. Segments never change once written, so remembering "no column" is safe.
+- W3PerDocReader._cached_reader does not remember that a field has no lengths column (ID and
+  KEYWORD fields), so writing a segment stats the column file once per posting — most of an
+  index build's time. Segments never change once written, so remembering "no column" is safe.
+- W3PostingsWriter.finish_postings calls terminfo.set_inline(), a method that was renamed to
+  set_inlined(), so inlining short posting lists (W3Codec's inlinelimit above 1) crashes. The
+  reader side (W3TermInfo.is_inlined) works; bulk.BulkWriter uses it.
 """
 from whoosh.codec import whoosh3
 
@@ -19,3 +22,4 @@ def _cached_reader(self, fieldname, column):
 
 def apply() -> None:
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
+    whoosh3.W3TermInfo.set_inline = whoosh3.W3TermInfo.set_inlined

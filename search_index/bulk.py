@@ -14,21 +14,28 @@ from collections import defaultdict
 
 from whoosh import formats
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
+
+from . import schema
+
+
+INLINE_LIMIT = 16
+COMPRESSION = 1
 
 
 class _TermPool:
-    """The writer's posting pool, grouped by (field, term) instead of sorted on disk."""
+    """The writer's posting pool: field → term → document numbers, instead of a sort on disk."""
 
     def __init__(self):
-        self.terms: dict = defaultdict(lambda: array("I"))
+        self.fields: dict[str, dict[str, array]] = defaultdict(dict)
 
-    def add(self, item):
+    def add(self, item):  # Whoosh's interface, for anything that still calls it
         fieldname, tbytes, docnum, _weight, _vbytes = item
-        self.terms[(fieldname, tbytes)].append(docnum)
+        self.fields[fieldname].setdefault(tbytes.decode("utf-8"), array("I")).append(docnum)
 
     def cleanup(self):
-        self.terms = defaultdict(lambda: array("I"))
+        self.fields = defaultdict(dict)
 
 
 class BulkWriter(SegmentWriter):
@@ -37,7 +44,7 @@ class BulkWriter(SegmentWriter):
     def add_document(self, **fields):
         # SegmentWriter.add_document without Whoosh's token objects: fields that can list their
         # terms directly (schema.Terms) do; stored values and columns go the usual way.
-        perdoc, terms, docnum = self.perdocwriter, self.pool.terms, self.docnum
+        perdoc, pool, docnum = self.perdocwriter, self.pool.fields, self.docnum
         perdoc.start_doc(docnum)
         for name, value in fields.items():
             if value is None:
@@ -45,9 +52,13 @@ class BulkWriter(SegmentWriter):
             field = self.schema[name]
             if field.indexed:
                 texts = field.texts(value) if hasattr(field, "texts") else \
-                    [tbytes for tbytes, _, _, _ in field.index(value)]
+                    [tbytes.decode("utf-8") for tbytes, _, _, _ in field.index(value)]
+                terms = pool[name]
                 for text in set(texts):
-                    terms[(name, text.encode("utf-8") if isinstance(text, str) else text)].append(docnum)
+                    docs = terms.get(text)
+                    if docs is None:
+                        docs = terms[text] = array("I")
+                    docs.append(docnum)
             if field.stored:
                 perdoc.add_field(name, field, value, 0)
             if field.column_type:
@@ -58,6 +69,9 @@ class BulkWriter(SegmentWriter):
 
     def __init__(self, ix, **kwargs):
         kwargs.setdefault("compound", False)  # a compound file would copy every byte once more
+        # Short posting lists (most terms: codes, certificate digits, rare pairs) inline in the
+        # term table instead of a pickled, compressed block each.
+        kwargs.setdefault("codec", W3Codec(inlinelimit=INLINE_LIMIT, compression=COMPRESSION))
         super().__init__(ix, **kwargs)
         bare = [name for name, field in ix.schema.items()
                 if field.indexed and not isinstance(field.format, formats.Existence)]
@@ -67,16 +81,14 @@ class BulkWriter(SegmentWriter):
 
     def _flush_segment(self):
         self.perdocwriter.close()
-        writer, schema = self.fieldwriter, self.schema
-        by_field = defaultdict(list)
-        for fieldname, tbytes in self.pool.terms:
-            by_field[fieldname].append(tbytes)
-        for fieldname in sorted(by_field):
-            writer.start_field(fieldname, schema[fieldname])
-            for tbytes in sorted(by_field[fieldname]):
+        writer, schema_ = self.fieldwriter, self.schema
+        for fieldname in sorted(self.pool.fields):
+            terms = self.pool.fields[fieldname]
+            writer.start_field(fieldname, schema_[fieldname])
+            add = writer.add
+            for tbytes, docs in sorted((text.encode("utf-8"), docs) for text, docs in terms.items()):
                 writer.start_term(tbytes)
-                add = writer.add
-                for docnum in self.pool.terms[(fieldname, tbytes)]:
+                for docnum in docs:
                     add(docnum, 1.0, b"", 0)
                 writer.finish_term()
             writer.finish_field()
@@ -84,13 +96,13 @@ class BulkWriter(SegmentWriter):
 
 
 def _segment_worker(index_dir: str, batches, results) -> None:
-    """A child process: write one segment from the batches of documents it is handed."""
+    """A child process: make the documents of the sources it is handed, into one segment."""
     try:
         ix = whoosh_index.open_dir(index_dir)
         writer = BulkWriter(ix, _lk=False)
         while (batch := batches.get()) is not None:
-            for doc in batch:
-                writer.add_document(**doc)
+            for source in batch:
+                writer.add_document(**schema.document(source))
         if writer._added:
             results.put(("segment", writer._finalize_segment()))
         else:
@@ -101,9 +113,9 @@ def _segment_worker(index_dir: str, batches, results) -> None:
 
 
 class ParallelBuild:
-    """Documents are made in this process (database reads, jieba, pypinyin) and written by
-    `procs` child processes, each into its own segment, while this one makes the next batch.
-    With procs=0 everything happens here. Use as a context manager; `add(batch)` per batch."""
+    """This process reads sources (schema.Source) from the database; `procs` child processes
+    turn them into documents (jieba, pypinyin) and write one segment each. With procs=0
+    everything happens here. `add(sources)` per batch, then `commit()` (or `cancel()`)."""
 
     def __init__(self, ix, procs: int):
         self.ix = ix
@@ -120,12 +132,12 @@ class ParallelBuild:
                 self.children.append(child)
                 self.queues.append(batches)
 
-    def add(self, docs: list[dict]) -> None:
+    def add(self, sources: list) -> None:
         if not self.children:
-            for doc in docs:
-                self.writer.add_document(**doc)
+            for source in sources:
+                self.writer.add_document(**schema.document(source))
             return
-        self.queues[self.turn].put(docs)
+        self.queues[self.turn].put(sources)
         self.turn = (self.turn + 1) % len(self.queues)
 
     def commit(self) -> None:

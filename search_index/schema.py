@@ -7,15 +7,14 @@ Character pairs stand in for phrases (all pairs of 老东河 present ≈ the phr
 matched to jurisdiction ids at query time (places.py) rather than repeated in every document.
 """
 import json
-from collections import defaultdict
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 from whoosh import columns, formats
 from whoosh.fields import COLUMN, ID, STORED, FieldType, Schema
 
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, TitleGrant, Workshop
+from shifangbang.models import Jurisdiction, ProductCategory, TitleGrant, Workshop, workshop_category
 
 from . import analysis
 
@@ -66,58 +65,87 @@ def geo_cells(lat: float, lng: float) -> list[str]:
     return [f"g{n}:{int(lat * n // 1)}:{int(lng * n // 1)}" for n in GEO_GRIDS]
 
 
-def held_titles(workshop_ids) -> dict[int, list[int]]:
-    out = defaultdict(list)
+@dataclass
+class Source:
+    """What a workshop's document is made of, read with plain queries: cheap to load, and
+    picklable, so writer processes can do the analysis (bulk.ParallelBuild)."""
+
+    id: int
+    public_code: str
+    cert_no: str
+    name: str
+    address: str
+    varieties: str
+    brands: list[str]  # trademark, geographical indication, heritage, regional brand, 老字号
+    tier_code: str
+    status: str
+    lat: float | None
+    lng: float | None
+    categories: list[tuple[int, str, bool]] = field(default_factory=list)  # (id, name, high risk)
+    places: list[tuple[int, str]] = field(default_factory=list)  # station, county, city: (id, name)
+    titles: list[int] = field(default_factory=list)
+
+
+def jurisdiction_tree() -> dict[int, tuple[str, int | None]]:
+    """id → (name, parent id), for every jurisdiction (a few hundred rows)."""
+    return {j: (name, parent) for j, name, parent in
+            db.session.execute(select(Jurisdiction.id, Jurisdiction.name, Jurisdiction.parent_id))}
+
+
+def load_sources(ids, tree: dict | None = None) -> list[Source]:
+    """The sources of these workshops (missing ids are left out), in id order."""
+    ids = list(ids)
+    tree = jurisdiction_tree() if tree is None else tree
     rows = db.session.execute(
-        select(TitleGrant.workshop_id, TitleGrant.title_id)
-        .where(TitleGrant.workshop_id.in_(list(workshop_ids)), TitleGrant.status == "held"))
-    for wid, tid in rows:
-        out[wid].append(tid)
-    return out
-
-
-def load_workshops(ids) -> list[Workshop]:
-    return list(db.session.scalars(
-        select(Workshop).where(Workshop.id.in_(list(ids)))
-        .options(selectinload(Workshop.categories),
-                 joinedload(Workshop.station).joinedload(Jurisdiction.parent).joinedload(Jurisdiction.parent))
-    ))
-
-
-def _places(w: Workshop) -> list[Jurisdiction]:
-    """The workshop's station and the jurisdictions above it (county, city)."""
-    out, j = [], w.station
-    while j is not None and len(out) < 4:
-        out.append(j)
-        j = j.parent
-    return out
+        select(Workshop.id, Workshop.public_code, Workshop.cert_no, Workshop.name, Workshop.address,
+               Workshop.varieties, Workshop.trademark, Workshop.geo_indication, Workshop.intangible_heritage,
+               Workshop.regional_brand, Workshop.time_honoured, Workshop.tier_code, Workshop.status,
+               Workshop.lat, Workshop.lng, Workshop.station_id)
+        .where(Workshop.id.in_(ids)).order_by(Workshop.id))
+    out = {}
+    for r in rows:
+        places, j = [], r.station_id
+        while j in tree and len(places) < 4:
+            places.append((j, tree[j][0]))
+            j = tree[j][1]
+        brands = [b for b in (r.trademark, r.geo_indication, r.intangible_heritage, r.regional_brand) if b]
+        out[r.id] = Source(r.id, r.public_code, r.cert_no, r.name, r.address or "", r.varieties or "",
+                           brands + (["老字号"] if r.time_honoured else []), r.tier_code, r.status, r.lat, r.lng,
+                           places=places)
+    for wid, cid, name, risky in db.session.execute(
+            select(workshop_category.c.workshop_id, ProductCategory.id, ProductCategory.name, ProductCategory.high_risk)
+            .join(ProductCategory, ProductCategory.id == workshop_category.c.category_id)
+            .where(workshop_category.c.workshop_id.in_(ids)).order_by(ProductCategory.id)):
+        out[wid].categories.append((cid, name, bool(risky)))
+    for wid, tid in db.session.execute(
+            select(TitleGrant.workshop_id, TitleGrant.title_id)
+            .where(TitleGrant.workshop_id.in_(ids), TitleGrant.status == "held").order_by(TitleGrant.title_id)):
+        out[wid].titles.append(tid)
+    return list(out.values())
 
 
 def place_word(name: str) -> str:
     return name.removesuffix("市场监管所").removesuffix("市场监督管理所").removesuffix("区").removesuffix("县")
 
 
-def document(w: Workshop, titles: list[int]) -> dict:
-    brand = " ".join(filter(None, (w.trademark, w.geo_indication, w.intangible_heritage, w.regional_brand,
-                                   "老字号" if w.time_honoured else None)))
-    varieties = [v for v in (w.varieties or "").replace("，", "、").replace(",", "、").split("、") if v.strip()]
-    cats = [c.name for c in w.categories]
-    places = _places(w)
-    place_words = [place_word(p.name) for p in places]
-    analysis.add_words(varieties + cats + [w.regional_brand or ""] + place_words)
-    products = "、".join(varieties + cats) + (" " + brand if brand else "")
+def document(w: Source) -> dict:
+    varieties = [v for v in w.varieties.replace("，", "、").replace(",", "、").split("、") if v.strip()]
+    cats = [name for _, name, _ in w.categories]
+    place_words = [place_word(name) for _, name in w.places]
+    analysis.add_words(varieties + cats + w.brands + place_words)
+    products = "、".join(varieties + cats) + (" " + " ".join(w.brands) if w.brands else "")
     py = analysis.name_pinyin(w.name)
     digits = "".join(ch for ch in w.cert_no if ch.isdigit())
     name_key = "".join(w.name.split()).lower()
-    facets = [f"tier:{w.tier_code}", f"status:{w.status}"] + [f"place:{p.id}" for p in places] + \
-        [f"cat:{c.id}" for c in w.categories] + [f"title:{t}" for t in titles]
-    if w.high_risk:
+    facets = [f"tier:{w.tier_code}", f"status:{w.status}"] + [f"place:{j}" for j, _ in w.places] + \
+        [f"cat:{c}" for c, _, _ in w.categories] + [f"title:{t}" for t in w.titles]
+    if any(risky for _, _, risky in w.categories):
         facets.append("risk:high")
     doc = dict(
         id=str(w.id), wid=w.id,
         key=" ".join(filter(None, (w.public_code.lower(), "".join(w.cert_no.split()).lower(), digits,
                                    f"n:{name_key}"))),
-        name_bi=w.name, products_bi=products, address_bi=w.address or "",
+        name_bi=w.name, products_bi=products, address_bi=w.address,
         py_word=" ".join(py["word"]), py_ini=" ".join(py["ini"]),
         py_other=" ".join(analysis.words_pinyin(products) + analysis.words_pinyin(" ".join(place_words))),
         py_map=json.dumps(py["map"], ensure_ascii=False),

@@ -24,7 +24,7 @@ from whoosh.writing import LockError
 from shifangbang.extensions import db
 from shifangbang.models import ChangeLog, Workshop
 
-from . import _whoosh_fixes
+from . import _whoosh_fixes, analysis
 from . import schema as schema_mod
 from .bulk import ParallelBuild
 
@@ -63,8 +63,8 @@ class SearchIndex:
     def __init__(self, path: str | Path, sync_interval: float = 1.0, lock_timeout: float = 5.0,
                  build_procs: int | None = None):
         self.root = Path(path)
-        # Writers beside the process making documents: one per spare core.
-        self.build_procs = max(1, min(3, (os.cpu_count() or 2) - 1)) if build_procs is None else build_procs
+        # Rebuild writer processes: one per core (the parent only reads the database).
+        self.build_procs = max(1, min(4, os.cpu_count() or 2)) if build_procs is None else build_procs
         self.sync_interval = sync_interval
         self.lock_timeout = lock_timeout
         self._lock = threading.RLock()
@@ -199,10 +199,9 @@ class SearchIndex:
         ids = list(ids)
         for i in range(0, len(ids), BATCH):
             chunk = ids[i:i + BATCH]
-            found = schema_mod.load_workshops(chunk)
-            titles = schema_mod.held_titles(chunk)
+            found = schema_mod.load_sources(chunk)
             for w in found:
-                writer.update_document(**schema_mod.document(w, titles.get(w.id, [])))
+                writer.update_document(**schema_mod.document(w))
             for missing in set(chunk) - {w.id for w in found}:
                 writer.delete_by_term("id", str(missing))
 
@@ -212,7 +211,8 @@ class SearchIndex:
         """Build a complete index in a new folder, then swap `current` to it in one rename.
 
         Searches keep using the old generation until the swap. `progress(n)` is called per batch.
-        `procs` child processes write segments (default: build_procs for big registries).
+        `procs` child processes make and write the documents (default: build_procs for big
+        registries); this one only reads the database.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{time.time_ns()}"
@@ -224,15 +224,16 @@ class SearchIndex:
         ids = list(db.session.scalars(select(Workshop.id).order_by(Workshop.id)))
         if procs is None:
             procs = self.build_procs if len(ids) >= PARALLEL_FROM else 0
+        analysis.jieba_tokenizer()  # loaded once, before writer processes are forked
         build = ParallelBuild(ix, procs)
         count = 0
         try:
+            tree = schema_mod.jurisdiction_tree()
             for i in range(0, len(ids), BATCH):
                 chunk = ids[i:i + BATCH]
-                titles = schema_mod.held_titles(chunk)
-                docs = [schema_mod.document(w, titles.get(w.id, [])) for w in schema_mod.load_workshops(chunk)]
-                build.add(docs)
-                count += len(docs)
+                sources = schema_mod.load_sources(chunk, tree)
+                build.add(sources)
+                count += len(sources)
                 if progress:
                     progress(len(chunk))
             build.commit()

@@ -98,7 +98,7 @@ def test_a_failing_child_cancels_the_build(db, corpus, tmp_path, monkeypatch):
     ix.rebuild()
     before = ix.current_generation()
     real = schema.document
-    monkeypatch.setattr(schema, "document", lambda w, titles: {**real(w, titles), "wid": "not a number"})
+    monkeypatch.setattr(schema, "document", lambda w: {**real(w), "wid": "not a number"})
     with pytest.raises(RuntimeError, match="子进程"):
         ix.rebuild(procs=1)
     assert ix.current_generation() == before  # the old index stays in place
