@@ -7,8 +7,8 @@ tokenizer objects themselves.
 Memory matters (each gunicorn worker holds this): jieba loads a dictionary filtered to common
 words (plus our domain words), and pypinyin runs without its phrase dictionary. Heteronyms are
 therefore handled by indexing every reading (capped), so 重庆 is found as chongqing and
-zhongqing alike. The query side needs neither library: it segments pinyin with the syllable
-table below and matches Chinese against the index's own vocabulary.
+zhongqing alike. The query side needs neither library: it looks typed pinyin up among the
+index's own pinyin terms (query.py) and matches Chinese by character pairs.
 """
 import itertools
 import os
@@ -23,29 +23,6 @@ from whoosh.analysis import Token, Tokenizer
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # A query or text split into runs: Chinese characters, ASCII letters, digits.
 RUNS = re.compile(r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|(?P<alpha>[A-Za-z]+)|(?P<digit>[0-9]+)")
-
-# Standard Mandarin syllables (pypinyin NORMAL style, ü written v), for segmenting typed pinyin.
-SYLLABLES = frozenset("""
-a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang
-cao ce cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang
-chui chun chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de dei den deng di dia dian diao
-die ding diu dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen feng fo fou fu ga gai
-gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei
-hen heng hong hou hu hua huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu
-ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou ku kua kuai kuan kuang kui kun kuo la
-lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lun luo lv
-lve ma mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao
-ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu nuan nun nuo nv nve o ou pa pai pan
-pang pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong
-qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang
-sao se sen seng sha shai shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang
-shui shun shuo si song sou su suan sui sun suo ta tai tan tang tao te teng ti tian tiao tie ting
-tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing
-xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan
-zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai
-zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
-""".split())
-MAX_SYLLABLE = max(map(len, SYLLABLES))
 
 # Words jieba should keep whole in this domain, whatever its general dictionary says.
 DOMAIN_WORDS = (
@@ -241,31 +218,3 @@ def words_pinyin(text: str) -> tuple[str, ...]:
     for w, _, _ in words(text):
         out += word_pinyin(w)[0]
     return tuple(out)
-
-
-# --- pinyin (query side) -------------------------------------------------------------------------
-
-
-def segment_pinyin(s: str, limit: int = 6) -> list[list[str]]:
-    """Ways to read a typed letter string as whole syllables, fewest syllables first.
-
-    'liangao' → [['liang', 'ao'], ['lian', 'gao'], ['li', 'an', 'gao']].
-    """
-    s = s.lower()
-    out: list[list[str]] = []
-
-    @lru_cache(maxsize=None)
-    def tails(i: int) -> tuple[tuple[str, ...], ...]:
-        if i == len(s):
-            return ((),)
-        found = []
-        for j in range(min(len(s), i + MAX_SYLLABLE), i, -1):
-            if s[i:j] in SYLLABLES:
-                for rest in tails(j):
-                    found.append((s[i:j],) + rest)
-                    if len(found) >= limit * 4:
-                        return tuple(found)
-        return tuple(found)
-
-    out = sorted((list(t) for t in tails(0)), key=len)[:limit]
-    return out

@@ -10,6 +10,7 @@ ints, each a C loop over machine words.
 Caching is per segment (keyed by the segment's id), so a sync that adds a small segment or marks
 deletions leaves the cached bitsets of the big segment valid.
 """
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -138,11 +139,11 @@ class View:
         return bits
 
     def _segment_live(self, r, segid: str) -> int:
-        deleted = r._perdoc.deleted_docs() if r.has_deletions() else ()
-        deleted = frozenset(deleted)
-        key = (segid, "", len(deleted))
+        # A segment's deletions only ever grow, so their count names the state.
+        key = (segid, "", r.segment().deleted_count())
         bits = cache.get(key)
         if bits is None:
+            deleted = r._perdoc.deleted_docs() if r.has_deletions() else ()
             bits = ((1 << r.doc_count_all()) - 1) & ~from_ids(deleted)
             cache.put(key, bits)
         return bits
@@ -173,6 +174,18 @@ class View:
             if not out:
                 return 0
         return out or 0
+
+    def all_but(self, field: str, texts: list[str], missing: int) -> int:
+        """Documents holding every one of these terms but at most `missing` of them."""
+        sets = [self.term(field, text) for text in texts]
+        out = 0
+        for left_out in itertools.combinations(range(len(sets)), missing):
+            docs = -1  # all bits
+            for n, bits in enumerate(sets):
+                if n not in left_out:
+                    docs &= bits
+            out |= docs if docs != -1 else 0
+        return out
 
     def any_of(self, field: str, texts) -> int:
         out = 0

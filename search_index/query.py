@@ -83,14 +83,21 @@ CERT, WHOLE_KEY, WHOLE_NAME = 60, 100, 10
 SEQUENCE_MAX = 20  # letters of typed pinyin split into several words (the split costs n² lookups)
 
 
-def _cjk(v: engine.View, run: str) -> list[tuple[int, int]]:
+def _cjk(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
     if len(run) == 1:  # one character: a prefix of the pairs (each run's last character is indexed alone)
         return [(NAME, v.prefix("name_bi", run)), (PRODUCTS, v.prefix("products_bi", run)),
                 (ADDRESS, v.prefix("address_bi", run))]
     pairs = [run[i:i + 2] for i in range(len(run) - 1)]
-    return [(NAME, v.all_of("name_bi", pairs)), (PRODUCTS, v.all_of("products_bi", pairs)),
-            (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
-            (ADDRESS, v.all_of("address_bi", pairs))]
+    levels = [(NAME, v.all_of("name_bi", pairs)), (PRODUCTS, v.all_of("products_bi", pairs)),
+              (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
+              (ADDRESS, v.all_of("address_bi", pairs))]
+    if fuzzy and 3 <= len(pairs) <= 9:  # at most 84 combinations of left-out pairs
+        # Words typed together that the name has apart (东河豆腐 → 老东河王记豆腐坊): a pair
+        # across the seam is missing; one in three may be (four characters or more).
+        missing = len(pairs) // 3
+        levels += [(NAME - 1, v.all_but("name_bi", pairs, missing)),
+                   (PRODUCTS - 1, v.all_but("products_bi", pairs, missing))]
+    return levels
 
 
 def _split(v: engine.View, run: str, field: str, shortest: int) -> list[str] | None:
@@ -139,7 +146,7 @@ def scores(v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: boo
     certs = any(kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs)
     by_score = {0: allowed}
     for kind, run in rs:
-        levels = _cjk(v, run) if kind == "cjk" else _alpha(v, run, fuzzy) if kind == "alpha" else _digit(v, run)
+        levels = _cjk(v, run, fuzzy) if kind == "cjk" else _alpha(v, run, fuzzy) if kind == "alpha" else _digit(v, run)
         optional = any_run or (certs and not (kind == "digit" and len(run) >= CERT_DIGITS))
         taken, best_first = 0, []
         for level, bits in sorted(levels, key=lambda lb: -lb[0]):

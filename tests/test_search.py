@@ -70,6 +70,8 @@ RELEVANCE = [
     ("hunayou", "福源胡麻油坊"),
     ("niurouggan", "蒙香牛肉干作坊"),
     ("糖麻叶 beiliang", "北梁糖麻叶作坊"),
+    ("晋泉陈醋", "晋泉老陈醋坊"),  # words typed together that the name has apart
+    ("福源麻油", "福源胡麻油坊"),
 ]
 
 
