@@ -27,14 +27,21 @@ def reindex():
 
 
 @search_cli.command("sync")
-def sync():
+@click.option("--rebuild-if-needed", is_flag=True,
+              help="索引缺失、损坏或是旧版本建的：重建它（服务启动时用）。")
+def sync(rebuild_if_needed: bool):
     """Apply pending changes from the change log."""
     from . import IndexUnavailable, get_index
 
     try:
         applied = get_index().sync()
     except IndexUnavailable as e:
-        raise click.ClickException(f"{e}")
+        if not rebuild_if_needed:
+            raise click.ClickException(f"{e}")
+        click.echo(f"{e}：重建中……")
+        count = rebuild_with_progress(get_index())
+        click.echo(f"已重建搜索索引：{count} 家作坊。")
+        return
     if applied is None:
         raise click.ClickException("另一个进程正在写入索引，请稍后再试。")
     click.echo(f"已同步 {applied} 家作坊的变更。")

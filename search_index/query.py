@@ -128,7 +128,11 @@ def _alpha(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
     levels = [(NAME, name), (INITIALS, initials),
               (PRODUCTS, v.term("py_other", run) | v.term("products_bi", run))]
     if fuzzy and len(run) >= 4:
-        levels += [(NAME - 1, v.fuzzy("py_word", run, fuzzy)), (PRODUCTS - 1, v.fuzzy("py_other", run, fuzzy))]
+        # One typo: an edit (Levenshtein), or two letters swapped (youmain → youmian), which
+        # Whoosh's automaton counts as two.
+        swapped = {run[:i] + run[i + 1] + run[i] + run[i + 2:] for i in range(1, len(run) - 1)} - {run}
+        levels += [(NAME - 1, v.fuzzy("py_word", run, fuzzy) | v.any_of("py_word", swapped)),
+                   (PRODUCTS - 1, v.fuzzy("py_other", run, fuzzy) | v.any_of("py_other", swapped))]
     return levels
 
 

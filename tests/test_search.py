@@ -70,6 +70,8 @@ RELEVANCE = [
     ("hunayou", "福源胡麻油坊"),
     ("niurouggan", "蒙香牛肉干作坊"),
     ("糖麻叶 beiliang", "北梁糖麻叶作坊"),
+    ("youmain", "固阳莜面手工作坊"),  # two letters swapped
+    ("mahau", "长寿麻花店"),
     ("晋泉陈醋", "晋泉老陈醋坊"),  # words typed together that the name has apart
     ("福源麻油", "福源胡麻油坊"),
 ]
@@ -340,6 +342,9 @@ def test_rebuild_swaps_atomically_while_searching(db, corpus, index):
 def test_sync_command_and_ensure_current(db, corpus, index, runner, app):
     out = runner.invoke(args=["search", "sync"])
     assert out.exit_code != 0 and "重建" in out.output
+    out = runner.invoke(args=["search", "sync", "--rebuild-if-needed"])  # what the service runs on start
+    assert out.exit_code == 0 and "26" in out.output
+    shutil.rmtree(index.root)
     with app.app_context():
         search_index.ensure_current()  # builds when missing
     assert index.current_generation() is not None
