@@ -3,8 +3,12 @@ shifangbang.complaints; this module only reads the request and picks a page."""
 from flask import Blueprint, current_app, make_response, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
+import search_index
+from search_index import SearchParams
 from shifangbang import complaints, photos
 from shifangbang.extensions import db, limiter
+
+from .search import workshops_by_id
 
 bp = Blueprint("complaints", __name__, template_folder="templates")
 
@@ -27,6 +31,13 @@ def _no_store(response):
     return response
 
 
+def _search(q: str, limit: int = 10) -> list:
+    """Workshops to complain about, found as on /search (pinyin, typos), closed ones included."""
+    result = search_index.search(SearchParams(q=q[:100], status="all", per_page=limit))
+    found = workshops_by_id(h.id for h in result.hits)
+    return [found[h.id] for h in result.hits if h.id in found]
+
+
 def _form_page(values: dict, errors: dict | None = None, status: int = 200, message: str | None = None):
     workshop = complaints.find_workshop(values.get("w"))
     q = request.args.get("q", "").strip()
@@ -35,7 +46,7 @@ def _form_page(values: dict, errors: dict | None = None, status: int = 200, mess
         similar = complaints.similar_recent(complaints.fingerprint(request.remote_addr, workshop.id, None))
     page = render_template(
         "public/complain.html", values=values, errors=errors or {}, workshop=workshop, q=q,
-        results=complaints.search_workshops(q) if q and workshop is None else [],
+        results=_search(q) if q and workshop is None else [],
         counties=complaints.counties(), similar=similar, message=message, max_photos=photos.MAX_PHOTOS,
         honeypot=complaints.HONEYPOT_FIELD,
     )

@@ -48,7 +48,8 @@ def params_from_request() -> SearchParams:
     )
 
 
-def _workshops(ids) -> dict[int, Workshop]:
+def workshops_by_id(ids) -> dict[int, Workshop]:
+    """The workshops behind search hits (a hit whose row was deleted since is simply absent)."""
     rows = db.session.scalars(select(Workshop).where(Workshop.id.in_(list(ids))).options(
         selectinload(Workshop.categories), joinedload(Workshop.station).joinedload(Jurisdiction.parent)))
     return {w.id: w for w in rows}
@@ -64,7 +65,7 @@ def _page_url(page: int) -> str:
 def search():
     p = params_from_request()
     result = search_index.search(p)
-    found = _workshops([h.id for h in result.hits] + result.suggestions)
+    found = workshops_by_id([h.id for h in result.hits] + result.suggestions)
     items = []
     for hit in result.hits:
         w = found.get(hit.id)

@@ -202,17 +202,6 @@ def find_workshop(public_code: str | None) -> Workshop | None:
     return db.session.scalar(select(Workshop).where(Workshop.public_code == code))
 
 
-def search_workshops(q: str, limit: int = 10) -> list[Workshop]:
-    q = (q or "").strip()
-    if not q:
-        return []
-    like = f"%{q.replace('%', '').replace('_', '')}%"
-    return list(db.session.scalars(
-        select(Workshop).where((Workshop.name.like(like)) | (Workshop.address.like(like)))
-        .options(joinedload(Workshop.station)).order_by(Workshop.name).limit(limit)
-    ))
-
-
 def counties() -> list[Jurisdiction]:
     return list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.level == "county")
                                    .order_by(Jurisdiction.code)))

@@ -53,6 +53,23 @@ def test_form_workshop_search_and_unregistered_option(client, p):
     assert "没有找到" in html and "东河区" in html  # the county choice for black workshops
 
 
+def test_form_workshop_search_uses_the_search_index(app, client, db, p, tmp_path):
+    """Found as on /search: pinyin and typos too, closed workshops included."""
+    from search_index import SearchIndex
+
+    w = p["workshop"]
+    w.name, w.status = "萨拉齐凉皮坊", "suspended"
+    db.session.commit()
+    index = SearchIndex(tmp_path / "index", sync_interval=0)
+    saved, app.extensions["search_index"] = app.extensions["search_index"], index
+    try:
+        index.rebuild()
+        for q in ("salaqi", "salaqu", "凉皮"):
+            assert f"w={w.public_code}" in client.get("/complain", query_string={"q": q}).get_data(as_text=True), q
+    finally:
+        app.extensions["search_index"] = saved
+
+
 def test_submit_with_photo_stores_it_without_exif(client, db, p):
     resp = _post(client, cd.form(p["workshop"], kind="report", anonymous="1"),
                  files=[("IMG_0001.jpg", cd.jpeg_with_gps())])
