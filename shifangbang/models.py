@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -162,6 +163,8 @@ class User(db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The 30-second step of the last code accepted: a code works once (no replay within its window).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Set by an administrator: the user must enrol a TOTP second factor before using the back office.
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -463,7 +466,7 @@ class Complaint(db.Model):
     verified: Mapped[bool | None] = mapped_column(Boolean)  # 查实: True, False, or undecided
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Hash of the client address and workshop, for the similar-submission suggestion.
-    client_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    client_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)  # similar_recent()
 
     workshop: Mapped[Workshop | None] = relationship()
     jurisdiction: Mapped[Jurisdiction] = relationship()

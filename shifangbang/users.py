@@ -3,11 +3,14 @@
 Account changes are for bureau administrators (access action "manage_users"); the CLI acts as
 the system (actor None), which is only accepted outside a web request.
 """
-from datetime import timedelta
+import hmac
+import time
+from datetime import datetime, timedelta, timezone
 
 import pyotp
 from flask import has_request_context
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import access, audit
@@ -149,10 +152,22 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
 
 
-def _code_ok(secret: str, code: str) -> bool:
+def _code_step(secret: str, code: str) -> int | None:
+    """The 30-second step whose code this is, or None. One step either side tolerates a phone
+    clock that is ~30 s off."""
     code = "".join((code or "").split())
-    # One step either side tolerates a phone clock that is ~30 s off.
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp, now = pyotp.TOTP(secret), time.time()
+    for offset in (0, -1, 1):
+        at = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(at), code):
+            return totp.timecode(datetime.fromtimestamp(at, timezone.utc))
+    return None
+
+
+def _code_ok(secret: str, code: str) -> bool:
+    return _code_step(secret, code) is not None
 
 
 def enable_totp(user: User, secret: str, code: str) -> None:
@@ -181,6 +196,20 @@ def set_totp_required(actor, user: User, required: bool) -> None:
     audit.record(actor, "user.totp_require", "user", user.id, before=before, after={"totp_required": required})
 
 
+def _claim_step(user: User, step: int) -> bool:
+    """Mark this step used, unless it (or a later one) already was: a code seen over a shoulder
+    or replayed from a captured request does not sign in a second time. One UPDATE, so two
+    sign-ins racing with the same code cannot both win."""
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if claimed:
+        set_committed_value(user, "totp_last_step", step)
+    return claimed
+
+
 def check_totp(user: User, code: str) -> str | None:
     """None when the code is right; else a Chinese message. Wrong codes count towards lockout.
 
@@ -189,7 +218,8 @@ def check_totp(user: User, code: str) -> str | None:
     now = utcnow()
     if user.locked_until and user.locked_until > now:
         return "错误次数过多，账号已临时锁定，请 15 分钟后再试或联系管理员。"
-    if user.totp_secret and _code_ok(user.totp_secret, code):
+    step = _code_step(user.totp_secret, code) if user.totp_secret else None
+    if step is not None and _claim_step(user, step):
         user.failed_logins = 0
         user.last_login_at = now
         return None

@@ -1,5 +1,6 @@
 """Sign-in: lockout, CSRF, session hygiene, rate limit, TOTP second factor, and the accounts pages."""
 import re
+import time
 
 import pyotp
 import pytest
@@ -121,6 +122,24 @@ def test_totp_step_needs_the_password_step_first(client, db):
     db.session.commit()
     r = client.post("/admin/login/totp", data={"code": pyotp.TOTP(u.totp_secret).now()})
     assert r.headers["Location"].startswith("/admin/login") and client.get("/admin/").status_code == 302
+
+
+def test_a_totp_code_signs_in_once(app, client, db):
+    """A code read over a shoulder or replayed within its 30 seconds does not sign in again."""
+    u = f.user("admin")
+    u.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    code = pyotp.TOTP(u.totp_secret).now()
+    f.login(client, u)
+    r = client.post("/admin/login/totp", data={"code": code})
+    assert r.status_code == 302 and client.get("/admin/").status_code == 200
+    other = app.test_client()
+    f.login(other, u)
+    r = other.post("/admin/login/totp", data={"code": code})
+    assert "动态验证码不正确" in r.get_data(as_text=True) and other.get("/admin/").status_code == 302
+    # The previous step's code (a phone clock running late) is older still: refused too.
+    earlier = pyotp.TOTP(u.totp_secret).at(time.time() - 30)
+    assert "动态验证码不正确" in other.post("/admin/login/totp", data={"code": earlier}).get_data(as_text=True)
 
 
 def test_wrong_totp_codes_lock_the_account(client, db):

@@ -223,7 +223,7 @@ def document() -> dict:
                         "description": "情况说明：什么时间、什么产品、发现了什么（至少 10 个字）。"},
             "product": {"type": "string", "maxLength": 80},
             "purchased_on": {"type": "string", "format": "date"},
-            "amount_yuan": {"type": "number", "minimum": 0, "maximum": 10000000},
+            "amount_yuan": {"type": "number", "minimum": 0, "maximum": 1000000},
             "demand": {"type": "string", "maxLength": 300, "description": "投诉诉求（投诉必填，例如退款、赔偿、道歉）。"},
             "reporter_name": {"type": "string", "maxLength": 40, "description": "真实姓名（2–20 个字）；投诉和实名举报必填。"},
             "reporter_phone": {"type": "string", "pattern": "^[0-9]{7,20}$",
