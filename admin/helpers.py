@@ -1,7 +1,7 @@
 """Small helpers shared by the back-office feature views."""
 from datetime import date
 
-from flask import abort
+from flask import abort, flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -50,6 +50,19 @@ def find_workshop(text: str | None) -> Workshop | None:
     if ids is not None:
         q = q.where(Workshop.station_id.in_(ids))
     return db.session.scalar(q)
+
+
+def workshop_to_record(action: str):
+    """(workshop, None) for ?workshop= (public code or certificate number) that the user may
+    `action` on; (None, the picker page) when it is missing or outside the jurisdiction."""
+    code = request.values.get("workshop", "")
+    workshop = find_workshop(code)
+    if workshop is None:
+        if code:
+            flash("在您的辖区内找不到该作坊，请核对公示码或登记证号。", "error")
+        return None, render_template("admin/inspections/pick.html", code=code)
+    access.require(current_user, action, workshop.station_id)
+    return workshop, None
 
 
 def get_visible(model, obj_id: int, workshop_of=lambda o: o.workshop):

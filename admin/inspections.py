@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import access, current_deployment, inspections, labels
+from shifangbang import current_deployment, inspections, labels
 from shifangbang.extensions import db
 from shifangbang.inspections import ItemResult
 from shifangbang.models import Inspection, TierDecision, Workshop
@@ -12,7 +12,7 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 from .views import no_store
-from .helpers import InputError, find_workshop, get_visible, parse_date, scope
+from .helpers import InputError, get_visible, parse_date, scope, workshop_to_record
 
 bp = Blueprint("admin_inspections", __name__, url_prefix="/admin/inspections")
 bp.after_request(no_store)  # personal data: never cached
@@ -37,13 +37,9 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("officer", "admin")
 def new():
-    code = request.values.get("workshop", "")
-    workshop = find_workshop(code)
+    workshop, picker = workshop_to_record("inspect")
     if workshop is None:
-        if code:
-            flash("在您的辖区内找不到该作坊，请核对公示码或登记证号。", "error")
-        return render_template("admin/inspections/pick.html", code=code)
-    access.require(current_user, "inspect", workshop.station_id)
+        return picker
     form = request.form
     error = None
     if request.method == "POST":

@@ -4,14 +4,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import access, sampling
+from shifangbang import sampling
 from shifangbang.extensions import db
 from shifangbang.models import Sampling, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
 from .views import no_store
-from .helpers import InputError, find_workshop, get_visible, parse_date, scope
+from .helpers import InputError, get_visible, parse_date, scope, workshop_to_record
 
 bp = Blueprint("admin_sampling", __name__, url_prefix="/admin/sampling")
 bp.after_request(no_store)  # personal data: never cached
@@ -38,13 +38,9 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("officer", "admin")
 def new():
-    code = request.values.get("workshop", "")
-    w = find_workshop(code)
+    w, picker = workshop_to_record("sample")
     if w is None:
-        if code:
-            flash("在您的辖区内找不到该作坊，请核对公示码或登记证号。", "error")
-        return render_template("admin/inspections/pick.html", code=code)
-    access.require(current_user, "sample", w.station_id)
+        return picker
     form, error = request.form, None
     if request.method == "POST":
         try:
