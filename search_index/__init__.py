@@ -50,25 +50,28 @@ def health() -> dict:
     return get_index().health()
 
 
+def _searcher():
+    """This worker's searcher, or None (logged) when the database has to answer instead."""
+    try:
+        return get_index().searcher()
+    except IndexUnavailable as e:
+        log.warning("搜索改用数据库查询：%s", e)
+        return None
+
+
 def search(params: SearchParams) -> SearchResult:
     """Search the index; the database answers when the index cannot."""
     from . import fallback, query
 
-    try:
-        searcher = get_index().searcher()
-    except IndexUnavailable as e:
-        log.warning("搜索改用数据库查询：%s", e)
-        return fallback.search(params)
-    return query.run(searcher, params)
+    searcher = _searcher()
+    return fallback.search(params) if searcher is None else query.run(searcher, params)
 
 
 def matching_ids(params: SearchParams, limit: int) -> list[int]:
     """Ids of every workshop `params` match on /search (unranked, at most `limit`)."""
     from . import fallback, query
 
-    try:
-        searcher = get_index().searcher()
-    except IndexUnavailable as e:
-        log.warning("搜索改用数据库查询：%s", e)
+    searcher = _searcher()
+    if searcher is None:
         return [h.id for h in fallback.search(dataclasses.replace(params, page=1, per_page=limit)).hits]
     return query.matching_ids(searcher, params, limit)

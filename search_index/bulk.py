@@ -19,7 +19,6 @@ from whoosh.writing import SegmentWriter
 
 from . import schema
 
-
 INLINE_LIMIT = 16
 COMPRESSION = 1
 
@@ -40,6 +39,18 @@ class _TermPool:
 
 class BulkWriter(SegmentWriter):
     """A SegmentWriter for freshly created indexes whose indexed fields are all bare terms."""
+
+    def __init__(self, ix, **kwargs):
+        kwargs.setdefault("compound", False)  # a compound file would copy every byte once more
+        # Short posting lists (most terms: codes, certificate digits, rare pairs) inline in the
+        # term table instead of a pickled, compressed block each.
+        kwargs.setdefault("codec", W3Codec(inlinelimit=INLINE_LIMIT, compression=COMPRESSION))
+        super().__init__(ix, **kwargs)
+        bare = [name for name, field in ix.schema.items()
+                if field.indexed and not isinstance(field.format, formats.Existence)]
+        if bare:
+            raise ValueError(f"BulkWriter needs bare-term fields; not: {bare}")
+        self.pool = _TermPool()
 
     def add_document(self, **fields):
         # SegmentWriter.add_document without Whoosh's token objects: fields that can list their
@@ -66,18 +77,6 @@ class BulkWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
-
-    def __init__(self, ix, **kwargs):
-        kwargs.setdefault("compound", False)  # a compound file would copy every byte once more
-        # Short posting lists (most terms: codes, certificate digits, rare pairs) inline in the
-        # term table instead of a pickled, compressed block each.
-        kwargs.setdefault("codec", W3Codec(inlinelimit=INLINE_LIMIT, compression=COMPRESSION))
-        super().__init__(ix, **kwargs)
-        bare = [name for name, field in ix.schema.items()
-                if field.indexed and not isinstance(field.format, formats.Existence)]
-        if bare:
-            raise ValueError(f"BulkWriter needs bare-term fields; not: {bare}")
-        self.pool = _TermPool()
 
     def _flush_segment(self):
         self.perdocwriter.close()
@@ -118,7 +117,6 @@ class ParallelBuild:
     everything happens here. `add(sources)` per batch, then `commit()` (or `cancel()`)."""
 
     def __init__(self, ix, procs: int):
-        self.ix = ix
         self.writer = BulkWriter(ix)  # holds the index lock for the children, writes when procs=0
         self.children, self.queues, self.turn = [], [], 0
         if procs:

@@ -22,6 +22,10 @@ _BITS = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
 PREFIX_LIMIT = 400  # distinct terms a one-character prefix may expand to (per segment)
 
 
+def _size(bits: int) -> int:
+    return bits.bit_length() // 8 + 32  # the int's bytes plus its object header
+
+
 class BitsetCache:
     """A least-recently-used map of bitsets, bounded by their total size in bytes."""
 
@@ -39,18 +43,18 @@ class BitsetCache:
             return bits
 
     def put(self, key, bits: int) -> None:
-        size = bits.bit_length() // 8 + 32
+        size = _size(bits)
         if size > self.max_bytes:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self.bytes -= old.bit_length() // 8 + 32
+                self.bytes -= _size(old)
             self._items[key] = bits
             self.bytes += size
             while self.bytes > self.max_bytes:
                 _, dropped = self._items.popitem(last=False)
-                self.bytes -= dropped.bit_length() // 8 + 32
+                self.bytes -= _size(dropped)
 
     def clear(self) -> None:
         with self._lock:
@@ -121,8 +125,6 @@ class View:
     def __init__(self, reader):
         self.reader = reader
         self.leaves = [(r, offset, r.segment().segment_id()) for r, offset in reader.leaf_readers()]
-        self.size = reader.doc_count_all()
-        self._local: dict = {}  # this query's own results (prefixes, fuzzy expansions)
 
     # --- segments ------------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ import threading
 import time
 
 from flask import current_app
-from sqlalchemy import select
 
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction
+
+from .schema import jurisdiction_tree
 
 _lock = threading.Lock()
 _cache: dict = {}  # database url → (loaded at, [(id, name)])
@@ -24,7 +24,7 @@ def _all() -> list[tuple[int, str]]:
         hit = _cache.get(url)
         if hit and now - hit[0] < current_app.config.get("SEARCH_PLACES_TTL", 60.0):
             return hit[1]
-    rows = [(j, name) for j, name in db.session.execute(select(Jurisdiction.id, Jurisdiction.name))]
+    rows = [(j, name) for j, (name, _) in jurisdiction_tree().items()]
     with _lock:
         _cache[url] = (now, rows)
     return rows
@@ -36,7 +36,3 @@ def matching(text: str) -> list[int]:
         return []
     return [j for j, name in _all() if text in name]
 
-
-def forget() -> None:
-    with _lock:
-        _cache.clear()

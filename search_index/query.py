@@ -143,15 +143,22 @@ def _digit(v: engine.View, run: str) -> list[tuple[int, int]]:
             (ADDRESS, v.term("address_bi", run))]
 
 
+def _union(by_score: dict[int, int]) -> int:
+    out = 0
+    for docs in by_score.values():
+        out |= docs
+    return out
+
+
 def scores(v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: bool = False) -> dict[int, int]:
     """{score: documents} for `text` among `allowed`. Every run must match (unless any_run); a long
     digit run (a certificate number) decides alone, the words around it (登字第…号) only add."""
     rs = runs(text)
-    certs = any(kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs)
+    is_cert = [kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs]
     by_score = {0: allowed}
-    for kind, run in rs:
+    for (kind, run), cert in zip(rs, is_cert):
         levels = _cjk(v, run, fuzzy) if kind == "cjk" else _alpha(v, run, fuzzy) if kind == "alpha" else _digit(v, run)
-        optional = any_run or (certs and not (kind == "digit" and len(run) >= CERT_DIGITS))
+        optional = any_run or (any(is_cert) and not cert)
         taken, best_first = 0, []
         for level, bits in sorted(levels, key=lambda lb: -lb[0]):
             if bits & ~taken:
@@ -245,8 +252,8 @@ def _by_distance(v: engine.View, matched: int, p: SearchParams) -> list[tuple[in
     cos = max(0.01, math.cos(math.radians(p.lat)))
     candidates = None
     for grid in schema_mod.GEO_GRIDS:
+        row, col = math.floor(p.lat * grid), math.floor(p.lng * grid)
         for reach in (1, 2):
-            row, col = math.floor(p.lat * grid), math.floor(p.lng * grid)
             cells = [f"g{grid}:{r}:{c}" for r in range(row - reach, row + reach + 1)
                      for c in range(col - reach, col + reach + 1)]
             bits = located & v.any_of("facet", cells)
@@ -285,9 +292,7 @@ def _hits(searcher, picked) -> list[Hit]:
 
 
 def _page(searcher, v: engine.View, by_score: dict[int, int], p: SearchParams, sort: str) -> tuple[list[Hit], int]:
-    matched = 0
-    for docs in by_score.values():
-        matched |= docs
+    matched = _union(by_score)
     total = matched.bit_count()
     if sort == "distance":
         picked = [(doc, 0, d) for doc, d in _by_distance(v, matched, p)]
@@ -353,9 +358,7 @@ def matching_ids(searcher, p: SearchParams, limit: int) -> list[int]:
     v = engine.View(searcher.reader())
     allowed = filters(v, p)
     if runs(p.q):
-        matched = 0
-        for docs in _match(v, p, allowed)[0].values():
-            matched |= docs
+        matched = _union(_match(v, p, allowed)[0])
     else:
         matched = allowed if not (p.q or "").strip() else 0
     return v.column("wid", engine.ids_of(matched, 0, limit))

@@ -14,7 +14,13 @@ from whoosh import columns, formats
 from whoosh.fields import COLUMN, ID, STORED, FieldType, Schema
 
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, ProductCategory, TitleGrant, Workshop, workshop_category
+from shifangbang.models import (
+    Jurisdiction,
+    ProductCategory,
+    TitleGrant,
+    Workshop,
+    workshop_category,
+)
 
 from . import analysis
 
