@@ -1,10 +1,36 @@
 """Regulator back office: sign-in, registry, tiers, titles, inspections, complaints, statistics."""
+
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, complaints, draws, inspections, posters, sampling, stats, tiers, titles, users, views, workshops
+    from . import (
+        audit,
+        complaints,
+        draws,
+        inspections,
+        posters,
+        sampling,
+        stats,
+        tiers,
+        titles,
+        users,
+        views,
+        workshops,
+    )
 
     app.register_blueprint(views.bp)
-    for module in (workshops, users, audit, posters, complaints, inspections, sampling, tiers, titles, draws, stats):
+    for module in (
+        workshops,
+        users,
+        audit,
+        posters,
+        complaints,
+        inspections,
+        sampling,
+        tiers,
+        titles,
+        draws,
+        stats,
+    ):
         app.register_blueprint(module.bp)

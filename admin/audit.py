@@ -1,5 +1,6 @@
 """Back office: the audit log, filterable, with before/after side by side (administrators only)."""
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,28 +22,62 @@ FILTERS = ("actor", "action", "entity", "entity_id", "date_from", "date_to")
 
 def _utc_midnight(d):
     """Start of a China-local day, as the naive UTC the log stores."""
-    return datetime.combine(d, time(), CHINA).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(d, time(), CHINA).astimezone(UTC).replace(tzinfo=None)
 
 
 ACTION_LABELS = {
-    "workshop.create": "新建作坊", "workshop.edit": "修改作坊", "workshop.status": "变更作坊状态",
-    "workshop.import_create": "导入新增作坊", "workshop.import_update": "导入更新作坊",
-    "user.create": "新建账号", "user.update": "修改账号", "user.reset_password": "重置密码", "user.locked": "账号锁定",
-    "user.activate": "启用账号", "user.deactivate": "停用账号", "user.totp_enable": "绑定动态验证码",
-    "user.totp_reset": "清除动态验证码", "user.totp_require": "设置动态验证码要求",
+    "workshop.create": "新建作坊",
+    "workshop.edit": "修改作坊",
+    "workshop.status": "变更作坊状态",
+    "workshop.import_create": "导入新增作坊",
+    "workshop.import_update": "导入更新作坊",
+    "user.create": "新建账号",
+    "user.update": "修改账号",
+    "user.reset_password": "重置密码",
+    "user.locked": "账号锁定",
+    "user.activate": "启用账号",
+    "user.deactivate": "停用账号",
+    "user.totp_enable": "绑定动态验证码",
+    "user.totp_reset": "清除动态验证码",
+    "user.totp_require": "设置动态验证码要求",
 }
 ENTITY_LABELS = {"workshop": "作坊", "user": "账号"}
 
 FIELD_LABELS = {
-    "cert_type": "证件类型", "cert_no": "证件编号", "name": "作坊名称", "operator_name": "经营者",
-    "operator_phone": "联系电话", "address": "地址", "station_id": "所属所（编号）", "lat": "纬度", "lng": "经度",
-    "varieties": "品种明细", "valid_from": "有效期起", "valid_to": "有效期至", "status": "状态",
-    "status_changed_on": "状态变更日期", "reason": "原因", "safety_manager": "食品安全管理员", "plate_no": "公示牌编号",
-    "trademark": "商标", "time_honoured": "老字号", "geo_indication": "地理标志", "intangible_heritage": "非遗",
-    "regional_brand": "区域公用品牌", "pledge_signed_on": "承诺书签署日期", "seven_in_place": "七到位",
-    "additives": "食品添加剂", "categories": "食品类别", "staff": "从业人员（姓名、岗位、健康证有效期）",
-    "username": "用户名", "display_name": "姓名", "role": "角色", "jurisdiction_id": "辖区（编号）", "active": "启用",
-    "totp": "动态验证码", "totp_required": "必须启用动态验证码",
+    "cert_type": "证件类型",
+    "cert_no": "证件编号",
+    "name": "作坊名称",
+    "operator_name": "经营者",
+    "operator_phone": "联系电话",
+    "address": "地址",
+    "station_id": "所属所（编号）",
+    "lat": "纬度",
+    "lng": "经度",
+    "varieties": "品种明细",
+    "valid_from": "有效期起",
+    "valid_to": "有效期至",
+    "status": "状态",
+    "status_changed_on": "状态变更日期",
+    "reason": "原因",
+    "safety_manager": "食品安全管理员",
+    "plate_no": "公示牌编号",
+    "trademark": "商标",
+    "time_honoured": "老字号",
+    "geo_indication": "地理标志",
+    "intangible_heritage": "非遗",
+    "regional_brand": "区域公用品牌",
+    "pledge_signed_on": "承诺书签署日期",
+    "seven_in_place": "七到位",
+    "additives": "食品添加剂",
+    "categories": "食品类别",
+    "staff": "从业人员（姓名、岗位、健康证有效期）",
+    "username": "用户名",
+    "display_name": "姓名",
+    "role": "角色",
+    "jurisdiction_id": "辖区（编号）",
+    "active": "启用",
+    "totp": "动态验证码",
+    "totp_required": "必须启用动态验证码",
 }
 
 
@@ -62,7 +97,10 @@ def show(field: str, value) -> str:
     if isinstance(value, dict):
         return "；".join(f"{k}：{show(k, v)}" for k, v in value.items())
     if isinstance(value, list):
-        return "；".join(show("", v) if not isinstance(v, list) else " ".join(str(x or "") for x in v) for v in value)
+        return "；".join(
+            show("", v) if not isinstance(v, list) else " ".join(str(x or "") for x in v)
+            for v in value
+        )
     return str(value)
 
 
@@ -103,12 +141,25 @@ def index():
             bound = _utc_midnight(d + timedelta(days=1 if op == "lt" else 0))
             q = q.where(AuditLog.at >= bound if op == "ge" else AuditLog.at < bound)
     page = max(1, request.args.get("page", 1, type=int))
-    pagination = db.paginate(q.order_by(AuditLog.id.desc()), page=page, per_page=PER_PAGE, error_out=False)
+    pagination = db.paginate(
+        q.order_by(AuditLog.id.desc()), page=page, per_page=PER_PAGE, error_out=False
+    )
     actions = db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)).all()
-    entities = db.session.scalars(select(AuditLog.entity).distinct().order_by(AuditLog.entity)).all()
-    return render_template("admin/audit.html", pagination=pagination, args={k: v for k, v in args.items() if v},
-                           f=args, actions=actions, entities=entities, diff=diff, errors=errors,
-                           action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)
+    entities = db.session.scalars(
+        select(AuditLog.entity).distinct().order_by(AuditLog.entity)
+    ).all()
+    return render_template(
+        "admin/audit.html",
+        pagination=pagination,
+        args={k: v for k, v in args.items() if v},
+        f=args,
+        actions=actions,
+        entities=entities,
+        diff=diff,
+        errors=errors,
+        action_labels=ACTION_LABELS,
+        entity_labels=ENTITY_LABELS,
+    )
 
 
 @bp.post("/verify")
@@ -117,8 +168,11 @@ def verify():
     access.require(current_user, "view_audit")
     checked, problems = audit.verify()
     if problems:
-        flash(f"审计日志校验失败：{checked} 条记录中发现 {len(problems)} 处问题。"
-              + "；".join(f"第 {p.seq} 条：{p.message}" for p in problems[:10]), "error")
+        flash(
+            f"审计日志校验失败：{checked} 条记录中发现 {len(problems)} 处问题。"
+            + "；".join(f"第 {p.seq} 条：{p.message}" for p in problems[:10]),
+            "error",
+        )
     else:
         flash(f"审计日志完整：{checked} 条记录，哈希链无误。", "success")
     return redirect(url_for(".index"))

@@ -1,4 +1,5 @@
 """View guards for the back office. Real authorisation is in shifangbang.access (domain layer)."""
+
 from functools import wraps
 
 from flask import abort

@@ -1,5 +1,15 @@
 """The regulator's complaints inbox: list, detail, workflow actions, identity on request, photos."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,7 +21,9 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 
-bp = Blueprint("admin_complaints", __name__, url_prefix="/admin/complaints", template_folder="templates")
+bp = Blueprint(
+    "admin_complaints", __name__, url_prefix="/admin/complaints", template_folder="templates"
+)
 
 
 @bp.after_request
@@ -29,7 +41,11 @@ def _int(value, default=None):
 
 def _scope_jurisdictions() -> list[Jurisdiction]:
     scope = access.visible_jurisdiction_ids(current_user)
-    q = select(Jurisdiction).where(Jurisdiction.level.in_(("county", "station"))).order_by(Jurisdiction.code)
+    q = (
+        select(Jurisdiction)
+        .where(Jurisdiction.level.in_(("county", "station")))
+        .order_by(Jurisdiction.code)
+    )
     if scope is not None:
         q = q.where(Jurisdiction.id.in_(scope))
     return list(db.session.scalars(q))
@@ -37,7 +53,11 @@ def _scope_jurisdictions() -> list[Jurisdiction]:
 
 def _scope_officers() -> list[User]:
     scope = access.visible_jurisdiction_ids(current_user)
-    q = select(User).where(User.active.is_(True), User.role.in_(("officer", "admin"))).order_by(User.display_name)
+    q = (
+        select(User)
+        .where(User.active.is_(True), User.role.in_(("officer", "admin")))
+        .order_by(User.display_name)
+    )
     if scope is not None:
         q = q.where(User.jurisdiction_id.in_(scope))
     return list(db.session.scalars(q))
@@ -48,17 +68,29 @@ def _scope_officers() -> list[User]:
 def inbox():
     args = request.args
     f = complaints.InboxFilter(
-        status=args.get("status", "open"), kind=args.get("kind", ""),
-        jurisdiction_id=_int(args.get("jurisdiction")), overdue=args.get("overdue") == "1",
-        assignee_id=_int(args.get("assignee")), page=max(1, _int(args.get("page"), 1)),
+        status=args.get("status", "open"),
+        kind=args.get("kind", ""),
+        jurisdiction_id=_int(args.get("jurisdiction")),
+        overdue=args.get("overdue") == "1",
+        assignee_id=_int(args.get("assignee")),
+        page=max(1, _int(args.get("page"), 1)),
     )
     items, total = complaints.inbox(current_user, f)
     pages = max(1, (total + f.per_page - 1) // f.per_page)
     query = {k: v for k, v in args.items() if k != "page" and v}
     return render_template(
-        "admin/complaints/inbox.html", items=items, total=total, f=f, pages=pages, query=query,
-        jurisdictions=_scope_jurisdictions(), officers=_scope_officers(), today=today(),
-        statuses=COMPLAINT_STATUS, kinds=COMPLAINT_KIND, is_overdue=complaints.is_overdue,
+        "admin/complaints/inbox.html",
+        items=items,
+        total=total,
+        f=f,
+        pages=pages,
+        query=query,
+        jurisdictions=_scope_jurisdictions(),
+        officers=_scope_officers(),
+        today=today(),
+        statuses=COMPLAINT_STATUS,
+        kinds=COMPLAINT_KIND,
+        is_overdue=complaints.is_overdue,
         provisional=complaints.due_provisional,
     )
 
@@ -70,17 +102,30 @@ def _load(complaint_id: int):
     return c
 
 
-def _detail_page(c, identity=None, error: str | None = None, posted: dict | None = None, status: int = 200):
+def _detail_page(
+    c, identity=None, error: str | None = None, posted: dict | None = None, status: int = 200
+):
     page = render_template(
-        "admin/complaints/detail.html", c=c, identity=identity, error=error, posted=posted or {},
-        posted_form=(posted or {}).get("_form"), events=complaints.events_for(c),
-        photos=complaints.attachment_meta(c), related=complaints.related(c),
+        "admin/complaints/detail.html",
+        c=c,
+        identity=identity,
+        error=error,
+        posted=posted or {},
+        posted_form=(posted or {}).get("_form"),
+        events=complaints.events_for(c),
+        photos=complaints.attachment_meta(c),
+        related=complaints.related(c),
         actions=complaints.available_actions(current_user, c),
         can_handle=access.can(current_user, "handle_complaint", c.jurisdiction_id),
         can_identify=access.can(current_user, "view_reporter", c.jurisdiction_id),
-        officers=complaints.assignable_officers(c) if access.can(current_user, "handle_complaint", c.jurisdiction_id) else [],
-        targets=_scope_jurisdictions(), overdue=complaints.is_overdue(c), provisional=complaints.due_provisional(c),
-        open=complaints.is_open(c), official_calendar=deadlines.has_official_calendar,
+        officers=complaints.assignable_officers(c)
+        if access.can(current_user, "handle_complaint", c.jurisdiction_id)
+        else [],
+        targets=_scope_jurisdictions(),
+        overdue=complaints.is_overdue(c),
+        provisional=complaints.due_provisional(c),
+        open=complaints.is_open(c),
+        official_calendar=deadlines.has_official_calendar,
     )
     return make_response(page, status)
 
@@ -106,7 +151,9 @@ def _run(complaint_id: int, form_name: str, operation, success: str):
     except complaints.ComplaintError as e:
         db.session.rollback()
         c = _load(complaint_id)
-        return _detail_page(c, error=str(e), posted=dict(request.form.to_dict(), _form=form_name), status=422)
+        return _detail_page(
+            c, error=str(e), posted=dict(request.form.to_dict(), _form=form_name), status=422
+        )
     flash(success if not callable(success) else success(result), "success")
     return redirect(url_for(".detail", complaint_id=complaint_id))
 
@@ -117,16 +164,30 @@ def act(complaint_id: int):
     form = request.form
     action = form.get("action", "")
     label = complaints.TRANSITIONS[action].label if action in complaints.TRANSITIONS else "操作"
-    return _run(complaint_id, f"act-{action}", lambda c: complaints.transition(
-        current_user, c, action, reason=form.get("reason") or None, note=form.get("note", ""),
-        public_reply=form.get("public_reply")), f"已{label}。")
+    return _run(
+        complaint_id,
+        f"act-{action}",
+        lambda c: complaints.transition(
+            current_user,
+            c,
+            action,
+            reason=form.get("reason") or None,
+            note=form.get("note", ""),
+            public_reply=form.get("public_reply"),
+        ),
+        f"已{label}。",
+    )
 
 
 @bp.post("/<int:complaint_id>/extend")
 @role_required()
 def extend(complaint_id: int):
-    return _run(complaint_id, "extend", lambda c: complaints.extend(current_user, c, request.form.get("reason", "")),
-                "已延长办理期限。")
+    return _run(
+        complaint_id,
+        "extend",
+        lambda c: complaints.extend(current_user, c, request.form.get("reason", "")),
+        "已延长办理期限。",
+    )
 
 
 @bp.post("/<int:complaint_id>/assign")
@@ -138,21 +199,30 @@ def assign(complaint_id: int):
         if uid and assignee is None:
             raise complaints.ComplaintError("找不到该人员。")
         return complaints.assign(current_user, c, assignee)
+
     return _run(complaint_id, "assign", op, "已更新指派。")
 
 
 @bp.post("/<int:complaint_id>/note")
 @role_required()
 def note(complaint_id: int):
-    return _run(complaint_id, "note", lambda c: complaints.add_note(current_user, c, request.form.get("note", "")),
-                "已添加内部备注。")
+    return _run(
+        complaint_id,
+        "note",
+        lambda c: complaints.add_note(current_user, c, request.form.get("note", "")),
+        "已添加内部备注。",
+    )
 
 
 @bp.post("/<int:complaint_id>/reply")
 @role_required()
 def reply(complaint_id: int):
-    return _run(complaint_id, "reply", lambda c: complaints.reply(current_user, c, request.form.get("reply", "")),
-                "已答复，投诉举报人可在查询页看到。")
+    return _run(
+        complaint_id,
+        "reply",
+        lambda c: complaints.reply(current_user, c, request.form.get("reply", "")),
+        "已答复，投诉举报人可在查询页看到。",
+    )
 
 
 @bp.post("/<int:complaint_id>/finding")
@@ -164,8 +234,15 @@ def finding(complaint_id: int):
         if review is not None:
             return "已记录：查实。已生成降榜复核建议，待县局决定。"
         return "已记录：查实。" if verified else "已记录：查无实据。"
-    return _run(complaint_id, "finding", lambda c: complaints.record_finding(
-        current_user, c, verified, request.form.get("note", "")), done)
+
+    return _run(
+        complaint_id,
+        "finding",
+        lambda c: complaints.record_finding(
+            current_user, c, verified, request.form.get("note", "")
+        ),
+        done,
+    )
 
 
 @bp.post("/<int:complaint_id>/reroute")
@@ -176,6 +253,7 @@ def reroute(complaint_id: int):
         if target is None:
             raise complaints.ComplaintError("请选择转交的所/中队。")
         return complaints.reroute(current_user, c, target, request.form.get("note", ""))
+
     return _run(complaint_id, "reroute", op, "已转交。")
 
 
@@ -188,5 +266,7 @@ def photo(complaint_id: int, attachment_id: int):
     response = make_response(a.data)
     response.headers["Content-Type"] = a.mime
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = f'inline; filename="complaint-{complaint_id}-{attachment_id}.jpg"'
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="complaint-{complaint_id}-{attachment_id}.jpg"'
+    )
     return response

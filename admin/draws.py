@@ -1,4 +1,5 @@
 """双随机: draw targets and inspectors, see the result, publish it."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,8 +9,8 @@ from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
 
 from .auth import role_required
-from .views import no_store
 from .helpers import InputError, parse_int, scope
+from .views import no_store
 
 bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
 bp.after_request(no_store)  # personal data: never cached
@@ -29,20 +30,29 @@ def index():
     form, error = request.form, None
     if request.method == "POST":
         try:
-            d = draws.draw(current_user, parse_int(form.get("jurisdiction_id"), "辖区", 1, 10**9),
-                           parse_int(form.get("n"), "抽取数量", 1, 1000),
-                           category_ids=[int(c) for c in form.getlist("category_ids") if c.isdigit()],
-                           tiers=form.getlist("tiers"), high_risk_only=form.get("high_risk_only") == "1",
-                           per_target=parse_int(form.get("per_target", "2"), "每家检查人员数", 2, 10),
-                           seed=form.get("seed", ""))
+            d = draws.draw(
+                current_user,
+                parse_int(form.get("jurisdiction_id"), "辖区", 1, 10**9),
+                parse_int(form.get("n"), "抽取数量", 1, 1000),
+                category_ids=[int(c) for c in form.getlist("category_ids") if c.isdigit()],
+                tiers=form.getlist("tiers"),
+                high_risk_only=form.get("high_risk_only") == "1",
+                per_target=parse_int(form.get("per_target", "2"), "每家检查人员数", 2, 10),
+                seed=form.get("seed", ""),
+            )
         except (InputError, draws.DrawError) as e:
             error = str(e)
         else:
             flash(f"已完成第 {d.id} 次抽取，核对后请公开。", "success")
             return redirect(url_for(".show", draw_id=d.id))
-    return render_template("admin/draws/index.html", form=form, error=error, draws=draws.recent(scope()),
-                           jurisdictions=_jurisdictions(),
-                           categories=list(db.session.scalars(select(ProductCategory).order_by(ProductCategory.code))))
+    return render_template(
+        "admin/draws/index.html",
+        form=form,
+        error=error,
+        draws=draws.recent(scope()),
+        jurisdictions=_jurisdictions(),
+        categories=list(db.session.scalars(select(ProductCategory).order_by(ProductCategory.code))),
+    )
 
 
 @bp.get("/<int:draw_id>")
@@ -52,7 +62,9 @@ def show(draw_id: int):
     ids = scope()
     if d is None or (ids is not None and d.jurisdiction_id not in ids):
         return render_template("public/error.html", status=404, message="找不到该次抽取。"), 404
-    return render_template("admin/draws/show.html", d=d, v=draws.public_view(d), matches=draws.replay_matches(d))
+    return render_template(
+        "admin/draws/show.html", d=d, v=draws.public_view(d), matches=draws.replay_matches(d)
+    )
 
 
 @bp.post("/<int:draw_id>/publish")

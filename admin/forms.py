@@ -9,4 +9,6 @@ class LoginForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
-    code = StringField("动态验证码", validators=[DataRequired("请输入 6 位动态验证码。"), Length(max=10)])
+    code = StringField(
+        "动态验证码", validators=[DataRequired("请输入 6 位动态验证码。"), Length(max=10)]
+    )

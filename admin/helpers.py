@@ -1,4 +1,5 @@
 """Small helpers shared by the back-office feature views."""
+
 from datetime import date
 
 from flask import abort, flash, render_template, request
@@ -23,14 +24,14 @@ def parse_date(value: str | None, label: str, required: bool = True) -> date | N
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{label}格式应为 年-月-日，例如 2026-03-15。")
+        raise InputError(f"{label}格式应为 年-月-日，例如 2026-03-15。") from None
 
 
 def parse_int(value, label: str, minimum: int = 1, maximum: int = 10_000) -> int:
     try:
         n = int(str(value).strip())
     except (TypeError, ValueError):
-        raise InputError(f"{label}须为整数。")
+        raise InputError(f"{label}须为整数。") from None
     if not minimum <= n <= maximum:
         raise InputError(f"{label}须在 {minimum} 到 {maximum} 之间。")
     return n

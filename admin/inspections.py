@@ -1,4 +1,5 @@
 """监督检查: list, entry against the configured checklist, detail, rectification completion."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,8 +12,8 @@ from shifangbang.models import Inspection, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
-from .views import no_store
 from .helpers import InputError, get_visible, parse_date, scope, workshop_to_record
+from .views import no_store
 
 bp = Blueprint("admin_inspections", __name__, url_prefix="/admin/inspections")
 bp.after_request(no_store)  # personal data: never cached
@@ -23,15 +24,24 @@ bp.after_request(no_store)  # personal data: never cached
 def index():
     ids = scope()
     result = request.args.get("result") or ""
-    q = (select(Inspection).join(Workshop, Workshop.id == Inspection.workshop_id)
-         .options(selectinload(Inspection.workshop), selectinload(Inspection.inspectors))
-         .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(100))
+    q = (
+        select(Inspection)
+        .join(Workshop, Workshop.id == Inspection.workshop_id)
+        .options(selectinload(Inspection.workshop), selectinload(Inspection.inspectors))
+        .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
+        .limit(100)
+    )
     if ids is not None:
         q = q.where(Workshop.station_id.in_(ids))
     if result in labels.INSPECTION_RESULT:
         q = q.where(Inspection.result == result)
-    return render_template("admin/inspections/index.html", rows=list(db.session.scalars(q)), result=result,
-                           overdue=inspections.overdue_rectifications(ids), today=today())
+    return render_template(
+        "admin/inspections/index.html",
+        rows=list(db.session.scalars(q)),
+        result=result,
+        overdue=inspections.overdue_rectifications(ids),
+        today=today(),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -44,13 +54,27 @@ def new():
     error = None
     if request.method == "POST":
         try:
-            items = [ItemResult(c["code"], form.get(f"outcome_{c['code']}", ""), form.get(f"note_{c['code']}", ""))
-                     for c in current_deployment().checklist_items() if form.get(f"outcome_{c['code']}")]
+            items = [
+                ItemResult(
+                    c["code"],
+                    form.get(f"outcome_{c['code']}", ""),
+                    form.get(f"note_{c['code']}", ""),
+                )
+                for c in current_deployment().checklist_items()
+                if form.get(f"outcome_{c['code']}")
+            ]
             inspection = inspections.record(
-                current_user, workshop, inspected_on=parse_date(form.get("inspected_on"), "检查日期"),
-                kind=form.get("kind", ""), inspector_ids=[int(x) for x in form.getlist("inspectors") if x.isdigit()],
-                items=items, summary=form.get("summary", ""),
-                rectification_due=parse_date(form.get("rectification_due"), "整改期限", required=False))
+                current_user,
+                workshop,
+                inspected_on=parse_date(form.get("inspected_on"), "检查日期"),
+                kind=form.get("kind", ""),
+                inspector_ids=[int(x) for x in form.getlist("inspectors") if x.isdigit()],
+                items=items,
+                summary=form.get("summary", ""),
+                rectification_due=parse_date(
+                    form.get("rectification_due"), "整改期限", required=False
+                ),
+            )
         except (InputError, inspections.InspectionError) as e:
             error = str(e)
         else:
@@ -59,16 +83,24 @@ def new():
                 msg += f"系统已生成{labels.TIER_DIRECTION[inspection.proposal.direction]}建议，待县局决定。"
             flash(msg, "success")
             return redirect(url_for(".show", inspection_id=inspection.id))
-    return render_template("admin/inspections/new.html", w=workshop, form=form, error=error,
-                           inspectors=inspections.eligible_inspectors(workshop),
-                           checklist=current_deployment().checklist, today=today())
+    return render_template(
+        "admin/inspections/new.html",
+        w=workshop,
+        form=form,
+        error=error,
+        inspectors=inspections.eligible_inspectors(workshop),
+        checklist=current_deployment().checklist,
+        today=today(),
+    )
 
 
 @bp.get("/<int:inspection_id>")
 @role_required()
 def show(inspection_id: int):
     i = get_visible(Inspection, inspection_id)
-    proposals = list(db.session.scalars(select(TierDecision).where(TierDecision.inspection_id == i.id)))
+    proposals = list(
+        db.session.scalars(select(TierDecision).where(TierDecision.inspection_id == i.id))
+    )
     return render_template("admin/inspections/show.html", i=i, proposals=proposals, today=today())
 
 
@@ -77,8 +109,12 @@ def show(inspection_id: int):
 def complete(inspection_id: int):
     i = get_visible(Inspection, inspection_id)
     try:
-        inspections.complete_rectification(current_user, i, parse_date(request.form.get("done_on"), "整改完成日期"),
-                                           request.form.get("note", ""))
+        inspections.complete_rectification(
+            current_user,
+            i,
+            parse_date(request.form.get("done_on"), "整改完成日期"),
+            request.form.get("note", ""),
+        )
     except (InputError, inspections.InspectionError) as e:
         flash(str(e), "error")
     else:

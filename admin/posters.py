@@ -1,4 +1,5 @@
 """公示牌: issue numbered QR posters for a workshop or a whole station, and print them (A4/A5)."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -36,15 +37,30 @@ def index():
     found = []
     if q:
         like = f"%{q}%"
-        query = (select(Workshop).where(or_(Workshop.name.like(like), Workshop.public_code == q.upper(),
-                                            Workshop.cert_no.like(like)))
-                 .order_by(Workshop.name).limit(SEARCH_LIMIT))
+        query = (
+            select(Workshop)
+            .where(
+                or_(
+                    Workshop.name.like(like),
+                    Workshop.public_code == q.upper(),
+                    Workshop.cert_no.like(like),
+                )
+            )
+            .order_by(Workshop.name)
+            .limit(SEARCH_LIMIT)
+        )
         scope = access.visible_jurisdiction_ids(current_user)
         if scope is not None:
             query = query.where(Workshop.station_id.in_(scope))
         found = list(db.session.scalars(query))
-    return render_template("admin/posters.html", q=q, found=found, stations=_stations(),
-                           recent=posters.recent(current_user), sizes=posters.SIZES)
+    return render_template(
+        "admin/posters.html",
+        q=q,
+        found=found,
+        stations=_stations(),
+        recent=posters.recent(current_user),
+        sizes=posters.SIZES,
+    )
 
 
 @bp.post("/issue")
@@ -77,5 +93,7 @@ def print_view():
     if not sheets:
         abort(404)
     size = sheets[0][0].size
-    rendered = [(p, w, titles, qr.svg(qr.page_url(w.public_code, p.issue_no))) for p, w, titles in sheets]
+    rendered = [
+        (p, w, titles, qr.svg(qr.page_url(w.public_code, p.issue_no))) for p, w, titles in sheets
+    ]
     return render_template("admin/poster_print.html", sheets=rendered, size=size)

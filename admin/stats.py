@@ -1,4 +1,5 @@
 """统计: figures for the user's jurisdiction (admins pick any), CSS bar charts, the xlsx sheet."""
+
 from datetime import date
 from urllib.parse import quote
 
@@ -57,18 +58,49 @@ def index():
     dep = current_deployment()
     colours = {t.name: t.colour for t in (*dep.tiers, dep.unrated)}
     charts = {
-        "tiers": stats.bar_rows([(n, c) for _, n, _, c in figures["workshops"]["by_tier"]], colours),
+        "tiers": stats.bar_rows(
+            [(n, c) for _, n, _, c in figures["workshops"]["by_tier"]], colours
+        ),
         "categories": stats.bar_rows(figures["workshops"]["by_category"]),
-        "status": stats.bar_rows([(labels.WORKSHOP_STATUS.get(k, k), v) for k, v in figures["workshops"]["by_status"].items()]),
-        "inspections": stats.bar_rows([(labels.INSPECTION_RESULT[k], figures["inspections"]["by_result"].get(k, 0))
-                                       for k in labels.INSPECTION_RESULT]),
-        "complaints": stats.bar_rows([(labels.COMPLAINT_STATUS[k], v) for k, v in figures["complaints"]["by_status"].items()]),
-        "months": stats.bar_rows([(m, c.get("upgrade", 0) + c.get("downgrade", 0) + c.get("initial", 0) + c.get("reconfirm", 0))
-                                  for m, c in figures["tier_changes"].items()]),
+        "status": stats.bar_rows(
+            [
+                (labels.WORKSHOP_STATUS.get(k, k), v)
+                for k, v in figures["workshops"]["by_status"].items()
+            ]
+        ),
+        "inspections": stats.bar_rows(
+            [
+                (labels.INSPECTION_RESULT[k], figures["inspections"]["by_result"].get(k, 0))
+                for k in labels.INSPECTION_RESULT
+            ]
+        ),
+        "complaints": stats.bar_rows(
+            [(labels.COMPLAINT_STATUS[k], v) for k, v in figures["complaints"]["by_status"].items()]
+        ),
+        "months": stats.bar_rows(
+            [
+                (
+                    m,
+                    c.get("upgrade", 0)
+                    + c.get("downgrade", 0)
+                    + c.get("initial", 0)
+                    + c.get("reconfirm", 0),
+                )
+                for m, c in figures["tier_changes"].items()
+            ]
+        ),
     }
-    return render_template("admin/stats/index.html", f=figures, charts=charts, name=name, chosen=chosen, year=year,
-                           month=month, jurisdictions=list(db.session.scalars(options)),
-                           target_state=stats.TARGET_STATE)
+    return render_template(
+        "admin/stats/index.html",
+        f=figures,
+        charts=charts,
+        name=name,
+        chosen=chosen,
+        year=year,
+        month=month,
+        jurisdictions=list(db.session.scalars(options)),
+        target_state=stats.TARGET_STATE,
+    )
 
 
 @bp.get("/sheet.xlsx")
@@ -80,6 +112,11 @@ def sheet():
     figures = stats.compute(ids, *stats.month_bounds(year, month))
     data = stats.xlsx(figures, name)
     filename = f"统计表-{name}-{year}-{month:02d}.xlsx"
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=\"sheet-{year}-{month:02d}.xlsx\"; "
-                                                    f"filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="sheet-{year}-{month:02d}.xlsx"; '
+            f"filename*=UTF-8''{quote(filename)}"
+        },
+    )

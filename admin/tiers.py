@@ -1,5 +1,6 @@
 """分级定榜: the queue (proposals to decide, decisions to publish), per-workshop history and
 proposals with evidence, and the rectification ledger (一坊一策、挂账销号)."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -7,12 +8,19 @@ from sqlalchemy.orm import selectinload
 
 from shifangbang import current_deployment, labels, rectification, tiers
 from shifangbang.extensions import db
-from shifangbang.models import Complaint, Inspection, RectificationItem, Sampling, TierDecision, Workshop
+from shifangbang.models import (
+    Complaint,
+    Inspection,
+    RectificationItem,
+    Sampling,
+    TierDecision,
+    Workshop,
+)
 from shifangbang.timeutil import today
 
 from .auth import role_required
-from .views import no_store
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
+from .views import no_store
 
 bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
 bp.after_request(no_store)  # personal data: never cached
@@ -22,21 +30,33 @@ bp.after_request(no_store)  # personal data: never cached
 @role_required()
 def index():
     ids = scope()
-    q = (select(TierDecision).join(Workshop, Workshop.id == TierDecision.workshop_id)
-         .where(TierDecision.status.in_(("proposed", "decided")))
-         .options(selectinload(TierDecision.workshop).selectinload(Workshop.station))
-         .order_by(TierDecision.proposed_at, TierDecision.id))
+    q = (
+        select(TierDecision)
+        .join(Workshop, Workshop.id == TierDecision.workshop_id)
+        .where(TierDecision.status.in_(("proposed", "decided")))
+        .options(selectinload(TierDecision.workshop).selectinload(Workshop.station))
+        .order_by(TierDecision.proposed_at, TierDecision.id)
+    )
     if ids is not None:
         q = q.where(Workshop.station_id.in_(ids))
     rows = list(db.session.scalars(q))
-    recent = select(TierDecision).join(Workshop, Workshop.id == TierDecision.workshop_id).where(
-        TierDecision.status == "published").options(selectinload(TierDecision.workshop)).order_by(
-        TierDecision.published_at.desc()).limit(20)
+    recent = (
+        select(TierDecision)
+        .join(Workshop, Workshop.id == TierDecision.workshop_id)
+        .where(TierDecision.status == "published")
+        .options(selectinload(TierDecision.workshop))
+        .order_by(TierDecision.published_at.desc())
+        .limit(20)
+    )
     if ids is not None:
         recent = recent.where(Workshop.station_id.in_(ids))
-    return render_template("admin/tiers/index.html", proposed=[d for d in rows if d.status == "proposed"],
-                           decided=[d for d in rows if d.status == "decided"],
-                           recent=list(db.session.scalars(recent)), today=today())
+    return render_template(
+        "admin/tiers/index.html",
+        proposed=[d for d in rows if d.status == "proposed"],
+        decided=[d for d in rows if d.status == "decided"],
+        recent=list(db.session.scalars(recent)),
+        today=today(),
+    )
 
 
 @bp.get("/find")
@@ -55,8 +75,13 @@ def decide(decision_id: int):
     d = get_visible(TierDecision, decision_id)
     approve = request.form.get("approve") == "1"
     try:
-        tiers.decide(current_user, d, approve, parse_date(request.form.get("effective_on"), "生效日期", required=False),
-                     request.form.get("note", ""))
+        tiers.decide(
+            current_user,
+            d,
+            approve,
+            parse_date(request.form.get("effective_on"), "生效日期", required=False),
+            request.form.get("note", ""),
+        )
     except (InputError, tiers.TierError) as e:
         flash(str(e), "error")
     else:
@@ -73,7 +98,10 @@ def publish(decision_id: int):
     except tiers.TierError as e:
         flash(str(e), "error")
     else:
-        flash(f"已发布：{d.workshop.name} 现为{current_deployment().tier(d.to_tier).name}。", "success")
+        flash(
+            f"已发布：{d.workshop.name} 现为{current_deployment().tier(d.to_tier).name}。",
+            "success",
+        )
     return redirect(request.form.get("back") or url_for(".index"))
 
 
@@ -93,23 +121,36 @@ def workshop(workshop_id: int):
     form, error = request.form, None
     if request.method == "POST":
         try:
-            d = tiers.propose(current_user, w, form.get("to_tier", ""), form.get("reason_category", ""),
-                              form.get("reason", "").strip(),
-                              inspection=_evidence(Inspection, form.get("inspection_id"), w),
-                              sampling=_evidence(Sampling, form.get("sampling_id"), w),
-                              complaint=_evidence(Complaint, form.get("complaint_id"), w),
-                              upgrade_request=form.get("upgrade_request") == "1")
+            d = tiers.propose(
+                current_user,
+                w,
+                form.get("to_tier", ""),
+                form.get("reason_category", ""),
+                form.get("reason", "").strip(),
+                inspection=_evidence(Inspection, form.get("inspection_id"), w),
+                sampling=_evidence(Sampling, form.get("sampling_id"), w),
+                complaint=_evidence(Complaint, form.get("complaint_id"), w),
+                upgrade_request=form.get("upgrade_request") == "1",
+            )
         except (InputError, tiers.TierError) as e:
             error = str(e)
         else:
             flash(f"已提交{labels.TIER_DIRECTION[d.direction]}建议，待县局决定。", "success")
             return redirect(url_for(".workshop", workshop_id=w.id))
     history = tiers.full_history(w)
-    return render_template("admin/tiers/workshop.html", w=w, form=form, error=error, history=history,
-                           evidence=tiers.evidence_choices(w), ledger=rectification.ledger(w),
-                           needs_ledger=rectification.needs_ledger(w), today=today(),
-                           requests_used=tiers.upgrade_requests_in_last_year(w),
-                           requests_limit=int(current_deployment().bureau.get("upgrade_requests_per_year", 2)))
+    return render_template(
+        "admin/tiers/workshop.html",
+        w=w,
+        form=form,
+        error=error,
+        history=history,
+        evidence=tiers.evidence_choices(w),
+        ledger=rectification.ledger(w),
+        needs_ledger=rectification.needs_ledger(w),
+        today=today(),
+        requests_used=tiers.upgrade_requests_in_last_year(w),
+        requests_limit=current_deployment().bureau.upgrade_requests_per_year,
+    )
 
 
 @bp.post("/w/<int:workshop_id>/ledger")
@@ -117,8 +158,13 @@ def workshop(workshop_id: int):
 def ledger_add(workshop_id: int):
     w = get_visible(Workshop, workshop_id, workshop_of=lambda o: o)
     try:
-        rectification.add_item(current_user, w, request.form.get("problem", ""),
-                               parse_date(request.form.get("due_on"), "整改期限"), request.form.get("measure", ""))
+        rectification.add_item(
+            current_user,
+            w,
+            request.form.get("problem", ""),
+            parse_date(request.form.get("due_on"), "整改期限"),
+            request.form.get("measure", ""),
+        )
     except (InputError, rectification.RectificationError) as e:
         flash(str(e) + "（填写的内容：" + request.form.get("problem", "")[:100] + "）", "error")
     else:
@@ -131,7 +177,9 @@ def ledger_add(workshop_id: int):
 def ledger_strike(item_id: int):
     item = get_visible(RectificationItem, item_id)
     try:
-        rectification.strike_off(current_user, item, parse_date(request.form.get("fixed_on"), "销号日期", required=False))
+        rectification.strike_off(
+            current_user, item, parse_date(request.form.get("fixed_on"), "销号日期", required=False)
+        )
     except (InputError, rectification.RectificationError) as e:
         flash(str(e), "error")
     else:
@@ -145,8 +193,13 @@ def ledger():
     """Workshops on tiers that need rectification, with their open and overdue problem counts."""
     ids = scope()
     codes = [t.code for t in current_deployment().tiers if t.needs_rectification]
-    q = (select(Workshop).where(Workshop.tier_code.in_(codes), Workshop.status == "open")
-         .options(selectinload(Workshop.station)).order_by(Workshop.name).limit(500))
+    q = (
+        select(Workshop)
+        .where(Workshop.tier_code.in_(codes), Workshop.status == "open")
+        .options(selectinload(Workshop.station))
+        .order_by(Workshop.name)
+        .limit(500)
+    )
     if ids is not None:
         q = q.where(Workshop.station_id.in_(ids))
     ws = list(db.session.scalars(q))
@@ -154,7 +207,11 @@ def ledger():
     if ws:
         rows = db.session.execute(
             select(RectificationItem.workshop_id, func.count(), func.min(RectificationItem.due_on))
-            .where(RectificationItem.workshop_id.in_([w.id for w in ws]), RectificationItem.fixed_on.is_(None))
-            .group_by(RectificationItem.workshop_id)).all()
+            .where(
+                RectificationItem.workshop_id.in_([w.id for w in ws]),
+                RectificationItem.fixed_on.is_(None),
+            )
+            .group_by(RectificationItem.workshop_id)
+        ).all()
         counts = {wid: (n, due) for wid, n, due in rows}
     return render_template("admin/tiers/ledger.html", ws=ws, counts=counts, today=today())

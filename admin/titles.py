@@ -1,4 +1,5 @@
 """示范称号: grants, revocation proposals to confirm or dismiss, grant and title forms, review."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,8 +10,8 @@ from shifangbang.extensions import db
 from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
-from .views import no_store
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
+from .views import no_store
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
 bp.after_request(no_store)  # personal data: never cached
@@ -19,21 +20,37 @@ bp.after_request(no_store)  # personal data: never cached
 def _page(form=None, error=None):
     ids = scope()
     status = request.args.get("status", "held")
-    gq = (select(TitleGrant).join(Workshop, Workshop.id == TitleGrant.workshop_id)
-          .options(selectinload(TitleGrant.workshop), selectinload(TitleGrant.title))
-          .order_by(TitleGrant.granted_on.desc(), TitleGrant.id.desc()).limit(300))
-    pq = (select(RevocationProposal).join(TitleGrant, TitleGrant.id == RevocationProposal.grant_id)
-          .join(Workshop, Workshop.id == TitleGrant.workshop_id).where(RevocationProposal.status == "pending")
-          .options(selectinload(RevocationProposal.grant).selectinload(TitleGrant.workshop),
-                   selectinload(RevocationProposal.grant).selectinload(TitleGrant.title))
-          .order_by(RevocationProposal.created_at))
+    gq = (
+        select(TitleGrant)
+        .join(Workshop, Workshop.id == TitleGrant.workshop_id)
+        .options(selectinload(TitleGrant.workshop), selectinload(TitleGrant.title))
+        .order_by(TitleGrant.granted_on.desc(), TitleGrant.id.desc())
+        .limit(300)
+    )
+    pq = (
+        select(RevocationProposal)
+        .join(TitleGrant, TitleGrant.id == RevocationProposal.grant_id)
+        .join(Workshop, Workshop.id == TitleGrant.workshop_id)
+        .where(RevocationProposal.status == "pending")
+        .options(
+            selectinload(RevocationProposal.grant).selectinload(TitleGrant.workshop),
+            selectinload(RevocationProposal.grant).selectinload(TitleGrant.title),
+        )
+        .order_by(RevocationProposal.created_at)
+    )
     if status in labels.GRANT_STATUS:
         gq = gq.where(TitleGrant.status == status)
     if ids is not None:
         gq, pq = gq.where(Workshop.station_id.in_(ids)), pq.where(Workshop.station_id.in_(ids))
-    return render_template("admin/titles/index.html", grants=list(db.session.scalars(gq)),
-                           proposals=list(db.session.scalars(pq)), status=status, form=form or {}, error=error,
-                           titles=list(db.session.scalars(select(Title).order_by(Title.name))))
+    return render_template(
+        "admin/titles/index.html",
+        grants=list(db.session.scalars(gq)),
+        proposals=list(db.session.scalars(pq)),
+        status=status,
+        form=form or {},
+        error=error,
+        titles=list(db.session.scalars(select(Title).order_by(Title.name))),
+    )
 
 
 @bp.get("/")
@@ -53,7 +70,13 @@ def grant():
         title = db.session.get(Title, int(form.get("title_id") or 0))
         if title is None:
             raise InputError("请选择称号。")
-        titles.grant(current_user, w, title, parse_date(form.get("granted_on"), "授予日期"), form.get("certificate_no", ""))
+        titles.grant(
+            current_user,
+            w,
+            title,
+            parse_date(form.get("granted_on"), "授予日期"),
+            form.get("certificate_no", ""),
+        )
     except (InputError, titles.TitleError) as e:
         return _page(form, str(e)), 422
     flash(f"已向 {w.name} 授予“{title.name}”。", "success")
@@ -64,8 +87,12 @@ def grant():
 @role_required("admin")
 def new_title():
     try:
-        t = titles.create_title(current_user, request.form.get("name"), request.form.get("authority"),
-                                request.form.get("level"))
+        t = titles.create_title(
+            current_user,
+            request.form.get("name"),
+            request.form.get("authority"),
+            request.form.get("level"),
+        )
     except titles.TitleError as e:
         return _page(request.form, str(e)), 422
     flash(f"已添加称号“{t.name}”。", "success")
@@ -92,9 +119,16 @@ def decide(proposal_id: int):
 @role_required()
 def show(grant_id: int):
     g = get_visible(TitleGrant, grant_id)
-    proposals = list(db.session.scalars(select(RevocationProposal).where(RevocationProposal.grant_id == g.id)
-                                        .order_by(RevocationProposal.created_at.desc())))
-    return render_template("admin/titles/show.html", g=g, proposals=proposals, findings=titles.evaluate(g))
+    proposals = list(
+        db.session.scalars(
+            select(RevocationProposal)
+            .where(RevocationProposal.grant_id == g.id)
+            .order_by(RevocationProposal.created_at.desc())
+        )
+    )
+    return render_template(
+        "admin/titles/show.html", g=g, proposals=proposals, findings=titles.evaluate(g)
+    )
 
 
 @bp.post("/grants/<int:grant_id>/review")
@@ -106,8 +140,15 @@ def review(grant_id: int):
     except titles.TitleError as e:
         flash(str(e), "error")
     else:
-        flash("已完成年度复核。" + (f"规则提示应撤销（{labels.REVOCATION_RULES[p.rule]}），已生成撤销建议。" if p else "未发现撤销情形。"),
-              "success")
+        flash(
+            "已完成年度复核。"
+            + (
+                f"规则提示应撤销（{labels.REVOCATION_RULES[p.rule]}），已生成撤销建议。"
+                if p
+                else "未发现撤销情形。"
+            ),
+            "success",
+        )
     return redirect(url_for(".show", grant_id=g.id))
 
 

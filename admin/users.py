@@ -1,4 +1,5 @@
 """Back office: regulator accounts (bureau administrators only)."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -41,9 +42,17 @@ def index():
 
 
 def _list(v: dict, status: int = 200):
-    accounts = db.session.scalars(select(User).options(joinedload(User.jurisdiction)).order_by(User.username)).all()
-    return render_template("admin/users.html", accounts=accounts, roles=ROLES, jurisdictions=_jurisdictions(), v=v,
-                           now_utc=utcnow()), status
+    accounts = db.session.scalars(
+        select(User).options(joinedload(User.jurisdiction)).order_by(User.username)
+    ).all()
+    return render_template(
+        "admin/users.html",
+        accounts=accounts,
+        roles=ROLES,
+        jurisdictions=_jurisdictions(),
+        v=v,
+        now_utc=utcnow(),
+    ), status
 
 
 @bp.post("")
@@ -51,14 +60,22 @@ def _list(v: dict, status: int = 200):
 def create():
     f = request.form
     try:
-        user = users.create_user(current_user, f.get("username", ""), f.get("password", ""), f.get("role", ""),
-                                 f.get("display_name", ""), _jid(f.get("jurisdiction_id")))
+        user = users.create_user(
+            current_user,
+            f.get("username", ""),
+            f.get("password", ""),
+            f.get("role", ""),
+            f.get("display_name", ""),
+            _jid(f.get("jurisdiction_id")),
+        )
         if f.get("totp_required"):
             users.set_totp_required(current_user, user, True)
     except users.UserError as e:
         db.session.rollback()
         flash(str(e), "error")
-        return _list({k: f.get(k, "") for k in ("username", "display_name", "role", "jurisdiction_id")}, 422)
+        return _list(
+            {k: f.get(k, "") for k in ("username", "display_name", "role", "jurisdiction_id")}, 422
+        )
     db.session.commit()
     flash(f"已创建账号 {user.username}。", "success")
     return redirect(url_for(".index"))
@@ -74,28 +91,43 @@ def edit(user_id: int):
         action = f.get("action")
         try:
             if action == "update":
-                users.update_user(current_user, user, role=f.get("role", ""), jurisdiction_id=_jid(f.get("jurisdiction_id")),
-                                  display_name=f.get("display_name", ""))
+                users.update_user(
+                    current_user,
+                    user,
+                    role=f.get("role", ""),
+                    jurisdiction_id=_jid(f.get("jurisdiction_id")),
+                    display_name=f.get("display_name", ""),
+                )
                 message = "已保存。"
             elif action == "password":
                 users.set_password(current_user, user, f.get("password", ""))
                 message = "已重置密码并解除锁定，请当面或电话告知本人。"
             elif action in ("deactivate", "activate"):
                 users.set_active(current_user, user, action == "activate")
-                message = "账号已启用。" if action == "activate" else "账号已停用，该用户将无法登录。"
+                message = (
+                    "账号已启用。" if action == "activate" else "账号已停用，该用户将无法登录。"
+                )
             elif action == "totp_reset":
                 users.reset_totp(current_user, user)
                 message = "已清除动态验证码，该用户下次登录后可重新绑定。"
             elif action in ("totp_require", "totp_optional"):
                 users.set_totp_required(current_user, user, action == "totp_require")
-                message = "已要求启用动态验证码。" if action == "totp_require" else "已改为自愿启用动态验证码。"
+                message = (
+                    "已要求启用动态验证码。"
+                    if action == "totp_require"
+                    else "已改为自愿启用动态验证码。"
+                )
             else:
                 abort(400)
         except users.UserError as e:
             db.session.rollback()
             flash(str(e), "error")
-            return render_template("admin/user.html", user=user, roles=ROLES, jurisdictions=_jurisdictions()), 422
+            return render_template(
+                "admin/user.html", user=user, roles=ROLES, jurisdictions=_jurisdictions()
+            ), 422
         db.session.commit()
         flash(message, "success")
         return redirect(url_for(".edit", user_id=user.id))
-    return render_template("admin/user.html", user=user, roles=ROLES, jurisdictions=_jurisdictions())
+    return render_template(
+        "admin/user.html", user=user, roles=ROLES, jurisdictions=_jurisdictions()
+    )

@@ -2,6 +2,7 @@
 
 Feature screens live in sibling modules with their own blueprints.
 """
+
 import base64
 import io
 import time
@@ -33,9 +34,13 @@ def no_store(response):
 @bp.before_app_request
 def enforce_totp_enrolment():
     """An account required to use a second factor may do nothing else until it has one."""
-    if (request.path.startswith("/admin") and current_user.is_authenticated
-            and current_user.totp_required and not current_user.totp_secret
-            and request.endpoint not in ("admin.totp_setup", "admin.logout", "static")):
+    if (
+        request.path.startswith("/admin")
+        and current_user.is_authenticated
+        and current_user.totp_required
+        and not current_user.totp_secret
+        and request.endpoint not in ("admin.totp_setup", "admin.logout", "static")
+    ):
         flash("管理员要求您的账号启用动态验证码，请先完成绑定。", "error")
         return redirect(url_for("admin.totp_setup"))
 
@@ -119,8 +124,14 @@ def totp_setup():
             flash("动态验证码已启用，今后登录需输入手机上的 6 位数字。", "success")
             return redirect(url_for("admin.dashboard"))
     uri = users.totp_uri(current_user, secret)
-    return render_template("admin/totp_setup.html", enrolled=False, form=form, secret=secret, uri=uri,
-                           qr=_qr_data_uri(uri))
+    return render_template(
+        "admin/totp_setup.html",
+        enrolled=False,
+        form=form,
+        secret=secret,
+        uri=uri,
+        qr=_qr_data_uri(uri),
+    )
 
 
 def _qr_data_uri(text: str) -> str:

@@ -1,4 +1,5 @@
 """Back office: the workshop registry — list, create, edit, status, import and export."""
+
 import base64
 import binascii
 import hashlib
@@ -16,10 +17,30 @@ from .auth import role_required
 bp = Blueprint("admin_workshops", __name__, url_prefix="/admin/workshops")
 
 PER_PAGE = 50
-FORM_FIELDS = ("name", "cert_type", "cert_no", "operator_name", "operator_phone", "operator_id_no", "address",
-               "station_id", "varieties", "valid_from", "valid_to", "lat", "lng", "safety_manager", "plate_no",
-               "trademark", "time_honoured", "geo_indication", "intangible_heritage", "regional_brand",
-               "pledge_signed_on", "additives")
+FORM_FIELDS = (
+    "name",
+    "cert_type",
+    "cert_no",
+    "operator_name",
+    "operator_phone",
+    "operator_id_no",
+    "address",
+    "station_id",
+    "varieties",
+    "valid_from",
+    "valid_to",
+    "lat",
+    "lng",
+    "safety_manager",
+    "plate_no",
+    "trademark",
+    "time_honoured",
+    "geo_indication",
+    "intangible_heritage",
+    "regional_brand",
+    "pledge_signed_on",
+    "additives",
+)
 STAFF_ROWS_EXTRA = 3
 
 
@@ -39,8 +60,13 @@ def _form_data(form) -> dict:
     data["seven_in_place"] = form.getlist("seven_in_place")
     staff, i = [], 0
     while f"staff-{i}-name" in form and i < 200:
-        staff.append({"name": form.get(f"staff-{i}-name", ""), "role": form.get(f"staff-{i}-role", ""),
-                      "health_cert_expires": form.get(f"staff-{i}-expires", "")})
+        staff.append(
+            {
+                "name": form.get(f"staff-{i}-name", ""),
+                "role": form.get(f"staff-{i}-role", ""),
+                "health_cert_expires": form.get(f"staff-{i}-expires", ""),
+            }
+        )
         i += 1
     data["staff"] = staff
     return data
@@ -54,19 +80,39 @@ def _values_of(w) -> dict:
     data["time_honoured"] = "1" if w.time_honoured else ""
     data["category_ids"] = [str(c.id) for c in w.categories]
     data["seven_in_place"] = [k for k, v in (w.seven_in_place or {}).items() if v]
-    data["staff"] = [{"name": s.name, "role": s.role,
-                      "health_cert_expires": s.health_cert_expires.isoformat() if s.health_cert_expires else ""}
-                     for s in w.staff]
+    data["staff"] = [
+        {
+            "name": s.name,
+            "role": s.role,
+            "health_cert_expires": s.health_cert_expires.isoformat()
+            if s.health_cert_expires
+            else "",
+        }
+        for s in w.staff
+    ]
     return data
 
 
-def _render_form(values: dict, errors: dict | None = None, workshop=None, version=None, current=None, status=200):
-    staff = list(values.get("staff") or []) + [{"name": "", "role": "", "health_cert_expires": ""}] * STAFF_ROWS_EXTRA
+def _render_form(
+    values: dict, errors: dict | None = None, workshop=None, version=None, current=None, status=200
+):
+    staff = (
+        list(values.get("staff") or [])
+        + [{"name": "", "role": "", "health_cert_expires": ""}] * STAFF_ROWS_EXTRA
+    )
     return render_template(
-        "admin/workshop_form.html", v=values, errors=errors or {}, workshop=workshop, version=version,
-        stations=registry.stations_for(current_user), categories=registry.categories(), staff=staff,
+        "admin/workshop_form.html",
+        v=values,
+        errors=errors or {},
+        workshop=workshop,
+        version=version,
+        stations=registry.stations_for(current_user),
+        categories=registry.categories(),
+        staff=staff,
         chosen_categories=set(map(str, values.get("category_ids") or [])),
-        chosen_seven=set(values.get("seven_in_place") or []), seven=SEVEN_IN_PLACE, current=current,
+        chosen_seven=set(values.get("seven_in_place") or []),
+        seven=SEVEN_IN_PLACE,
+        current=current,
     ), status
 
 
@@ -75,12 +121,19 @@ def _render_form(values: dict, errors: dict | None = None, workshop=None, versio
 def index():
     filters = registry.Filters.from_args(request.args)
     page = max(1, request.args.get("page", 1, type=int))
-    pagination = db.paginate(registry.list_query(current_user, filters), page=page, per_page=PER_PAGE,
-                             error_out=False)
-    return render_template("admin/workshops.html", pagination=pagination, filters=filters,
-                           args=filters.as_args(), stations=registry.stations_for(current_user),
-                           categories=registry.categories(), statuses=WORKSHOP_STATUS,
-                           can_write=access.can(current_user, "create"))
+    pagination = db.paginate(
+        registry.list_query(current_user, filters), page=page, per_page=PER_PAGE, error_out=False
+    )
+    return render_template(
+        "admin/workshops.html",
+        pagination=pagination,
+        filters=filters,
+        args=filters.as_args(),
+        stations=registry.stations_for(current_user),
+        categories=registry.categories(),
+        statuses=WORKSHOP_STATUS,
+        can_write=access.can(current_user, "create"),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,7 +147,7 @@ def create():
     try:
         w = registry.create_workshop(current_user, values)
     except registry.ValidationError as e:
-        flash("有 {} 处需要修改，请看标红的提示。".format(len(e.errors)), "error")
+        flash(f"有 {len(e.errors)} 处需要修改，请看标红的提示。", "error")
         return _render_form(values, e.errors, status=422)
     flash(f"已建档：{w.name}（公示码 {w.public_code}）。", "success")
     return redirect(url_for(".show", workshop_id=w.id))
@@ -104,8 +157,13 @@ def create():
 @role_required()
 def show(workshop_id: int):
     w = _load(workshop_id)
-    return render_template("admin/workshop.html", w=w, seven=SEVEN_IN_PLACE,
-                           can_edit=access.can(current_user, "edit", w.station_id), statuses=WORKSHOP_STATUS)
+    return render_template(
+        "admin/workshop.html",
+        w=w,
+        seven=SEVEN_IN_PLACE,
+        can_edit=access.can(current_user, "edit", w.station_id),
+        statuses=WORKSHOP_STATUS,
+    )
 
 
 @bp.route("/<int:workshop_id>/edit", methods=["GET", "POST"])
@@ -121,11 +179,15 @@ def edit(workshop_id: int):
         # Keep what the user typed; show what is saved now; the next save is a deliberate overwrite.
         w = _load(workshop_id, "edit")
         flash(str(e), "error")
-        return _render_form(values, workshop=w, version=w.version, current=_values_of(w), status=409)
+        return _render_form(
+            values, workshop=w, version=w.version, current=_values_of(w), status=409
+        )
     except registry.ValidationError as e:
-        flash("有 {} 处需要修改，请看标红的提示。".format(len(e.errors)), "error")
+        flash(f"有 {len(e.errors)} 处需要修改，请看标红的提示。", "error")
         w = _load(workshop_id, "edit")
-        return _render_form(values, e.errors, workshop=w, version=request.form.get("version"), status=422)
+        return _render_form(
+            values, e.errors, workshop=w, version=request.form.get("version"), status=422
+        )
     flash("已保存。", "success")
     return redirect(url_for(".show", workshop_id=workshop_id))
 
@@ -139,8 +201,14 @@ def status(workshop_id: int):
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in values}
         try:
-            registry.change_status(current_user, workshop_id, values["status"], values["on"], values["reason"],
-                                   request.form.get("version"))
+            registry.change_status(
+                current_user,
+                workshop_id,
+                values["status"],
+                values["on"],
+                values["reason"],
+                request.form.get("version"),
+            )
         except registry.ConflictError as e:
             flash(str(e), "error")
             w, code = _load(workshop_id, "change_status"), 409
@@ -149,8 +217,9 @@ def status(workshop_id: int):
         else:
             flash(f"状态已改为“{WORKSHOP_STATUS[values['status']]}”。", "success")
             return redirect(url_for(".show", workshop_id=workshop_id))
-    return render_template("admin/workshop_status.html", w=w, v=values, errors=errors,
-                           statuses=WORKSHOP_STATUS), code
+    return render_template(
+        "admin/workshop_status.html", w=w, v=values, errors=errors, statuses=WORKSHOP_STATUS
+    ), code
 
 
 # --- import and export ----------------------------------------------------------------------------
@@ -164,8 +233,12 @@ def import_sheet():
     and is checked again on confirm, so nothing unchecked is ever imported."""
     access.require(current_user, "import")
     if request.method == "GET":
-        return render_template("admin/workshop_import.html", columns=registry.COLUMNS,
-                               required=registry.REQUIRED_COLUMNS, report=None)
+        return render_template(
+            "admin/workshop_import.html",
+            columns=registry.COLUMNS,
+            required=registry.REQUIRED_COLUMNS,
+            report=None,
+        )
     if request.form.get("payload"):
         filename = request.form.get("filename", "")
         try:
@@ -181,24 +254,46 @@ def import_sheet():
     confirm = request.form.get("confirm") == "1"
     try:
         rows = registry.read_sheet(filename, content)
-        report = registry.import_rows(current_user, rows) if confirm else registry.dry_run(current_user, rows)
+        report = (
+            registry.import_rows(current_user, rows)
+            if confirm
+            else registry.dry_run(current_user, rows)
+        )
     except registry.ImportFileError as e:
         flash(str(e), "error")
-        return render_template("admin/workshop_import.html", columns=registry.COLUMNS,
-                               required=registry.REQUIRED_COLUMNS, report=None), 422
+        return render_template(
+            "admin/workshop_import.html",
+            columns=registry.COLUMNS,
+            required=registry.REQUIRED_COLUMNS,
+            report=None,
+        ), 422
     if report.applied:
-        flash(f"导入完成：新增 {report.created} 家，更新 {report.updated} 家，{report.unchanged} 家无变化。", "success")
+        flash(
+            f"导入完成：新增 {report.created} 家，更新 {report.updated} 家，{report.unchanged} 家无变化。",
+            "success",
+        )
         return redirect(url_for(".index"))
-    return render_template("admin/workshop_import.html", columns=registry.COLUMNS, required=registry.REQUIRED_COLUMNS,
-                           report=report, filename=filename, payload=base64.b64encode(content).decode(),
-                           digest=hashlib.sha256(content).hexdigest()[:12]), (200 if report.ok else 422)
+    return render_template(
+        "admin/workshop_import.html",
+        columns=registry.COLUMNS,
+        required=registry.REQUIRED_COLUMNS,
+        report=report,
+        filename=filename,
+        payload=base64.b64encode(content).decode(),
+        digest=hashlib.sha256(content).hexdigest()[:12],
+    ), (200 if report.ok else 422)
 
 
 @bp.get("/import/template.csv")
 @role_required()
 def import_template():
-    return Response(registry.template_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"})
+    return Response(
+        registry.template_csv(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"
+        },
+    )
 
 
 @bp.get("/export.<fmt>")
@@ -214,5 +309,8 @@ def export(fmt: str):
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    return Response(body, mimetype=mime, headers={
-        "Content-Disposition": f"attachment; filename=workshops-{stamp}.{fmt}"})
+    return Response(
+        body,
+        mimetype=mime,
+        headers={"Content-Disposition": f"attachment; filename=workshops-{stamp}.{fmt}"},
+    )

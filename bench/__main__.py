@@ -1,4 +1,5 @@
 """Run every benchmark: `python -m bench [name-substring …]`. Prints a table and writes JSON."""
+
 import importlib
 import json
 import pkgutil
@@ -14,14 +15,30 @@ class Report:
     def __init__(self):
         self.rows: list[dict] = []
 
-    def __call__(self, name: str, value: float, unit: str, target: float | None = None,
-                 higher_is_better: bool = True, baseline: float | None = None, note: str = ""):
+    def __call__(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        target: float | None = None,
+        higher_is_better: bool = True,
+        baseline: float | None = None,
+        note: str = "",
+    ):
         """One figure. `target` is the goal; `baseline` (same run) makes the figure a ratio."""
         ok = None
         if target is not None:
             ok = value >= target if higher_is_better else value <= target
-        row = {"name": name, "value": value, "unit": unit, "target": target,
-               "higher_is_better": higher_is_better, "baseline": baseline, "ok": ok, "note": note}
+        row = {
+            "name": name,
+            "value": value,
+            "unit": unit,
+            "target": target,
+            "higher_is_better": higher_is_better,
+            "baseline": baseline,
+            "ok": ok,
+            "note": note,
+        }
         self.rows.append(row)
         goal = "" if target is None else (">= " if higher_is_better else "<= ") + f"{target:g}"
         status = {True: "OK", False: "MISS", None: ""}[ok]
@@ -41,7 +58,10 @@ def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report.rows, ensure_ascii=False, indent=2))
     missed = [r["name"] for r in report.rows if r["ok"] is False]
-    print(f"\n{len(report.rows)} figures, {len(missed)} missed target" + (f": {', '.join(missed)}" if missed else ""))
+    print(
+        f"\n{len(report.rows)} figures, {len(missed)} missed target"
+        + (f": {', '.join(missed)}" if missed else "")
+    )
     print(f"written to {RESULTS / 'latest.json'}")
     return 0
 

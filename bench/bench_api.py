@@ -3,6 +3,7 @@ nearby query's bounding box against a full-table distance scan.
 
 Size: BENCH_API_WORKSHOPS (default 2000).
 """
+
 import os
 import random
 import tempfile
@@ -31,33 +32,57 @@ def run(report):
 
     size = int(os.environ.get("BENCH_API_WORKSHOPS", "2000"))
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'b.db'}",
-                      "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "SEARCH_INDEX_DIR": str(tmp / "i")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'b.db'}",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "SEARCH_INDEX_DIR": str(tmp / "i"),
+        }
+    )
     rng = random.Random(7)
     with app.app_context():
         upgrade()
         city = Jurisdiction(code="B", name="包头市", level="city")
         county = Jurisdiction(code="B1", name="东河区", level="county", parent=city)
-        stations = [Jurisdiction(code=f"B1{i}", name=f"第{i}所", level="station", parent=county) for i in range(5)]
-        cats = [ProductCategory(code=f"C{i}", name=n, high_risk=i % 2 == 0)
-                for i, n in enumerate(["豆制品", "糕点", "粮食加工品", "肉制品"])]
+        stations = [
+            Jurisdiction(code=f"B1{i}", name=f"第{i}所", level="station", parent=county)
+            for i in range(5)
+        ]
+        cats = [
+            ProductCategory(code=f"C{i}", name=n, high_risk=i % 2 == 0)
+            for i, n in enumerate(["豆制品", "糕点", "粮食加工品", "肉制品"])
+        ]
         db.session.add_all([city, county, *stations, *cats])
         db.session.flush()
         tiers = ["gold", "silver", "bronze", "orange", "unrated"]
         for n in range(size):
-            w = Workshop(public_code=f"B{n:06d}", cert_type="登记证", cert_no=f"蒙食小作坊登字第{n:012d}号",
-                         name=f"作坊{n}", operator_name="王建国", address=f"东河区{n}号",
-                         station_id=stations[n % 5].id, lat=40.4 + rng.random() * 0.6, lng=109.6 + rng.random() * 0.8,
-                         tier_code=tiers[n % 5], tier_since=date(2026, 1, 1) + timedelta(days=n % 300),
-                         seven_in_place={})
+            w = Workshop(
+                public_code=f"B{n:06d}",
+                cert_type="登记证",
+                cert_no=f"蒙食小作坊登字第{n:012d}号",
+                name=f"作坊{n}",
+                operator_name="王建国",
+                address=f"东河区{n}号",
+                station_id=stations[n % 5].id,
+                lat=40.4 + rng.random() * 0.6,
+                lng=109.6 + rng.random() * 0.8,
+                tier_code=tiers[n % 5],
+                tier_since=date(2026, 1, 1) + timedelta(days=n % 300),
+                seven_in_place={},
+            )
             w.categories = [cats[n % 4]]
             db.session.add(w)
         db.session.commit()
 
         def scan(lat, lng, radius):
             """The naive alternative: load every open workshop and measure each distance."""
-            rows = db.session.scalars(queries.filtered({}).options(
-                selectinload(Workshop.categories), selectinload(Workshop.station))).all()
+            rows = db.session.scalars(
+                queries.filtered({}).options(
+                    selectinload(Workshop.categories), selectinload(Workshop.station)
+                )
+            ).all()
             found = [(queries.haversine_km(lat, lng, w.lat, w.lng), w.id, w) for w in rows]
             return sorted(x for x in found if x[0] <= radius)
 
@@ -70,8 +95,13 @@ def run(report):
         for lat, lng in points:
             queries.nearby(lat, lng, 3, {})
         box = (time.perf_counter() - t) / len(points)
-        report("api nearby 3 km: full scan / bounding box", full / box, "x", target=1.0,
-               note=f"{box * 1000:.1f} ms vs {full * 1000:.1f} ms, {size} workshops")
+        report(
+            "api nearby 3 km: full scan / bounding box",
+            full / box,
+            "x",
+            target=1.0,
+            note=f"{box * 1000:.1f} ms vs {full * 1000:.1f} ms, {size} workshops",
+        )
 
     client = app.test_client()
     base = _rate(client, ["/healthz"])
@@ -79,7 +109,7 @@ def run(report):
     codes = [f"/api/v1/workshops/B{rng.randrange(size):06d}" for _ in range(50)]
     for name, paths in [
         ("workshop detail", codes),
-        ("workshop list (20)", ["/api/v1/workshops?per_page=20&page=%d" % p for p in range(1, 20)]),
+        ("workshop list (20)", [f"/api/v1/workshops?per_page=20&page={p}" for p in range(1, 20)]),
         ("nearby 3 km", [f"/api/v1/nearby?lat={a:.4f}&lng={b:.4f}" for a, b in points]),
         ("badge.svg", [c.replace("/api/v1/workshops/", "/w/") + "/badge.svg" for c in codes]),
     ]:

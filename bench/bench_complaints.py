@@ -5,6 +5,7 @@ number must be in the database. Baseline in the same run: /healthz (one SELECT 1
 SQLite always; PostgreSQL too when BENCH_DATABASE_URL or TEST_DATABASE_URL is set (its public
 schema is dropped and recreated). BENCH_SECONDS (default 5) and BENCH_CLIENTS (default 8).
 """
+
 import http.client
 import os
 import re
@@ -34,8 +35,14 @@ def _free_port() -> int:
 
 def _prepare(url: str, base: Path) -> tuple[dict, str]:
     """Migrate, add one county, station and workshop; return the server env and the public code."""
-    env = dict(os.environ, DATABASE_URL=url, SEARCH_INDEX_DIR=str(base / "index"), SECRET_KEY="bench-secret",
-               RATELIMIT_ENABLED="false", BASE_URL="http://127.0.0.1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SEARCH_INDEX_DIR=str(base / "index"),
+        SECRET_KEY="bench-secret",
+        RATELIMIT_ENABLED="false",
+        BASE_URL="http://127.0.0.1",
+    )
     env.pop("REDIS_URL", None)
     if url.startswith("postgresql"):
         from sqlalchemy import create_engine, text
@@ -45,8 +52,13 @@ def _prepare(url: str, base: Path) -> tuple[dict, str]:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    subprocess.run([sys.executable, "-m", "flask", "--app", "shifangbang", "db", "upgrade"], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "shifangbang", "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     seed = """
 from shifangbang import create_app
 from shifangbang.extensions import db
@@ -113,15 +125,30 @@ def _submit_factory(code: str):
             state["cookie"] = r.getheader("Set-Cookie").split(";", 1)[0]
             conn.close()
             conn.connect()
-        form = {"csrf_token": state["token"], "w": code, "kind": "complaint", "category": "quality",
-                "content": "买的豆腐有酸味，吃了肚子疼，要求退款。", "demand": "退款", "name": "李秀英",
-                "phone": "13812345678"}
-        conn.request("POST", "/complain", body=urlencode(form),
-                     headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": state["cookie"]})
+        form = {
+            "csrf_token": state["token"],
+            "w": code,
+            "kind": "complaint",
+            "category": "quality",
+            "content": "买的豆腐有酸味，吃了肚子疼，要求退款。",
+            "demand": "退款",
+            "name": "李秀英",
+            "phone": "13812345678",
+        }
+        conn.request(
+            "POST",
+            "/complain",
+            body=urlencode(form),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": state["cookie"],
+            },
+        )
         r = conn.getresponse()
         body = r.read()
         m = NUMBER.search(body) if r.status == 200 else None
         return m.group(1) if m else None
+
     return submit
 
 
@@ -139,8 +166,22 @@ def _run_backend(report, label: str, url: str, base: Path, target: float | None)
     env, code = _prepare(url, base)
     port = _free_port()
     log = open(base / f"gunicorn-{label}.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", WORKERS, "-b", f"127.0.0.1:{port}",
-                             "shifangbang.wsgi:app"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            WORKERS,
+            "-b",
+            f"127.0.0.1:{port}",
+            "shifangbang.wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -151,7 +192,7 @@ def _run_backend(report, label: str, url: str, base: Path, target: float | None)
                     break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start ({label})")
+                    raise RuntimeError(f"gunicorn did not start ({label})") from None
                 time.sleep(0.2)
         _hammer(port, 1, _healthz)  # warm-up
         h_ok, _, _ = _hammer(port, SECONDS, _healthz)
@@ -164,10 +205,22 @@ def _run_backend(report, label: str, url: str, base: Path, target: float | None)
         log.close()
     stored = _stored(url, numbers)
     report(f"complaints {label}: /healthz baseline", baseline, "req/s")
-    report(f"complaints {label}: durable submissions", rate, "sub/s", target=target, baseline=baseline,
-           note=f"{rate / baseline:.2f}× baseline, {s_err} errors, {CLIENTS} clients")
-    report(f"complaints {label}: acknowledged but missing", len(numbers) - stored, "rows", target=0,
-           higher_is_better=False, note=f"{len(numbers)} acknowledged, {stored} found")
+    report(
+        f"complaints {label}: durable submissions",
+        rate,
+        "sub/s",
+        target=target,
+        baseline=baseline,
+        note=f"{rate / baseline:.2f}× baseline, {s_err} errors, {CLIENTS} clients",
+    )
+    report(
+        f"complaints {label}: acknowledged but missing",
+        len(numbers) - stored,
+        "rows",
+        target=0,
+        higher_is_better=False,
+        note=f"{len(numbers)} acknowledged, {stored} found",
+    )
 
 
 def run(report):

@@ -6,6 +6,7 @@ the database costs. Target: 200,000 workshops with all their children in about 5
 (≥ 700 workshops/s) on SQLite. PostgreSQL too when TEST_DATABASE_URL is set (its schema is
 dropped and rebuilt, as the test suite does).
 """
+
 import os
 import tempfile
 import time
@@ -23,7 +24,9 @@ def _load_rate(url: str, index_dir: Path) -> tuple[float, int]:
     from shifangbang.extensions import db
     from shifangbang.models import InspectionItem
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(index_dir), "SECRET_KEY": "bench"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(index_dir), "SECRET_KEY": "bench"}
+    )
     with app.app_context():
         upgrade()
         started = time.perf_counter()
@@ -49,16 +52,33 @@ def run(report):
         started = time.perf_counter()
         rows = sum(len(r) for _n, chunk in gen.chunks() for r in chunk.values())
         gen_rate = SIZE / (time.perf_counter() - started)
-        report(f"demo generate only (n={SIZE})", gen_rate, "wshop/s", note=f"{rows / SIZE:.0f} rows per workshop")
+        report(
+            f"demo generate only (n={SIZE})",
+            gen_rate,
+            "wshop/s",
+            note=f"{rows / SIZE:.0f} rows per workshop",
+        )
 
         rate, items = _load_rate(f"sqlite:///{base / 'demo.db'}", base / "index")
-        report(f"demo load SQLite (n={SIZE})", rate, "wshop/s", target=700, baseline=gen_rate,
-               note=f"{rate / gen_rate:.2f}× generate-only; {items} checklist items")
+        report(
+            f"demo load SQLite (n={SIZE})",
+            rate,
+            "wshop/s",
+            target=700,
+            baseline=gen_rate,
+            note=f"{rate / gen_rate:.2f}× generate-only; {items} checklist items",
+        )
         pg = os.environ.get("TEST_DATABASE_URL")
         if pg:
             from tests.conftest import reset_postgres
 
             reset_postgres(pg)
             rate, _items = _load_rate(pg, base / "index-pg")
-            report(f"demo load PostgreSQL (n={SIZE})", rate, "wshop/s", target=700, baseline=gen_rate,
-                   note=f"{rate / gen_rate:.2f}× generate-only")
+            report(
+                f"demo load PostgreSQL (n={SIZE})",
+                rate,
+                "wshop/s",
+                target=700,
+                baseline=gen_rate,
+                note=f"{rate / gen_rate:.2f}× generate-only",
+            )

@@ -9,6 +9,7 @@ Load: `wrk` when installed (apt-get install wrk), else threads with http.client;
 a fixed number of connections for a fixed time. Sizes: BENCH_PAGE_SECONDS (default 2) × BENCH_PAGE_ROUNDS (3),
 BENCH_PAGE_CONNECTIONS (8), BENCH_PAGE_WORKSHOPS (demo size, 200).
 """
+
 import gzip
 import http.client
 import os
@@ -39,7 +40,7 @@ def _free_port() -> int:
 
 def _seed_rich_workshop(env: dict) -> str:
     """A workshop with a full page (history, titles, samplings, staff); returns its public code."""
-    code = r'''
+    code = r"""
 from datetime import date, timedelta
 from shifangbang import create_app, codes
 from shifangbang.extensions import db
@@ -80,14 +81,20 @@ with app.app_context():
     db.session.add(TitleGrant(workshop_id=w.id, title_id=t.id, granted_on=date(2024, 5, 1)))
     db.session.commit()
     print(w.public_code)
-'''
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
 def _wrk(url: str) -> float:
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS:g}s", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS:g}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise RuntimeError(f"{url}: {non2xx.group(1)} error responses")
@@ -127,9 +134,22 @@ def _threads(url: str) -> float:
 
 
 def _serve(env: dict, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-                             f"127.0.0.1:{port}", "shifangbang.wsgi:app"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "shifangbang.wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -170,28 +190,55 @@ def run(report) -> None:
     sys.path.insert(0, str(ROOT))
     base = Path(tempfile.mkdtemp(prefix="bench-page-"))
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{base / 'bench.db'}", SEARCH_INDEX_DIR=str(base / "index"),
-               SECRET_KEY="bench-secret", BASE_URL=f"http://127.0.0.1:{port}", RATELIMIT_ENABLED="false",
-               SHIFANGBANG_BENCH="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{base / 'bench.db'}",
+        SEARCH_INDEX_DIR=str(base / "index"),
+        SECRET_KEY="bench-secret",
+        BASE_URL=f"http://127.0.0.1:{port}",
+        RATELIMIT_ENABLED="false",
+        SHIFANGBANG_BENCH="1",
+    )
     flask = [sys.executable, "-m", "flask", "--app", "shifangbang"]
     try:
-        subprocess.run(flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
         if (ROOT / "shifangbang" / "demo.py").exists():
-            subprocess.run(flask + ["demo", "load", "--size", str(WORKSHOPS)], env=env, cwd=ROOT, check=True,
-                           capture_output=True)
+            subprocess.run(
+                flask + ["demo", "load", "--size", str(WORKSHOPS)],
+                env=env,
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
         code = _seed_rich_workshop(env)
         tool = "wrk" if shutil.which("wrk") else "threads"
         page, hello, html = _measure(env, port, code)
-        report("page /w/<code> requests/s", page, "req/s",
-               note=f"{tool}, {CONNECTIONS} conns, best of {ROUNDS}×{SECONDS:g}s")
+        report(
+            "page /w/<code> requests/s",
+            page,
+            "req/s",
+            note=f"{tool}, {CONNECTIONS} conns, best of {ROUNDS}×{SECONDS:g}s",
+        )
         report("hello-world requests/s (same app)", hello, "req/s")
         report("page / hello throughput ratio", page / hello, "ratio", target=0.6, baseline=hello)
         cold, cold_hello, _ = _measure(dict(env, SHIFANGBANG_PAGE_MICROCACHE="0"), port, code)
-        report("page / hello ratio, no micro-cache", cold / cold_hello, "ratio", baseline=cold_hello,
-               note="head query on every request")
+        report(
+            "page / hello ratio, no micro-cache",
+            cold / cold_hello,
+            "ratio",
+            baseline=cold_hello,
+            note="head query on every request",
+        )
         css = b"".join((ROOT / "static/css" / n).read_bytes() for n in ("site.css", "workshop.css"))
         report("page HTML bytes", len(html), "bytes")
-        report("page HTML+CSS gzip bytes", len(gzip.compress(html, 9)) + len(gzip.compress(css, 9)), "bytes",
-               target=20 * 1024, higher_is_better=False)
+        report(
+            "page HTML+CSS gzip bytes",
+            len(gzip.compress(html, 9)) + len(gzip.compress(css, 9)),
+            "bytes",
+            target=20 * 1024,
+            higher_is_better=False,
+        )
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -6,6 +6,7 @@ Workshops are generated here (names, products and places in the demo's style) st
 scratch SQLite database. Baselines from the same run: document analysis alone (the build's
 floor) and the database LIKE fallback (what searching costs without the index).
 """
+
 import os
 import random
 import statistics
@@ -19,15 +20,81 @@ from pathlib import Path
 N = int(os.environ.get("BENCH_SEARCH_N", "200000"))
 SEED = 20261123
 
-PLACES = ["老东河", "萨拉齐", "固阳", "土右", "石拐", "白云", "九原", "青山", "昆都仑", "东河", "达茂", "包头",
-          "南门外", "西脑包", "北梁", "河东", "沙河", "哈林格尔", "明安", "美岱召", "将军尧", "公益民"]
-BRANDS = ["王记", "李家", "老张", "刘氏", "福源", "鑫源", "兴旺", "丰收", "金穗", "红星", "绿源", "晋泉", "蒙香",
-          "草原", "长寿", "重庆", "乐乐", "马记", "赵家", "和顺", "德胜", "永兴", "聚福", "同盛", "宏达", "顺心"]
-PRODUCTS = [("凉糕", "糕点"), ("凉皮", "粮食加工品"), ("莜面", "粮食加工品"), ("豆腐", "豆制品"),
-            ("腐竹", "豆制品"), ("胡麻油", "食用植物油"), ("老陈醋", "食醋"), ("手把肉", "肉制品"),
-            ("牛肉干", "肉制品"), ("月饼", "糕点"), ("粉条", "淀粉及淀粉制品"), ("挂面", "粮食加工品"),
-            ("熏肉", "肉制品"), ("烧麦", "速冻食品"), ("馒头", "粮食加工品"), ("炒米", "粮食加工品"),
-            ("麻花", "糕点"), ("酱油", "调味品"), ("豆芽", "豆制品"), ("糖麻叶", "糕点"), ("奶豆腐", "乳制品")]
+PLACES = [
+    "老东河",
+    "萨拉齐",
+    "固阳",
+    "土右",
+    "石拐",
+    "白云",
+    "九原",
+    "青山",
+    "昆都仑",
+    "东河",
+    "达茂",
+    "包头",
+    "南门外",
+    "西脑包",
+    "北梁",
+    "河东",
+    "沙河",
+    "哈林格尔",
+    "明安",
+    "美岱召",
+    "将军尧",
+    "公益民",
+]
+BRANDS = [
+    "王记",
+    "李家",
+    "老张",
+    "刘氏",
+    "福源",
+    "鑫源",
+    "兴旺",
+    "丰收",
+    "金穗",
+    "红星",
+    "绿源",
+    "晋泉",
+    "蒙香",
+    "草原",
+    "长寿",
+    "重庆",
+    "乐乐",
+    "马记",
+    "赵家",
+    "和顺",
+    "德胜",
+    "永兴",
+    "聚福",
+    "同盛",
+    "宏达",
+    "顺心",
+]
+PRODUCTS = [
+    ("凉糕", "糕点"),
+    ("凉皮", "粮食加工品"),
+    ("莜面", "粮食加工品"),
+    ("豆腐", "豆制品"),
+    ("腐竹", "豆制品"),
+    ("胡麻油", "食用植物油"),
+    ("老陈醋", "食醋"),
+    ("手把肉", "肉制品"),
+    ("牛肉干", "肉制品"),
+    ("月饼", "糕点"),
+    ("粉条", "淀粉及淀粉制品"),
+    ("挂面", "粮食加工品"),
+    ("熏肉", "肉制品"),
+    ("烧麦", "速冻食品"),
+    ("馒头", "粮食加工品"),
+    ("炒米", "粮食加工品"),
+    ("麻花", "糕点"),
+    ("酱油", "调味品"),
+    ("豆芽", "豆制品"),
+    ("糖麻叶", "糕点"),
+    ("奶豆腐", "乳制品"),
+]
 SUFFIXES = ["作坊", "坊", "加工坊", "手工作坊", "小作坊", "加工厂", "店", "食品作坊"]
 HIGH_RISK = {"糕点", "豆制品", "食用植物油", "食醋", "肉制品", "淀粉及淀粉制品"}
 TIERS = ["gold"] * 1 + ["silver"] * 3 + ["bronze"] * 4 + ["orange"] * 1 + ["unrated"] * 1
@@ -49,12 +116,18 @@ def populate(db, n: int) -> dict:
     city = Jurisdiction(code="150200", name="包头市", level="city")
     db.session.add(city)
     stations = []
-    for ci, county in enumerate(["东河区", "昆都仑区", "青山区", "九原区", "石拐区", "土默特右旗", "固阳县", "达茂旗"]):
+    for ci, county in enumerate(
+        ["东河区", "昆都仑区", "青山区", "九原区", "石拐区", "土默特右旗", "固阳县", "达茂旗"]
+    ):
         c = Jurisdiction(code=f"1502{ci + 1:02d}", name=county, level="county", parent=city)
         db.session.add(c)
         for si in range(4):
-            s = Jurisdiction(code=f"1502{ci + 1:02d}{si}", name=f"{PLACES[(ci * 4 + si) % len(PLACES)]}市场监管所",
-                             level="station", parent=c)
+            s = Jurisdiction(
+                code=f"1502{ci + 1:02d}{si}",
+                name=f"{PLACES[(ci * 4 + si) % len(PLACES)]}市场监管所",
+                level="station",
+                parent=c,
+            )
             db.session.add(s)
             stations.append(s)
     cats = {}
@@ -69,13 +142,28 @@ def populate(db, n: int) -> dict:
         name = f"{rnd.choice(PLACES)}{rnd.choice(BRANDS)}{product}{rnd.choice(SUFFIXES)}"
         extra = rnd.choice(PRODUCTS)[0]
         lat = 40.55 + rnd.random() * 0.2 if rnd.random() < 0.6 else None
-        rows.append(dict(
-            id=i, public_code=f"B{i:07d}", cert_type="登记证", cert_no=f"蒙食小作坊登字第1502{i:08d}号", name=name,
-            operator_name="王建国", address=f"包头市{rnd.choice(PLACES)}街{rnd.randint(1, 300)}号",
-            station_id=rnd.choice(station_ids), varieties=f"{product}、{extra}", status="open"
-            if rnd.random() < 0.93 else rnd.choice(["suspended", "cancelled"]), tier_code=rnd.choice(TIERS),
-            lat=lat, lng=109.8 + rnd.random() * 0.3 if lat else None, seven_in_place={}, additives="",
-            valid_from=date(2025, 1, 1), version=1, time_honoured=False))
+        rows.append(
+            dict(
+                id=i,
+                public_code=f"B{i:07d}",
+                cert_type="登记证",
+                cert_no=f"蒙食小作坊登字第1502{i:08d}号",
+                name=name,
+                operator_name="王建国",
+                address=f"包头市{rnd.choice(PLACES)}街{rnd.randint(1, 300)}号",
+                station_id=rnd.choice(station_ids),
+                varieties=f"{product}、{extra}",
+                status="open" if rnd.random() < 0.93 else rnd.choice(["suspended", "cancelled"]),
+                tier_code=rnd.choice(TIERS),
+                lat=lat,
+                lng=109.8 + rnd.random() * 0.3 if lat else None,
+                seven_in_place={},
+                additives="",
+                valid_from=date(2025, 1, 1),
+                version=1,
+                time_honoured=False,
+            )
+        )
         links.append({"workshop_id": i, "category_id": cats[cat].id})
         if len(rows) == 5000:
             db.session.execute(insert(Workshop), rows)
@@ -85,8 +173,11 @@ def populate(db, n: int) -> dict:
         db.session.execute(insert(Workshop), rows)
         db.session.execute(insert(workshop_category), links)
     db.session.commit()
-    return {"stations": station_ids, "cats": [c.id for c in cats.values()],
-            "counties": [j.id for j in db.session.query(Jurisdiction).filter_by(level="county")]}
+    return {
+        "stations": station_ids,
+        "cats": [c.id for c in cats.values()],
+        "counties": [j.id for j in db.session.query(Jurisdiction).filter_by(level="county")],
+    }
 
 
 def query_mix(n: int, ids: dict) -> list:
@@ -108,7 +199,18 @@ def query_mix(n: int, ids: dict) -> list:
         elif kind < 0.6:
             q = f"{place} {product}"
         elif kind < 0.7:
-            q = rnd.choice(["lianggao", "liangpi", "youmian", "doufu", "laochencu", "salaqi", "guyang", "wangji"])
+            q = rnd.choice(
+                [
+                    "lianggao",
+                    "liangpi",
+                    "youmian",
+                    "doufu",
+                    "laochencu",
+                    "salaqi",
+                    "guyang",
+                    "wangji",
+                ]
+            )
         elif kind < 0.77:
             q = rnd.choice(["ldh", "slq", "wj", "fy", "xy", "gy", "hx"])
         elif kind < 0.84:
@@ -159,17 +261,22 @@ print(json.dumps(vals))
 def run(report) -> None:
     import json
 
-    from shifangbang import create_app
-    from shifangbang.extensions import db
-
     import search_index
     from search_index import SearchIndex, SearchParams, fallback, query
     from search_index import schema as schema_mod
+    from shifangbang import create_app
+    from shifangbang.extensions import db
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-search-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(tmp / "index"), "SECRET_KEY": "b",
-                      "SEARCH_SYNC_INTERVAL": 3600})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SEARCH_INDEX_DIR": str(tmp / "index"),
+            "SECRET_KEY": "b",
+            "SEARCH_SYNC_INTERVAL": 3600,
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -186,16 +293,25 @@ def run(report) -> None:
             for w in schema_mod.load_sources(range(i, min(i + 500, sample + 1))):
                 schema_mod.document(w)
         docs_rate = sample / (time.perf_counter() - started)
-        for cached in (schema_mod.analysis.word_pinyin, schema_mod.analysis.char_readings,
-                       schema_mod.analysis.words_pinyin):
+        for cached in (
+            schema_mod.analysis.word_pinyin,
+            schema_mod.analysis.char_readings,
+            schema_mod.analysis.words_pinyin,
+        ):
             cached.cache_clear()
 
         index = SearchIndex(tmp / "index", sync_interval=3600)
         started = time.perf_counter()
         index.rebuild()
         build_rate = N / (time.perf_counter() - started)
-        report("search: index build rate", build_rate, "docs/s", target=2000, baseline=docs_rate,
-               note=f"N={N}; documents alone {docs_rate:.0f}/s (ratio {build_rate / docs_rate:.2f})")
+        report(
+            "search: index build rate",
+            build_rate,
+            "docs/s",
+            target=2000,
+            baseline=docs_rate,
+            note=f"N={N}; documents alone {docs_rate:.0f}/s (ratio {build_rate / docs_rate:.2f})",
+        )
         size = sum(p.stat().st_size for p in (tmp / "index").rglob("*") if p.is_file()) / 2**20
         report("search: index size", size, "MB", note=f"N={N}")
 
@@ -215,27 +331,70 @@ def run(report) -> None:
             fallback.search(SearchParams(**{**p.__dict__}))
             base.append((time.perf_counter() - t) * 1000)
         p95_db = percentile(base, 95)
-        report("search: query latency p50", statistics.median(times), "ms", target=30, higher_is_better=False,
-               note=f"{len(mix)} queries")
-        report("search: query latency p95", percentile(times, 95), "ms", target=30, higher_is_better=False,
-               baseline=p95_db, note=f"database LIKE fallback p95 {p95_db:.1f} ms")
+        report(
+            "search: query latency p50",
+            statistics.median(times),
+            "ms",
+            target=30,
+            higher_is_better=False,
+            note=f"{len(mix)} queries",
+        )
+        report(
+            "search: query latency p95",
+            percentile(times, 95),
+            "ms",
+            target=30,
+            higher_is_better=False,
+            baseline=p95_db,
+            note=f"database LIKE fallback p95 {p95_db:.1f} ms",
+        )
         report("search: query latency max", max(times), "ms")
         assert search_index.search(SearchParams(q="凉糕")).mode == "index"
 
-    out = subprocess.run([sys.executable, "-c", WORKER, str(Path(__file__).resolve().parent.parent), url,
-                          str(tmp / "index")], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            str(Path(__file__).resolve().parent.parent),
+            url,
+            str(tmp / "index"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode:
         print(out.stderr[-2000:])
         raise RuntimeError("worker memory probe failed")
     mem = json.loads(out.stdout.strip().splitlines()[-1])
-    bare = subprocess.run([sys.executable, "-c", WORKER.split("import search_index")[0] +
-                           "print(__import__('json').dumps({l.split(':')[0]: int(l.split()[1]) / 1024 for l in "
-                           "open('/proc/self/status').read().splitlines() if l.startswith('VmRSS')}))",
-                           str(Path(__file__).resolve().parent.parent), url, str(tmp / "index")],
-                          capture_output=True, text=True, timeout=600)
-    bare_rss = json.loads(bare.stdout.strip().splitlines()[-1])["VmRSS"] if bare.returncode == 0 else None
-    report("search: worker RSS with index open", mem["VmRSS"], "MB", target=120, higher_is_better=False,
-           baseline=bare_rss, note=f"peak {mem['VmHWM']:.0f} MB; app alone {bare_rss or 0:.0f} MB")
+    bare = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORKER.split("import search_index")[0]
+            + "print(__import__('json').dumps({l.split(':')[0]: int(l.split()[1]) / 1024 for l in "
+            "open('/proc/self/status').read().splitlines() if l.startswith('VmRSS')}))",
+            str(Path(__file__).resolve().parent.parent),
+            url,
+            str(tmp / "index"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    bare_rss = (
+        json.loads(bare.stdout.strip().splitlines()[-1])["VmRSS"] if bare.returncode == 0 else None
+    )
+    report(
+        "search: worker RSS with index open",
+        mem["VmRSS"],
+        "MB",
+        target=120,
+        higher_is_better=False,
+        baseline=bare_rss,
+        note=f"peak {mem['VmHWM']:.0f} MB; app alone {bare_rss or 0:.0f} MB",
+    )
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)

@@ -1,11 +1,23 @@
 """Consumer-facing site: home, workshop pages, search, rankings, complaints, open data; the JSON APIs."""
+
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     from shifangbang import opendata
 
-    from . import api, badge, complaints, draws, errors, open311, opendata_views, search, views, workshop
+    from . import (
+        api,
+        badge,
+        complaints,
+        draws,
+        errors,
+        open311,
+        opendata_views,
+        search,
+        views,
+        workshop,
+    )
 
     app.register_blueprint(views.bp)
     for module in (workshop, badge, search, complaints, draws, api, open311, opendata_views):

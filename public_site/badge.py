@@ -2,6 +2,7 @@
 
 Always current (short max-age plus ETag revalidation), so a shop never shows a stale tier.
 """
+
 import unicodedata
 from xml.sax.saxutils import escape
 
@@ -22,7 +23,9 @@ HEIGHT = 22
 
 def text_width(text: str) -> int:
     """Approximate rendered width: CJK and full-width glyphs are one em, Latin about 0.6 em."""
-    return int(sum(FONT_SIZE if unicodedata.east_asian_width(c) in "WF" else FONT_SIZE * 0.6 for c in text))
+    return int(
+        sum(FONT_SIZE if unicodedata.east_asian_width(c) in "WF" else FONT_SIZE * 0.6 for c in text)
+    )
 
 
 def render(label: str, value: str, colour: str, title: str) -> str:
@@ -43,7 +46,11 @@ def render(label: str, value: str, colour: str, title: str) -> str:
 
 @bp.get("/w/<code>/badge.svg")
 def badge(code: str):
-    w = db.session.scalar(select(Workshop).where(Workshop.public_code == code)) if len(code) <= 20 else None
+    w = (
+        db.session.scalar(select(Workshop).where(Workshop.public_code == code))
+        if len(code) <= 20
+        else None
+    )
     if w is None:
         svg, status = render(LABEL, "未找到该作坊", "#868e96", "食坊榜：未找到该作坊"), 404
     else:
@@ -57,7 +64,9 @@ def badge(code: str):
             colour = tier.colour
         svg, status = render(LABEL, value, colour, f"食坊榜：{w.name} {value}"), 200
     response = Response(svg, status=status, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE if status == 200 else 60}, must-revalidate"
+    response.headers["Cache-Control"] = (
+        f"public, max-age={MAX_AGE if status == 200 else 60}, must-revalidate"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     if status == 200:

@@ -1,5 +1,6 @@
 """The public complaint/report form, its acknowledgement, and /track. Rules live in
 shifangbang.complaints; this module only reads the request and picks a page."""
+
 from flask import Blueprint, current_app, make_response, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,16 +39,27 @@ def _search(q: str, limit: int = 10) -> list:
     return [found[h.id] for h in result.hits if h.id in found]
 
 
-def _form_page(values: dict, errors: dict | None = None, status: int = 200, message: str | None = None):
+def _form_page(
+    values: dict, errors: dict | None = None, status: int = 200, message: str | None = None
+):
     workshop = complaints.find_workshop(values.get("w"))
     q = request.args.get("q", "").strip()
     similar = False
     if workshop is not None:
-        similar = complaints.similar_recent(complaints.fingerprint(request.remote_addr, workshop.id, None))
+        similar = complaints.similar_recent(
+            complaints.fingerprint(request.remote_addr, workshop.id, None)
+        )
     page = render_template(
-        "public/complain.html", values=values, errors=errors or {}, workshop=workshop, q=q,
+        "public/complain.html",
+        values=values,
+        errors=errors or {},
+        workshop=workshop,
+        q=q,
         results=_search(q) if q and workshop is None else [],
-        counties=complaints.counties(), similar=similar, message=message, max_photos=photos.MAX_PHOTOS,
+        counties=complaints.counties(),
+        similar=similar,
+        message=message,
+        max_photos=photos.MAX_PHOTOS,
         honeypot=complaints.HONEYPOT_FIELD,
     )
     return _no_store(make_response(page, status))
@@ -82,15 +94,25 @@ def complain_submit():
         # Nothing was acknowledged: say so and keep what the person typed.
         db.session.rollback()
         current_app.logger.exception("complaint submission could not be stored")
-        return _form_page(values, None, 503, "系统繁忙，您的反映没有保存成功，请稍后再点“提交”。填写的内容已保留（照片需重新选择）。")
+        return _form_page(
+            values,
+            None,
+            503,
+            "系统繁忙，您的反映没有保存成功，请稍后再点“提交”。填写的内容已保留（照片需重新选择）。",
+        )
     # Rendered only now, after the commit: the password exists nowhere else.
     return _no_store(make_response(render_template("public/complain_done.html", receipt=receipt)))
 
 
 @bp.get("/track")
 def track_form():
-    return _no_store(make_response(render_template("public/track.html", view=None, failed=False,
-                                                   number=request.args.get("no", ""))))
+    return _no_store(
+        make_response(
+            render_template(
+                "public/track.html", view=None, failed=False, number=request.args.get("no", "")
+            )
+        )
+    )
 
 
 @bp.post("/track")

@@ -1,4 +1,5 @@
 """双随机、一公开: published draws, with everything needed to reproduce them."""
+
 from flask import Blueprint, abort, render_template
 
 from shifangbang import draws, labels

@@ -1,4 +1,5 @@
 """Every error gets a plain Chinese page (or, under /api/, one JSON shape) — never a bare 500."""
+
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -26,8 +27,9 @@ def wants_open311() -> bool:
     return request.path.startswith("/open311/")
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None, details=None,
-                   headers=None):
+def error_response(
+    status: int, message: str | None = None, code: str | None = None, details=None, headers=None
+):
     message = message or MESSAGES.get(status, "出错了。")
     if wants_open311():
         # GeoReport v2 errors: a list of {code, description}.
@@ -37,13 +39,19 @@ def error_response(status: int, message: str | None = None, code: str | None = N
         if details:
             body["error"]["details"] = details
         return jsonify(body), status, headers or {}
-    return render_template("public/error.html", status=status, message=message), status, headers or {}
+    return (
+        render_template("public/error.html", status=status, message=message),
+        status,
+        headers or {},
+    )
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return error_response(400, "页面已过期或来源不明（安全校验失败），请返回上一页刷新后重新提交。", "csrf")
+        return error_response(
+            400, "页面已过期或来源不明（安全校验失败），请返回上一页刷新后重新提交。", "csrf"
+        )
 
     @app.errorhandler(Forbidden)
     def forbidden(e):
@@ -54,8 +62,13 @@ def init_app(app: Flask) -> None:
         # Keep the headers that say how to recover: Allow (405), Retry-After (429, 503).
         kept = {k: v for k, v in e.get_headers() if k in ("Allow", "Retry-After")}
         code = getattr(e, "api_code", None)
-        return error_response(e.code or 500, getattr(e, "api_message", None) or MESSAGES.get(e.code), code,
-                              getattr(e, "api_details", None), kept)
+        return error_response(
+            e.code or 500,
+            getattr(e, "api_message", None) or MESSAGES.get(e.code),
+            code,
+            getattr(e, "api_details", None),
+            kept,
+        )
 
     @app.errorhandler(Exception)
     def unexpected(e):

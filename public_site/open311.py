@@ -10,7 +10,8 @@ is about an unregistered workshop at address_string, in the county given by juri
 jurisdiction code) or, failing that, the county of the nearest registered workshop to lat/long.
 media_url is not fetched (no server-side requests to arbitrary URLs); a file in `media` is accepted.
 """
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, jsonify, request
@@ -57,7 +58,12 @@ def _xml(root: str, item: str, rows: list[dict]) -> str:
 
 def respond(fmt: str, root: str, item: str, rows: list[dict], status: int = 200):
     if fmt == "xml":
-        return Response(_xml(root, item, rows), status=status, mimetype="text/xml", content_type="text/xml; charset=utf-8")
+        return Response(
+            _xml(root, item, rows),
+            status=status,
+            mimetype="text/xml",
+            content_type="text/xml; charset=utf-8",
+        )
     response = jsonify(rows)
     response.status_code = status
     return response
@@ -66,7 +72,9 @@ def respond(fmt: str, root: str, item: str, rows: list[dict], status: int = 200)
 @bp.errorhandler(Open311Error)
 def open311_error(e: Open311Error):
     fmt = "xml" if request.path.endswith(".xml") else "json"
-    return respond(fmt, "errors", "error", [{"code": e.status, "description": e.description}], e.status)
+    return respond(
+        fmt, "errors", "error", [{"code": e.status, "description": e.description}], e.status
+    )
 
 
 def _format(fmt: str) -> str:
@@ -86,10 +94,20 @@ def discovery(fmt: str):
     from flask import current_app
 
     base = current_app.config["BASE_URL"] + "/open311/v2/"
-    body = {"changeset": "2026-01-01T00:00:00+08:00", "contact": "12315", "key_service": "",
-            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
-                           "changeset": "2026-01-01T00:00:00+08:00", "type": "production",
-                           "formats": ["application/json", "text/xml"]}]}
+    body = {
+        "changeset": "2026-01-01T00:00:00+08:00",
+        "contact": "12315",
+        "key_service": "",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base,
+                "changeset": "2026-01-01T00:00:00+08:00",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
     if fmt == "json":
         return jsonify(body)
     return respond("xml", "discovery", "endpoint", body["endpoints"])
@@ -97,20 +115,34 @@ def discovery(fmt: str):
 
 @bp.get("/services.<fmt>")
 def services(fmt: str):
-    rows = [{"service_code": code, "service_name": name, "description": text, "metadata": False,
-             "type": "realtime", "keywords": "食品小作坊,食品安全," + name, "group": "食品小作坊"}
-            for code, (name, text) in SERVICES.items()]
+    rows = [
+        {
+            "service_code": code,
+            "service_name": name,
+            "description": text,
+            "metadata": False,
+            "type": "realtime",
+            "keywords": "食品小作坊,食品安全," + name,
+            "group": "食品小作坊",
+        }
+        for code, (name, text) in SERVICES.items()
+    ]
     return respond(_format(fmt), "services", "service", rows)
 
 
 def _location_form() -> dict:
     f = request.form
     code = (f.get("address_id") or f.get("attribute[workshop_code]") or "").strip()
-    form = {"kind": f.get("service_code", ""), "content": f.get("description", ""),
-            "category": f.get("attribute[category]", "other"), "workshop_code": code,
-            "reporter_name": ((f.get("last_name") or "") + (f.get("first_name") or "")).strip(),
-            "reporter_phone": (f.get("phone") or "").replace("-", "").replace(" ", "").lstrip("+"),
-            "jurisdiction": f.get("jurisdiction_id", ""), "product": f.get("attribute[product]", "")}
+    form = {
+        "kind": f.get("service_code", ""),
+        "content": f.get("description", ""),
+        "category": f.get("attribute[category]", "other"),
+        "workshop_code": code,
+        "reporter_name": ((f.get("last_name") or "") + (f.get("first_name") or "")).strip(),
+        "reporter_phone": (f.get("phone") or "").replace("-", "").replace(" ", "").lstrip("+"),
+        "jurisdiction": f.get("jurisdiction_id", ""),
+        "product": f.get("attribute[product]", ""),
+    }
     if not code:
         form["unregistered_name"] = f.get("attribute[unregistered_name]", "")
         form["unregistered_address"] = f.get("address_string", "")
@@ -140,13 +172,19 @@ def create_request(fmt: str):
     f = request.form
     if f.get("service_code") not in SERVICES:
         raise Open311Error(400, "service_code 无效，可选：complaint（投诉）、report（举报）。")
-    if not any(f.get(k) for k in ("lat", "address_string", "address_id", "attribute[workshop_code]")):
-        raise Open311Error(400, "请提供位置：lat/long、address_string 或 address_id（作坊公示码）之一。")
+    if not any(
+        f.get(k) for k in ("lat", "address_string", "address_id", "attribute[workshop_code]")
+    ):
+        raise Open311Error(
+            400, "请提供位置：lat/long、address_string 或 address_id（作坊公示码）之一。"
+        )
     files = [x for x in request.files.getlist("media") if x and x.filename]
     try:
         receipt = adapters.submit(_location_form(), files, request.remote_addr, channel="open311")
     except adapters.SubmissionError as e:
-        raise Open311Error(400, "；".join(f"{k}：{v}" for k, v in e.errors.items()) or str(e)) from None
+        raise Open311Error(
+            400, "；".join(f"{k}：{v}" for k, v in e.errors.items()) or str(e)
+        ) from None
     tracking_no = receipt.items[0][1]
     notice = f"已受理登记。查询码 {tracking_no}，查询密码 {receipt.password}，请妥善保存。"
     rows = [{"service_request_id": tracking_no, "service_notice": notice, "account_id": None}]
@@ -160,7 +198,9 @@ def public_request(c: Complaint) -> dict:
     return {
         "service_request_id": c.tracking_no,
         "status": "open" if c.status in labels.OPEN_COMPLAINT_STATUSES else "closed",
-        "status_notes": replies[-1].public_reply if replies else labels.COMPLAINT_STATUS.get(c.status, c.status),
+        "status_notes": replies[-1].public_reply
+        if replies
+        else labels.COMPLAINT_STATUS.get(c.status, c.status),
         "service_name": SERVICES[c.kind][0],
         "service_code": c.kind,
         "description": None,
@@ -168,7 +208,9 @@ def public_request(c: Complaint) -> dict:
         "service_notice": None,
         "requested_datetime": w3c(c.received_at),
         "updated_datetime": w3c(updated),
-        "expected_datetime": datetime.combine(c.due_on, time(17, 0), CHINA).isoformat() if c.due_on else None,
+        "expected_datetime": datetime.combine(c.due_on, time(17, 0), CHINA).isoformat()
+        if c.due_on
+        else None,
         "address": None,
         "address_id": None,
         "zipcode": None,
@@ -188,18 +230,24 @@ def _parse_dt(name: str) -> datetime | None:
         raise Open311Error(400, f"{name} 应为 W3C 日期时间，例如 2026-01-01T00:00:00Z。") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=CHINA)
-    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt.astimezone(UTC).replace(tzinfo=None)
 
 
 @bp.get("/requests.<fmt>")
 def list_requests(fmt: str):
     fmt = _format(fmt)
     q = select(Complaint)
-    ids = [s.strip() for s in (request.args.get("service_request_id") or "").split(",") if s.strip()]
+    ids = [
+        s.strip() for s in (request.args.get("service_request_id") or "").split(",") if s.strip()
+    ]
     if ids:
-        q = q.where(Complaint.tracking_no.in_(ids[:MAX_RESULTS]))  # overrides the other filters, per the spec
+        q = q.where(
+            Complaint.tracking_no.in_(ids[:MAX_RESULTS])
+        )  # overrides the other filters, per the spec
     else:
-        codes = [s.strip() for s in (request.args.get("service_code") or "").split(",") if s.strip()]
+        codes = [
+            s.strip() for s in (request.args.get("service_code") or "").split(",") if s.strip()
+        ]
         if codes:
             q = q.where(Complaint.kind.in_(codes))
         end = _parse_dt("end_date") or utcnow()
@@ -214,8 +262,11 @@ def list_requests(fmt: str):
             q = q.where(Complaint.status.in_(labels.OPEN_COMPLAINT_STATUSES))
         elif statuses == {"closed"}:
             q = q.where(Complaint.status.not_in(labels.OPEN_COMPLAINT_STATUSES))
-    rows = db.session.scalars(q.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(MAX_RESULTS)
-                              .options(selectinload(Complaint.events), selectinload(Complaint.jurisdiction))).all()
+    rows = db.session.scalars(
+        q.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .limit(MAX_RESULTS)
+        .options(selectinload(Complaint.events), selectinload(Complaint.jurisdiction))
+    ).all()
     return respond(fmt, "service_requests", "request", [public_request(c) for c in rows])
 
 

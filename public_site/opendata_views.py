@@ -1,4 +1,5 @@
 """/open-data/: the daily export's index page and its files (see shifangbang/opendata.py)."""
+
 from flask import Blueprint, abort, render_template, send_from_directory
 
 from shifangbang import opendata
@@ -17,15 +18,23 @@ def index():
 @bp.get("/<name>")
 def download(name: str):
     info = opendata.ensure_published()
-    allowed = {info["lives"], "latest.json"} | {e[k] for e in info["jurisdictions"] for k in ("json", "csv")}
+    allowed = {info["lives"], "latest.json"} | {
+        e[k] for e in info["jurisdictions"] for k in ("json", "csv")
+    }
     if name not in allowed:
         abort(404)
     directory = opendata.export_dir()
     if name != "latest.json":
         directory = directory / info["directory"]
-    suffix = name[name.rfind("."):]
+    suffix = name[name.rfind(".") :]
     download_name = name if name == "latest.json" else f"shifangbang-{info['published_on']}-{name}"
-    response = send_from_directory(directory, name, mimetype=MIMETYPES.get(suffix),
-                                   as_attachment=suffix != ".json", download_name=download_name, max_age=3600)
+    response = send_from_directory(
+        directory,
+        name,
+        mimetype=MIMETYPES.get(suffix),
+        as_attachment=suffix != ".json",
+        download_name=download_name,
+        max_age=3600,
+    )
     response.headers["X-Published-On"] = info["published_on"]
     return response

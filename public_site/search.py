@@ -1,4 +1,5 @@
 """/search (one box, filters, sorting, highlighted results) and the 榜单 pages."""
+
 from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -39,19 +40,30 @@ def params_from_request() -> SearchParams:
     return SearchParams(
         q=(request.args.get("q") or "").strip()[:100],
         tier=tier if tier in deployment.tier_codes + [deployment.unrated.code] else None,
-        county=_int("county"), station=_int("station"), category=_int("category"), title=_int("title"),
+        county=_int("county"),
+        station=_int("station"),
+        category=_int("category"),
+        title=_int("title"),
         high_risk=request.args.get("high_risk") == "1",
         status=status if status in ("open", "closed", "all") else "open",
         sort=sort if sort in ("relevance", "tier", "distance") else "relevance",
-        lat=_float("lat", -90, 90), lng=_float("lng", -180, 180),
-        page=_int("page", 1, MAX_PAGE) or 1, per_page=PER_PAGE,
+        lat=_float("lat", -90, 90),
+        lng=_float("lng", -180, 180),
+        page=_int("page", 1, MAX_PAGE) or 1,
+        per_page=PER_PAGE,
     )
 
 
 def workshops_by_id(ids) -> dict[int, Workshop]:
     """The workshops behind search hits (a hit whose row was deleted since is simply absent)."""
-    rows = db.session.scalars(select(Workshop).where(Workshop.id.in_(list(ids))).options(
-        selectinload(Workshop.categories), joinedload(Workshop.station).joinedload(Jurisdiction.parent)))
+    rows = db.session.scalars(
+        select(Workshop)
+        .where(Workshop.id.in_(list(ids)))
+        .options(
+            selectinload(Workshop.categories),
+            joinedload(Workshop.station).joinedload(Jurisdiction.parent),
+        )
+    )
     return {w.id: w for w in rows}
 
 
@@ -72,19 +84,28 @@ def search():
         if w is None:  # deleted since the index saw it
             continue
         varieties = w.varieties or ""
-        items.append({
-            "w": w, "distance": hit.distance_km,
-            "name": highlight(w.name, needles(w.name, result.runs, hit.py_map)),
-            "address": highlight(w.address, needles(w.address, result.runs)),
-            "varieties": highlight(varieties, needles(varieties, result.runs)),
-        })
+        items.append(
+            {
+                "w": w,
+                "distance": hit.distance_km,
+                "name": highlight(w.name, needles(w.name, result.runs, hit.py_map)),
+                "address": highlight(w.address, needles(w.address, result.runs)),
+                "varieties": highlight(varieties, needles(varieties, result.runs)),
+            }
+        )
     no_filters = url_for("search.search", q=p.q) if p.has_filters else None
     return render_template(
-        "public/search.html", p=p, result=result, items=items,
+        "public/search.html",
+        p=p,
+        result=result,
+        items=items,
         suggestions=[found[i] for i in result.suggestions if i in found],
-        counties=rankings.counties(), stations=rankings.stations(), categories=rankings.categories(),
+        counties=rankings.counties(),
+        stations=rankings.stations(),
+        categories=rankings.categories(),
         titles=list(db.session.scalars(select(Title).order_by(Title.name))),
-        page_url=_page_url, no_filters=no_filters,
+        page_url=_page_url,
+        no_filters=no_filters,
         query_is_chinese=any(k == "cjk" for k, _ in result.runs),
     )
 
@@ -93,11 +114,19 @@ def search():
 def rankings_page():
     county_id, category_id = _int("county"), _int("category")
     county = db.session.get(Jurisdiction, county_id) if county_id else None
-    category = next((c for c in rankings.categories() if c.id == category_id), None) if category_id else None
+    category = (
+        next((c for c in rankings.categories() if c.id == category_id), None)
+        if category_id
+        else None
+    )
     if county is None and category is None:
-        return render_template("public/rankings.html", counties=rankings.counties(),
-                               categories=rankings.categories(), by_county=rankings.counts_by("county"),
-                               by_category=rankings.counts_by("category"))
+        return render_template(
+            "public/rankings.html",
+            counties=rankings.counties(),
+            categories=rankings.categories(),
+            by_county=rankings.counts_by("county"),
+            by_category=rankings.counts_by("category"),
+        )
     groups = rankings.ranking(county.id if county else None, category.id if category else None)
     return render_template("public/ranking.html", county=county, category=category, groups=groups)
 
@@ -110,6 +139,14 @@ def announcements():
     decisions, total = rankings.announcements(direction, county_id, page)
     pages = max(1, -(-total // 30))
     args = request.args.to_dict()
-    return render_template("public/announcements.html", decisions=decisions, total=total, page=page, pages=pages,
-                           direction=direction, county_id=county_id, counties=rankings.counties(),
-                           page_url=lambda n: url_for("search.announcements", **dict(args, page=n)))
+    return render_template(
+        "public/announcements.html",
+        decisions=decisions,
+        total=total,
+        page=page,
+        pages=pages,
+        direction=direction,
+        county_id=county_id,
+        counties=rankings.counties(),
+        page_url=lambda n: url_for("search.announcements", **dict(args, page=n)),
+    )

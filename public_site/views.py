@@ -1,7 +1,17 @@
 """Public pages that are not owned by a feature module: home, health check, display preferences."""
+
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func, select, text
 
 from shifangbang import workshops
@@ -41,8 +51,14 @@ def toggle_large_text():
     """适老化: a link (no JavaScript) that switches large type on or off and remembers it."""
     on = request.args.get("on") == "1"
     response = make_response(redirect(_safe_next(request.args.get("next"))))
-    response.set_cookie(LARGE_TEXT_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(
+        LARGE_TEXT_COOKIE,
+        "1" if on else "0",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
     return response
 
 
@@ -59,4 +75,6 @@ def healthz():
         checks["database"] = {"ok": False, "detail": type(e).__name__}
     checks["search_index"] = search_index.health()
     ok = all(c["ok"] for c in checks.values())
-    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if checks["database"]["ok"] else 503
+    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if checks["database"][
+        "ok"
+    ] else 503

@@ -7,11 +7,12 @@ Each worker keeps rendered pages keyed by that ETag and the head query's answer 
 a QR-scan burst costs at most one small query per code per second per worker; a CDN or browser
 gets `304` or keeps the page for a minute.
 """
+
 import hashlib
 import os
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
@@ -33,8 +34,12 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _template_version() -> str:
     """Changes when the page's templates or styles change, so a deploy invalidates old ETags."""
     h = hashlib.sha256()
-    for rel in ("public_site/templates/public/workshop.html", "public_site/templates/public/layout.html",
-                "static/css/site.css", "static/css/workshop.css"):
+    for rel in (
+        "public_site/templates/public/workshop.html",
+        "public_site/templates/public/layout.html",
+        "static/css/site.css",
+        "static/css/workshop.css",
+    ):
         try:
             with open(os.path.join(_ROOT, rel), "rb") as f:
                 h.update(f.read())
@@ -83,7 +88,9 @@ _heads: dict[tuple[str, int | None], tuple[float, public_status.Head | None]] = 
 
 
 def _head(code: str, poster_issue_no: int | None) -> public_status.Head | None:
-    ttl = current_app.config.get("PUBLIC_HEAD_TTL", 0 if current_app.testing else MICROCACHE_DEFAULT)
+    ttl = current_app.config.get(
+        "PUBLIC_HEAD_TTL", 0 if current_app.testing else MICROCACHE_DEFAULT
+    )
     if ttl <= 0:
         return public_status.head(code, poster_issue_no)
     key, now = (code, poster_issue_no), time.monotonic()
@@ -108,14 +115,21 @@ def _large_text() -> bool:
 
 def _last_modified(changed_at: datetime) -> datetime:
     """The later of the last public change and today's start (date-derived states change daily)."""
-    midnight = datetime.combine(today(), datetime.min.time(), tzinfo=CHINA).astimezone(timezone.utc)
-    return max(changed_at.replace(tzinfo=timezone.utc), midnight).replace(microsecond=0)
+    midnight = datetime.combine(today(), datetime.min.time(), tzinfo=CHINA).astimezone(UTC)
+    return max(changed_at.replace(tzinfo=UTC), midnight).replace(microsecond=0)
 
 
 def _etag(h: public_status.Head, poster_issue_no: int | None) -> str:
-    parts = [_VERSION, str(h.workshop_id), h.public_changed_at.isoformat(), today().isoformat(),
-             str(poster_issue_no), h.poster_issued_at.isoformat() if h.poster_issued_at else "-",
-             "L" if _large_text() else "S", request.full_path]
+    parts = [
+        _VERSION,
+        str(h.workshop_id),
+        h.public_changed_at.isoformat(),
+        today().isoformat(),
+        str(poster_issue_no),
+        h.poster_issued_at.isoformat() if h.poster_issued_at else "-",
+        "L" if _large_text() else "S",
+        request.full_path,
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
@@ -148,7 +162,9 @@ def page(code: str):
     normal = codes.normalise(code)
     if normal != code and len(normal) <= codes.MAX_LENGTH:
         # Typed by hand from a poster: send the reader to the canonical address.
-        return redirect(f"/w/{normal}" + (f"?p={_poster_param()}" if _poster_param() is not None else ""), 301)
+        return redirect(
+            f"/w/{normal}" + (f"?p={_poster_param()}" if _poster_param() is not None else ""), 301
+        )
     if len(code) > codes.MAX_LENGTH:
         return unknown_code(code[:20])
     poster_issue_no = _poster_param()
@@ -164,9 +180,14 @@ def page(code: str):
         status = public_status.assemble(code, poster_issue_no)
         if status is None:  # deleted between the two queries
             return unknown_code(code)
-        html = render_template("public/workshop.html", s=status, w=status.workshop,
-                               health_cert_state=health_cert_state, complain_url=f"/complain?w={code}",
-                               canonical=qr.page_url(code))
+        html = render_template(
+            "public/workshop.html",
+            s=status,
+            w=status.workshop,
+            health_cert_state=health_cert_state,
+            complain_url=f"/complain?w={code}",
+            canonical=qr.page_url(code),
+        )
         render_cache.put(etag, html)
     return _cache_headers(Response(html, mimetype="text/html"), etag, last_modified)
 
@@ -203,8 +224,8 @@ def qr_png(code: str):
 def wechat_verify():
     """WeChat's domain-verification file for the 'scan a link QR to open the mini-program' rule."""
     bureau = current_app.extensions["deployment"].bureau
-    content = bureau.get("wechat_verify_content") or ""
-    if not bureau.get("wechat_verify_file") or not content:
+    content = bureau.wechat_verify_content
+    if not bureau.wechat_verify_file or not content:
         abort(404)
     response = Response(content, mimetype="text/plain")
     response.headers["Cache-Control"] = "public, max-age=3600"
@@ -214,7 +235,7 @@ def wechat_verify():
 @bp.record_once
 def _register_wechat_file(state):
     """Serve /<configured name> only when one is configured: no catch-all route at the root."""
-    name = (state.app.extensions["deployment"].bureau.get("wechat_verify_file") or "").strip().lstrip("/")
+    name = (state.app.extensions["deployment"].bureau.wechat_verify_file).strip().lstrip("/")
     if name and "/" not in name:
         state.app.add_url_rule(f"/{name}", "wechat_verify", wechat_verify)
 

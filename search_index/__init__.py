@@ -4,6 +4,7 @@ The index is derived data (DESIGN.md §3): each server keeps its own folder, fol
 log, and can be deleted and rebuilt at any time. When it is missing or broken, searches are
 answered from the database and /healthz says so.
 """
+
 import dataclasses
 import logging
 
@@ -14,8 +15,20 @@ from .store import IndexUnavailable, SearchIndex
 
 log = logging.getLogger("search_index")
 
-__all__ = ["SearchParams", "SearchResult", "SearchIndex", "IndexUnavailable", "init_app", "ensure_current",
-           "health", "search", "matching_ids", "highlight", "needles", "get_index"]
+__all__ = [
+    "SearchParams",
+    "SearchResult",
+    "SearchIndex",
+    "IndexUnavailable",
+    "init_app",
+    "ensure_current",
+    "health",
+    "search",
+    "matching_ids",
+    "highlight",
+    "needles",
+    "get_index",
+]
 
 
 def init_app(app: Flask) -> None:
@@ -73,5 +86,7 @@ def matching_ids(params: SearchParams, limit: int) -> list[int]:
 
     searcher = _searcher()
     if searcher is None:
-        return [h.id for h in fallback.search(dataclasses.replace(params, page=1, per_page=limit)).hits]
+        return [
+            h.id for h in fallback.search(dataclasses.replace(params, page=1, per_page=limit)).hits
+        ]
     return query.matching_ids(searcher, params, limit)

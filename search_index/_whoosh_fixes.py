@@ -7,6 +7,7 @@
   set_inlined(), so inlining short posting lists (W3Codec's inlinelimit above 1) crashes. The
   reader side (W3TermInfo.is_inlined) works; bulk.BulkWriter uses it.
 """
+
 from whoosh.codec import whoosh3
 
 _MISSING = object()

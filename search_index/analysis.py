@@ -10,6 +10,7 @@ therefore handled by indexing every reading (capped), so 重庆 is found as chon
 zhongqing alike. The query side needs neither library: it looks typed pinyin up among the
 index's own pinyin terms (query.py) and matches Chinese by character pairs.
 """
+
 import itertools
 import os
 import re
@@ -22,15 +23,66 @@ from whoosh.analysis import Token, Tokenizer
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # A query or text split into runs: Chinese characters, ASCII letters, digits.
-RUNS = re.compile(r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|(?P<alpha>[A-Za-z]+)|(?P<digit>[0-9]+)")
+RUNS = re.compile(
+    r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|(?P<alpha>[A-Za-z]+)|(?P<digit>[0-9]+)"
+)
 
 # Words jieba should keep whole in this domain, whatever its general dictionary says.
 DOMAIN_WORDS = (
-    "作坊", "小作坊", "食品作坊", "豆腐坊", "油坊", "醋坊", "粉坊", "糕点坊", "凉糕", "凉皮", "莜面", "豆腐",
-    "豆腐干", "豆腐皮", "腐竹", "粉条", "粉皮", "凉粉", "月饼", "麻花", "油条", "馒头", "花卷", "挂面",
-    "胡麻油", "香油", "老陈醋", "熏醋", "酱油", "腊肉", "熏肉", "手把肉", "风干肉", "牛肉干", "奶豆腐",
-    "奶皮子", "炒米", "黄米", "糖麻叶", "蒸饺", "烧麦", "肉制品", "豆制品", "调味品", "糕点", "粮食加工品",
-    "淀粉制品", "食用植物油", "老字号", "地理标志", "非遗", "老东河", "固阳", "萨拉齐",
+    "作坊",
+    "小作坊",
+    "食品作坊",
+    "豆腐坊",
+    "油坊",
+    "醋坊",
+    "粉坊",
+    "糕点坊",
+    "凉糕",
+    "凉皮",
+    "莜面",
+    "豆腐",
+    "豆腐干",
+    "豆腐皮",
+    "腐竹",
+    "粉条",
+    "粉皮",
+    "凉粉",
+    "月饼",
+    "麻花",
+    "油条",
+    "馒头",
+    "花卷",
+    "挂面",
+    "胡麻油",
+    "香油",
+    "老陈醋",
+    "熏醋",
+    "酱油",
+    "腊肉",
+    "熏肉",
+    "手把肉",
+    "风干肉",
+    "牛肉干",
+    "奶豆腐",
+    "奶皮子",
+    "炒米",
+    "黄米",
+    "糖麻叶",
+    "蒸饺",
+    "烧麦",
+    "肉制品",
+    "豆制品",
+    "调味品",
+    "糕点",
+    "粮食加工品",
+    "淀粉制品",
+    "食用植物油",
+    "老字号",
+    "地理标志",
+    "非遗",
+    "老东河",
+    "固阳",
+    "萨拉齐",
 )
 JIEBA_MIN_FREQ = 50
 
@@ -93,8 +145,13 @@ def subwords(word: str) -> list[str]:
     """The known words inside a long word (老东河凉糕 → 老东, 东河, 凉糕, 老东河), as jieba's search
     mode finds them, so a name reads the same whatever longer words the dictionary has learnt."""
     freq = jieba_tokenizer().FREQ
-    return [word[i:i + n] for n in (2, 3) if len(word) > n for i in range(len(word) - n + 1)
-            if freq.get(word[i:i + n])]
+    return [
+        word[i : i + n]
+        for n in (2, 3)
+        if len(word) > n
+        for i in range(len(word) - n + 1)
+        if freq.get(word[i : i + n])
+    ]
 
 
 def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
@@ -110,7 +167,7 @@ def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
             out.append((run.lower(), start, m.end()))
             continue
         for i in range(len(run) - 1):
-            out.append((run[i:i + 2], start + i, start + i + 2))
+            out.append((run[i : i + 2], start + i, start + i + 2))
         if not query or len(run) == 1:
             out.append((run[-1], m.end() - 1, m.end()))
     return out
@@ -125,8 +182,19 @@ class SpaceTokenizer(Tokenizer):
     def texts(self, value: str) -> list[str]:
         return value.split()
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for pos, text in enumerate(value.split(), start_pos):
             t.text = t.original = text
@@ -144,10 +212,23 @@ class BigramTokenizer(Tokenizer):
     def texts(self, value: str) -> list[str]:
         return [text for text, _, _ in bigrams(value)]
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, (text, start, end) in enumerate(bigrams(value, query=(mode == "query")), start_pos):
+        for pos, (text, start, end) in enumerate(
+            bigrams(value, query=(mode == "query")), start_pos
+        ):
             t.text = text
             t.boost = 1.0
             t.stopped = False
@@ -188,7 +269,10 @@ def word_pinyin(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         # letters/digits inside a word stay as they are
         per_char = [char_readings(c) if CJK.fullmatch(c) else (c.lower(),) for c in word]
     full = ["".join(p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)]
-    ini = ["".join(s[0] for s in p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)]
+    ini = [
+        "".join(s[0] for s in p)
+        for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)
+    ]
     return tuple(dict.fromkeys(full)), tuple(dict.fromkeys(ini))
 
 
@@ -207,7 +291,11 @@ def name_pinyin(text: str) -> dict:
             full, ini = word_pinyin(part)
             word_tokens += full
             ini_tokens += ini
-    return {"word": list(dict.fromkeys(word_tokens)), "ini": list(dict.fromkeys(ini_tokens)), "map": mapping}
+    return {
+        "word": list(dict.fromkeys(word_tokens)),
+        "ini": list(dict.fromkeys(ini_tokens)),
+        "map": mapping,
+    }
 
 
 @lru_cache(maxsize=20000)

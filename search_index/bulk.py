@@ -8,6 +8,7 @@ memory as documents arrive (document numbers only grow) and writes each term's l
 Everything else (stored fields, columns, the segment and TOC files) is Whoosh's own code.
 Incremental updates (sync) keep using Whoosh's ordinary writer.
 """
+
 import multiprocessing
 from array import array
 from collections import defaultdict
@@ -46,8 +47,11 @@ class BulkWriter(SegmentWriter):
         # term table instead of a pickled, compressed block each.
         kwargs.setdefault("codec", W3Codec(inlinelimit=INLINE_LIMIT, compression=COMPRESSION))
         super().__init__(ix, **kwargs)
-        bare = [name for name, field in ix.schema.items()
-                if field.indexed and not isinstance(field.format, formats.Existence)]
+        bare = [
+            name
+            for name, field in ix.schema.items()
+            if field.indexed and not isinstance(field.format, formats.Existence)
+        ]
         if bare:
             raise ValueError(f"BulkWriter needs bare-term fields; not: {bare}")
         self.pool = _TermPool()
@@ -62,8 +66,11 @@ class BulkWriter(SegmentWriter):
                 continue
             field = self.schema[name]
             if field.indexed:
-                texts = field.texts(value) if hasattr(field, "texts") else \
-                    [tbytes.decode("utf-8") for tbytes, _, _, _ in field.index(value)]
+                texts = (
+                    field.texts(value)
+                    if hasattr(field, "texts")
+                    else [tbytes.decode("utf-8") for tbytes, _, _, _ in field.index(value)]
+                )
                 terms = pool[name]
                 for text in set(texts):
                     docs = terms.get(text)
@@ -85,7 +92,9 @@ class BulkWriter(SegmentWriter):
             terms = self.pool.fields[fieldname]
             writer.start_field(fieldname, schema_[fieldname])
             add = writer.add
-            for tbytes, docs in sorted((text.encode("utf-8"), docs) for text, docs in terms.items()):
+            for tbytes, docs in sorted(
+                (text.encode("utf-8"), docs) for text, docs in terms.items()
+            ):
                 writer.start_term(tbytes)
                 for docnum in docs:
                     add(docnum, 1.0, b"", 0)
@@ -124,8 +133,11 @@ class ParallelBuild:
             self.results = ctx.Queue()
             for _ in range(procs):
                 batches = ctx.Queue(maxsize=4)  # bounded: the parent waits rather than piling up
-                child = ctx.Process(target=_segment_worker, args=(ix.storage.folder, batches, self.results),
-                                    daemon=True)
+                child = ctx.Process(
+                    target=_segment_worker,
+                    args=(ix.storage.folder, batches, self.results),
+                    daemon=True,
+                )
                 child.start()
                 self.children.append(child)
                 self.queues.append(batches)

@@ -1,4 +1,5 @@
 """`flask search reindex` and `flask search sync`."""
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -27,8 +28,11 @@ def reindex():
 
 
 @search_cli.command("sync")
-@click.option("--rebuild-if-needed", is_flag=True,
-              help="索引缺失、损坏或是旧版本建的：重建它（服务启动时用）。")
+@click.option(
+    "--rebuild-if-needed",
+    is_flag=True,
+    help="索引缺失、损坏或是旧版本建的：重建它（服务启动时用）。",
+)
 def sync(rebuild_if_needed: bool):
     """Apply pending changes from the change log."""
     from . import IndexUnavailable, get_index
@@ -37,7 +41,7 @@ def sync(rebuild_if_needed: bool):
         applied = get_index().sync()
     except IndexUnavailable as e:
         if not rebuild_if_needed:
-            raise click.ClickException(f"{e}")
+            raise click.ClickException(f"{e}") from e
         click.echo(f"{e}：重建中……")
         count = rebuild_with_progress(get_index())
         click.echo(f"已重建搜索索引：{count} 家作坊。")

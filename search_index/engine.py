@@ -10,6 +10,7 @@ ints, each a C loop over machine words.
 Caching is per segment (keyed by the segment's id), so a sync that adds a small segment or marks
 deletions leaves the cached bitsets of the big segment valid.
 """
+
 import itertools
 import re
 import threading
@@ -133,7 +134,9 @@ class View:
         bits = cache.get(key)
         if bits is None:
             if (field, text) in r:
-                matcher = r._terms.matcher(field, r._text_to_bytes(field, text), r.schema[field].format, scorer=None)
+                matcher = r._terms.matcher(
+                    field, r._text_to_bytes(field, text), r.schema[field].format, scorer=None
+                )
                 bits = from_ids(_posting_ids(matcher))
             else:
                 bits = 0
@@ -152,7 +155,7 @@ class View:
 
     def _combine(self, per_segment) -> int:
         out = 0
-        for (r, offset, segid) in self.leaves:
+        for r, offset, segid in self.leaves:
             bits = per_segment(r, segid)
             if bits:
                 out |= bits << offset

@@ -4,6 +4,7 @@ Documents carry their station, county and city ids (facet place:<id>), not the p
 a rename reaches search without re-indexing a single workshop. The table is small and read at
 most once a minute per process (SEARCH_PLACES_TTL).
 """
+
 import threading
 import time
 
@@ -35,4 +36,3 @@ def matching(text: str) -> list[int]:
     if len(text) < 2:
         return []
     return [j for j, name in _all() if text in name]
-

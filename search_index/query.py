@@ -5,6 +5,7 @@ parsed as a query language, so AND, *, ", :, ( and friends are plain characters 
 punctuation), never syntax and never an error. Ranking: which field each run matched (name, then
 initials, products, place, address), then tier, then index order (see engine.py for why sets).
 """
+
 import json
 import math
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ class SearchParams:
     title: int | None = None
     high_risk: bool = False
     low_risk: bool = False  # exclude high-risk categories (the API's high_risk=false)
-    status: str = "open"  # open | closed | all, or one exact status: closed workshops only when asked
+    status: str = (
+        "open"  # open | closed | all, or one exact status: closed workshops only when asked
+    )
     sort: str = "relevance"
     lat: float | None = None
     lng: float | None = None
@@ -39,8 +42,18 @@ class SearchParams:
 
     @property
     def has_filters(self) -> bool:
-        return any((self.tier, self.county, self.station, self.category, self.title, self.high_risk, self.low_risk,
-                    self.status != "open"))
+        return any(
+            (
+                self.tier,
+                self.county,
+                self.station,
+                self.category,
+                self.title,
+                self.high_risk,
+                self.low_risk,
+                self.status != "open",
+            )
+        )
 
     @property
     def has_location(self) -> bool:
@@ -84,19 +97,29 @@ SEQUENCE_MAX = 20  # letters of typed pinyin split into several words (the split
 
 
 def _cjk(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
-    if len(run) == 1:  # one character: a prefix of the pairs (each run's last character is indexed alone)
-        return [(NAME, v.prefix("name_bi", run)), (PRODUCTS, v.prefix("products_bi", run)),
-                (ADDRESS, v.prefix("address_bi", run))]
-    pairs = [run[i:i + 2] for i in range(len(run) - 1)]
-    levels = [(NAME, v.all_of("name_bi", pairs)), (PRODUCTS, v.all_of("products_bi", pairs)),
-              (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
-              (ADDRESS, v.all_of("address_bi", pairs))]
+    if (
+        len(run) == 1
+    ):  # one character: a prefix of the pairs (each run's last character is indexed alone)
+        return [
+            (NAME, v.prefix("name_bi", run)),
+            (PRODUCTS, v.prefix("products_bi", run)),
+            (ADDRESS, v.prefix("address_bi", run)),
+        ]
+    pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+    levels = [
+        (NAME, v.all_of("name_bi", pairs)),
+        (PRODUCTS, v.all_of("products_bi", pairs)),
+        (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
+        (ADDRESS, v.all_of("address_bi", pairs)),
+    ]
     if fuzzy and 3 <= len(pairs) <= 9:  # at most 84 combinations of left-out pairs
         # Words typed together that the name has apart (东河豆腐 → 老东河王记豆腐坊): a pair
         # across the seam is missing; one in three may be (four characters or more).
         missing = len(pairs) // 3
-        levels += [(NAME - 1, v.all_but("name_bi", pairs, missing)),
-                   (PRODUCTS - 1, v.all_but("products_bi", pairs, missing))]
+        levels += [
+            (NAME - 1, v.all_but("name_bi", pairs, missing)),
+            (PRODUCTS - 1, v.all_but("products_bi", pairs, missing)),
+        ]
     return levels
 
 
@@ -125,22 +148,32 @@ def _alpha(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
     letters = _split(v, run, "py_ini", 1) if 2 <= len(run) <= 8 else None
     if letters:
         initials |= v.all_of("py_ini", letters)
-    levels = [(NAME, name), (INITIALS, initials),
-              (PRODUCTS, v.term("py_other", run) | v.term("products_bi", run))]
+    levels = [
+        (NAME, name),
+        (INITIALS, initials),
+        (PRODUCTS, v.term("py_other", run) | v.term("products_bi", run)),
+    ]
     if fuzzy and len(run) >= 4:
         # One typo: an edit (Levenshtein), or two letters swapped (youmain → youmian), which
         # Whoosh's automaton counts as two.
-        swapped = {run[:i] + run[i + 1] + run[i] + run[i + 2:] for i in range(1, len(run) - 1)} - {run}
-        levels += [(NAME - 1, v.fuzzy("py_word", run, fuzzy) | v.any_of("py_word", swapped)),
-                   (PRODUCTS - 1, v.fuzzy("py_other", run, fuzzy) | v.any_of("py_other", swapped))]
+        swapped = {run[:i] + run[i + 1] + run[i] + run[i + 2 :] for i in range(1, len(run) - 1)} - {
+            run
+        }
+        levels += [
+            (NAME - 1, v.fuzzy("py_word", run, fuzzy) | v.any_of("py_word", swapped)),
+            (PRODUCTS - 1, v.fuzzy("py_other", run, fuzzy) | v.any_of("py_other", swapped)),
+        ]
     return levels
 
 
 def _digit(v: engine.View, run: str) -> list[tuple[int, int]]:
     if len(run) >= CERT_DIGITS:
         return [(CERT, v.term("key", run))]
-    return [(NAME, v.term("name_bi", run)), (PRODUCTS, v.term("products_bi", run)),
-            (ADDRESS, v.term("address_bi", run))]
+    return [
+        (NAME, v.term("name_bi", run)),
+        (PRODUCTS, v.term("products_bi", run)),
+        (ADDRESS, v.term("address_bi", run)),
+    ]
 
 
 def _union(by_score: dict[int, int]) -> int:
@@ -150,14 +183,22 @@ def _union(by_score: dict[int, int]) -> int:
     return out
 
 
-def scores(v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: bool = False) -> dict[int, int]:
+def scores(
+    v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: bool = False
+) -> dict[int, int]:
     """{score: documents} for `text` among `allowed`. Every run must match (unless any_run); a long
     digit run (a certificate number) decides alone, the words around it (登字第…号) only add."""
     rs = runs(text)
     is_cert = [kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs]
     by_score = {0: allowed}
     for (kind, run), cert in zip(rs, is_cert):
-        levels = _cjk(v, run, fuzzy) if kind == "cjk" else _alpha(v, run, fuzzy) if kind == "alpha" else _digit(v, run)
+        levels = (
+            _cjk(v, run, fuzzy)
+            if kind == "cjk"
+            else _alpha(v, run, fuzzy)
+            if kind == "alpha"
+            else _digit(v, run)
+        )
         optional = any_run or (any(is_cert) and not cert)
         taken, best_first = 0, []
         for level, bits in sorted(levels, key=lambda lb: -lb[0]):
@@ -175,7 +216,10 @@ def scores(v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: boo
     by_score.pop(0, None)  # matched no run at all
     whole = "".join((text or "").split()).lower()
     if whole:
-        for bonus, exact in ((WHOLE_KEY, v.term("key", whole)), (WHOLE_NAME, v.term("key", f"n:{whole}"))):
+        for bonus, exact in (
+            (WHOLE_KEY, v.term("key", whole)),
+            (WHOLE_NAME, v.term("key", f"n:{whole}")),
+        ):
             exact &= allowed
             if not exact:
                 continue
@@ -198,8 +242,13 @@ def filters(v: engine.View, p: SearchParams) -> int:
         docs &= ~v.term("facet", "status:open")
     elif p.status != "all":
         docs &= v.term("facet", f"status:{p.status}")
-    for prefix, value in (("tier", p.tier), ("place", p.county), ("place", p.station), ("cat", p.category),
-                          ("title", p.title)):
+    for prefix, value in (
+        ("tier", p.tier),
+        ("place", p.county),
+        ("place", p.station),
+        ("cat", p.category),
+        ("title", p.title),
+    ):
         if value:
             docs &= v.term("facet", f"{prefix}:{value}")
     if p.high_risk:
@@ -254,14 +303,24 @@ def _by_distance(v: engine.View, matched: int, p: SearchParams) -> list[tuple[in
     for grid in schema_mod.GEO_GRIDS:
         row, col = math.floor(p.lat * grid), math.floor(p.lng * grid)
         for reach in (1, 2):
-            cells = [f"g{grid}:{r}:{c}" for r in range(row - reach, row + reach + 1)
-                     for c in range(col - reach, col + reach + 1)]
+            cells = [
+                f"g{grid}:{r}:{c}"
+                for r in range(row - reach, row + reach + 1)
+                for c in range(col - reach, col + reach + 1)
+            ]
             bits = located & v.any_of("facet", cells)
             if bits.bit_count() < need:
                 continue
             # Everything outside the block is at least this far away.
-            inner = min(p.lat - (row - reach) / grid, (row + reach + 1) / grid - p.lat,
-                        (p.lng - (col - reach) / grid) * cos, ((col + reach + 1) / grid - p.lng) * cos) * 111.19
+            inner = (
+                min(
+                    p.lat - (row - reach) / grid,
+                    (row + reach + 1) / grid - p.lat,
+                    (p.lng - (col - reach) / grid) * cos,
+                    ((col + reach + 1) / grid - p.lng) * cos,
+                )
+                * 111.19
+            )
             ranked = _distances(v, bits, p)
             if ranked[need - 1][0] <= inner:
                 candidates = ranked
@@ -273,25 +332,34 @@ def _by_distance(v: engine.View, matched: int, p: SearchParams) -> list[tuple[in
     out = [(doc, d) for d, doc in candidates[start:need]]
     if len(out) < p.per_page:  # then the workshops without a location, in index order
         skip = max(0, start - located.bit_count())
-        out += [(doc, None) for doc in engine.ids_of(matched & ~located, skip, p.per_page - len(out))]
+        out += [
+            (doc, None) for doc in engine.ids_of(matched & ~located, skip, p.per_page - len(out))
+        ]
     return out
 
 
 def _distances(v: engine.View, docs: int, p: SearchParams) -> list[tuple[float, int]]:
     nums = engine.ids_of(docs)
     lats, lngs = v.column("lat", nums), v.column("lng", nums)
-    return sorted((haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6), doc) for doc, lat, lng in zip(nums, lats, lngs))
+    return sorted(
+        (haversine_km(p.lat, p.lng, lat / 1e6, lng / 1e6), doc)
+        for doc, lat, lng in zip(nums, lats, lngs)
+    )
 
 
 def _hits(searcher, picked) -> list[Hit]:
     hits = []
     for doc, score, distance in picked:
         stored = searcher.stored_fields(doc)
-        hits.append(Hit(int(stored["id"]), float(score), distance, json.loads(stored.get("py_map") or "[]")))
+        hits.append(
+            Hit(int(stored["id"]), float(score), distance, json.loads(stored.get("py_map") or "[]"))
+        )
     return hits
 
 
-def _page(searcher, v: engine.View, by_score: dict[int, int], p: SearchParams, sort: str) -> tuple[list[Hit], int]:
+def _page(
+    searcher, v: engine.View, by_score: dict[int, int], p: SearchParams, sort: str
+) -> tuple[list[Hit], int]:
     matched = _union(by_score)
     total = matched.bit_count()
     if sort == "distance":
@@ -310,7 +378,9 @@ def _page(searcher, v: engine.View, by_score: dict[int, int], p: SearchParams, s
             for bits in _tier_groups(v, by_score[s]):
                 groups.append(bits)
                 labels.append(s)
-    picked = [(doc, labels[n], None) for doc, n in _take(groups, (p.page - 1) * p.per_page, p.per_page)]
+    picked = [
+        (doc, labels[n], None) for doc, n in _take(groups, (p.page - 1) * p.per_page, p.per_page)
+    ]
     return _hits(searcher, picked), total
 
 
@@ -340,7 +410,9 @@ def run(searcher, p: SearchParams) -> SearchResult:
     if not rs:
         if (p.q or "").strip():
             return SearchResult([], 0, p, runs=[])
-        hits, total = _page(searcher, v, {0: allowed} if allowed else {}, p, "tier" if sort == "relevance" else sort)
+        hits, total = _page(
+            searcher, v, {0: allowed} if allowed else {}, p, "tier" if sort == "relevance" else sort
+        )
         return SearchResult(hits, total, p)
     by_score, relaxed = _match(v, p, allowed)
     hits, total = _page(searcher, v, by_score, p, sort)
@@ -374,7 +446,7 @@ def _edit1(a: str, b: str) -> bool:
         return sum(x != y for x, y in zip(a, b)) <= 1
     if len(a) > len(b):
         a, b = b, a
-    return any(b[:i] + b[i + 1:] == a for i in range(len(b)))
+    return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
 
 
 def _pinyin_matches(py_map: list, run: str) -> list[str]:
@@ -392,14 +464,14 @@ def _pinyin_matches(py_map: list, run: str) -> list[str]:
             step = next((r for r in chars[j] if rest.startswith(r)), None)
             if step is None:
                 break
-            rest, j = rest[len(step):], j + 1
+            rest, j = rest[len(step) :], j + 1
         if not rest and (j - i > 1 or len(run) >= 2):
             out.append(text[i:j])
     if len(run) >= 2:
         initials = "".join(c[0][0] for c in chars)
         at = initials.find(run)
         if at >= 0:
-            out.append(text[at:at + len(run)])
+            out.append(text[at : at + len(run)])
     if not out and len(run) >= 4:
         out += [e[0] for e in py_map if any(_edit1(f, run) for f in e[1])]
     return out
@@ -414,7 +486,7 @@ def needles(text: str, rs: list[tuple[str, str]], py_map: list | None = None) ->
         if run in low:
             found.append(run)
         elif kind == "cjk":
-            found += [run[i:i + 2] for i in range(len(run) - 1) if run[i:i + 2] in text]
+            found += [run[i : i + 2] for i in range(len(run) - 1) if run[i : i + 2] in text]
         if kind == "alpha" and py_map:
             found += _pinyin_matches(py_map, run)
     return [n for n in found if n]

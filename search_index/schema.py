@@ -6,6 +6,7 @@ field matched and by tier, so nothing per-posting beyond the document number is 
 Character pairs stand in for phrases (all pairs of 老东河 present ≈ the phrase), and place names are
 matched to jurisdiction ids at query time (places.py) rather than repeated in every document.
 """
+
 import json
 from dataclasses import dataclass, field
 
@@ -94,8 +95,12 @@ class Source:
 
 def jurisdiction_tree() -> dict[int, tuple[str, int | None]]:
     """id → (name, parent id), for every jurisdiction (a few hundred rows)."""
-    return {j: (name, parent) for j, name, parent in
-            db.session.execute(select(Jurisdiction.id, Jurisdiction.name, Jurisdiction.parent_id))}
+    return {
+        j: (name, parent)
+        for j, name, parent in db.session.execute(
+            select(Jurisdiction.id, Jurisdiction.name, Jurisdiction.parent_id)
+        )
+    }
 
 
 def load_sources(ids, tree: dict | None = None) -> list[Source]:
@@ -103,39 +108,84 @@ def load_sources(ids, tree: dict | None = None) -> list[Source]:
     ids = list(ids)
     tree = jurisdiction_tree() if tree is None else tree
     rows = db.session.execute(
-        select(Workshop.id, Workshop.public_code, Workshop.cert_no, Workshop.name, Workshop.address,
-               Workshop.varieties, Workshop.trademark, Workshop.geo_indication, Workshop.intangible_heritage,
-               Workshop.regional_brand, Workshop.time_honoured, Workshop.tier_code, Workshop.status,
-               Workshop.lat, Workshop.lng, Workshop.station_id)
-        .where(Workshop.id.in_(ids)).order_by(Workshop.id))
+        select(
+            Workshop.id,
+            Workshop.public_code,
+            Workshop.cert_no,
+            Workshop.name,
+            Workshop.address,
+            Workshop.varieties,
+            Workshop.trademark,
+            Workshop.geo_indication,
+            Workshop.intangible_heritage,
+            Workshop.regional_brand,
+            Workshop.time_honoured,
+            Workshop.tier_code,
+            Workshop.status,
+            Workshop.lat,
+            Workshop.lng,
+            Workshop.station_id,
+        )
+        .where(Workshop.id.in_(ids))
+        .order_by(Workshop.id)
+    )
     out = {}
     for r in rows:
         places, j = [], r.station_id
         while j in tree and len(places) < 4:
             places.append((j, tree[j][0]))
             j = tree[j][1]
-        brands = [b for b in (r.trademark, r.geo_indication, r.intangible_heritage, r.regional_brand) if b]
-        out[r.id] = Source(r.id, r.public_code, r.cert_no, r.name, r.address or "", r.varieties or "",
-                           brands + (["老字号"] if r.time_honoured else []), r.tier_code, r.status, r.lat, r.lng,
-                           places=places)
+        brands = [
+            b for b in (r.trademark, r.geo_indication, r.intangible_heritage, r.regional_brand) if b
+        ]
+        out[r.id] = Source(
+            r.id,
+            r.public_code,
+            r.cert_no,
+            r.name,
+            r.address or "",
+            r.varieties or "",
+            brands + (["老字号"] if r.time_honoured else []),
+            r.tier_code,
+            r.status,
+            r.lat,
+            r.lng,
+            places=places,
+        )
     for wid, cid, name, risky in db.session.execute(
-            select(workshop_category.c.workshop_id, ProductCategory.id, ProductCategory.name, ProductCategory.high_risk)
-            .join(ProductCategory, ProductCategory.id == workshop_category.c.category_id)
-            .where(workshop_category.c.workshop_id.in_(ids)).order_by(ProductCategory.id)):
+        select(
+            workshop_category.c.workshop_id,
+            ProductCategory.id,
+            ProductCategory.name,
+            ProductCategory.high_risk,
+        )
+        .join(ProductCategory, ProductCategory.id == workshop_category.c.category_id)
+        .where(workshop_category.c.workshop_id.in_(ids))
+        .order_by(ProductCategory.id)
+    ):
         out[wid].categories.append((cid, name, bool(risky)))
     for wid, tid in db.session.execute(
-            select(TitleGrant.workshop_id, TitleGrant.title_id)
-            .where(TitleGrant.workshop_id.in_(ids), TitleGrant.status == "held").order_by(TitleGrant.title_id)):
+        select(TitleGrant.workshop_id, TitleGrant.title_id)
+        .where(TitleGrant.workshop_id.in_(ids), TitleGrant.status == "held")
+        .order_by(TitleGrant.title_id)
+    ):
         out[wid].titles.append(tid)
     return list(out.values())
 
 
 def place_word(name: str) -> str:
-    return name.removesuffix("市场监管所").removesuffix("市场监督管理所").removesuffix("区").removesuffix("县")
+    return (
+        name.removesuffix("市场监管所")
+        .removesuffix("市场监督管理所")
+        .removesuffix("区")
+        .removesuffix("县")
+    )
 
 
 def document(w: Source) -> dict:
-    varieties = [v for v in w.varieties.replace("，", "、").replace(",", "、").split("、") if v.strip()]
+    varieties = [
+        v for v in w.varieties.replace("，", "、").replace(",", "、").split("、") if v.strip()
+    ]
     cats = [name for _, name, _ in w.categories]
     place_words = [place_word(name) for _, name in w.places]
     analysis.add_words(varieties + cats + w.brands + place_words)
@@ -143,19 +193,40 @@ def document(w: Source) -> dict:
     py = analysis.name_pinyin(w.name)
     digits = "".join(ch for ch in w.cert_no if ch.isdigit())
     name_key = "".join(w.name.split()).lower()
-    facets = [f"tier:{w.tier_code}", f"status:{w.status}"] + [f"place:{j}" for j, _ in w.places] + \
-        [f"cat:{c}" for c, _, _ in w.categories] + [f"title:{t}" for t in w.titles]
+    facets = (
+        [f"tier:{w.tier_code}", f"status:{w.status}"]
+        + [f"place:{j}" for j, _ in w.places]
+        + [f"cat:{c}" for c, _, _ in w.categories]
+        + [f"title:{t}" for t in w.titles]
+    )
     if any(risky for _, _, risky in w.categories):
         facets.append("risk:high")
     doc = dict(
-        id=str(w.id), wid=w.id,
-        key=" ".join(filter(None, (w.public_code.lower(), "".join(w.cert_no.split()).lower(), digits,
-                                   f"n:{name_key}"))),
-        name_bi=w.name, products_bi=products, address_bi=w.address,
-        py_word=" ".join(py["word"]), py_ini=" ".join(py["ini"]),
-        py_other=" ".join(analysis.words_pinyin(products) + analysis.words_pinyin(" ".join(place_words))),
+        id=str(w.id),
+        wid=w.id,
+        key=" ".join(
+            filter(
+                None,
+                (
+                    w.public_code.lower(),
+                    "".join(w.cert_no.split()).lower(),
+                    digits,
+                    f"n:{name_key}",
+                ),
+            )
+        ),
+        name_bi=w.name,
+        products_bi=products,
+        address_bi=w.address,
+        py_word=" ".join(py["word"]),
+        py_ini=" ".join(py["ini"]),
+        py_other=" ".join(
+            analysis.words_pinyin(products) + analysis.words_pinyin(" ".join(place_words))
+        ),
         py_map=json.dumps(py["map"], ensure_ascii=False),
-        tier=w.tier_code, status=w.status, cert=w.cert_no.lower(),
+        tier=w.tier_code,
+        status=w.status,
+        cert=w.cert_no.lower(),
     )
     if w.lat is not None and w.lng is not None:
         facets += ["loc"] + geo_cells(w.lat, w.lng)

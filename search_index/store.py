@@ -9,6 +9,7 @@ and commits them in another, so each sync re-reads a trailing window of ids belo
 applies the ones it has not seen yet. Re-indexing a workshop is idempotent, so seeing one twice
 is harmless; missing one is not.
 """
+
 import json
 import logging
 import os
@@ -55,16 +56,26 @@ def _write_cursor(gen: Path, last_id: int, seen: list[int]) -> None:
 
 
 def _window_ids(last_id: int) -> list[int]:
-    return list(db.session.scalars(select(ChangeLog.id).where(ChangeLog.id > last_id - WINDOW,
-                                                              ChangeLog.id <= last_id)))
+    return list(
+        db.session.scalars(
+            select(ChangeLog.id).where(ChangeLog.id > last_id - WINDOW, ChangeLog.id <= last_id)
+        )
+    )
 
 
 class SearchIndex:
-    def __init__(self, path: str | Path, sync_interval: float = 1.0, lock_timeout: float = 5.0,
-                 build_procs: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        sync_interval: float = 1.0,
+        lock_timeout: float = 5.0,
+        build_procs: int | None = None,
+    ):
         self.root = Path(path)
         # Rebuild writer processes: one per core (the parent only reads the database).
-        self.build_procs = max(1, min(4, os.cpu_count() or 2)) if build_procs is None else build_procs
+        self.build_procs = (
+            max(1, min(4, os.cpu_count() or 2)) if build_procs is None else build_procs
+        )
         self.sync_interval = sync_interval
         self.lock_timeout = lock_timeout
         self._lock = threading.RLock()
@@ -167,8 +178,11 @@ class SearchIndex:
         cursor = _read_cursor(gen)
         last_id, seen = cursor["last_id"], set(cursor["seen"])
         # Cheap check first, without the lock: anything new in the window?
-        rows = db.session.execute(select(ChangeLog.id, ChangeLog.workshop_id)
-                                  .where(ChangeLog.id > last_id - WINDOW).order_by(ChangeLog.id)).all()
+        rows = db.session.execute(
+            select(ChangeLog.id, ChangeLog.workshop_id)
+            .where(ChangeLog.id > last_id - WINDOW)
+            .order_by(ChangeLog.id)
+        ).all()
         if all(r.id in seen for r in rows):
             return 0
         try:
@@ -189,8 +203,13 @@ class SearchIndex:
             writer.cancel()
             raise
         top = max([last_id] + [r.id for r in rows])
-        _write_cursor(gen, top, sorted({r.id for r in rows if r.id > top - WINDOW} |
-                                       {i for i in seen if i > top - WINDOW}))
+        _write_cursor(
+            gen,
+            top,
+            sorted(
+                {r.id for r in rows if r.id > top - WINDOW} | {i for i in seen if i > top - WINDOW}
+            ),
+        )
         if ids:
             log.info("搜索索引同步了 %d 家作坊的变更", len(ids))
         return len(ids)
@@ -198,7 +217,7 @@ class SearchIndex:
     def _write_workshops(self, writer, ids) -> None:
         ids = list(ids)
         for i in range(0, len(ids), BATCH):
-            chunk = ids[i:i + BATCH]
+            chunk = ids[i : i + BATCH]
             found = schema_mod.load_sources(chunk)
             for w in found:
                 writer.update_document(**schema_mod.document(w))
@@ -230,7 +249,7 @@ class SearchIndex:
         try:
             tree = schema_mod.jurisdiction_tree()
             for i in range(0, len(ids), BATCH):
-                chunk = ids[i:i + BATCH]
+                chunk = ids[i : i + BATCH]
                 sources = schema_mod.load_sources(chunk, tree)
                 build.add(sources)
                 count += len(sources)
@@ -271,5 +290,9 @@ class SearchIndex:
         with self._lock:
             cursor = _read_cursor(self._gen)
         top = db.session.scalar(select(func.max(ChangeLog.id))) or 0
-        return {"ok": True, "docs": searcher.doc_count(), "cursor": cursor["last_id"],
-                "pending": max(0, top - cursor["last_id"])}
+        return {
+            "ok": True,
+            "docs": searcher.doc_count(),
+            "cursor": cursor["last_id"],
+            "pending": max(0, top - cursor["last_id"]),
+        }

@@ -1,4 +1,5 @@
 """食坊榜 core: the app factory. Domain rules live in the sibling modules, not in views."""
+
 import logging
 from pathlib import Path
 
@@ -54,15 +55,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     import search_index
+
     search_index.init_app(app)
 
     import admin
     import public_site
+
     public_site.init_app(app)
     admin.init_app(app)
 
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     return app
 
 

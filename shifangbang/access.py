@@ -3,18 +3,40 @@
 Roles: admin sees and changes everything; officer acts within the subtree of their own
 jurisdiction (normally a station); viewer reads within their jurisdiction and changes nothing.
 """
+
 from sqlalchemy import select
 
 from .extensions import db
 from .models import Jurisdiction, User
 
 READ_ACTIONS = frozenset({"view", "export"})
-WRITE_ACTIONS = frozenset({"create", "edit", "change_status", "import", "inspect", "sample",
-                           "propose_tier", "handle_complaint", "issue_poster", "rectify",
-                           # Not a write, but officer-only: reading a complainant's identity.
-                           "view_reporter"})
-ADMIN_ACTIONS = frozenset({"decide_tier", "publish_tier", "grant_title", "revoke_title",
-                           "manage_users", "draw", "view_audit"})
+WRITE_ACTIONS = frozenset(
+    {
+        "create",
+        "edit",
+        "change_status",
+        "import",
+        "inspect",
+        "sample",
+        "propose_tier",
+        "handle_complaint",
+        "issue_poster",
+        "rectify",
+        # Not a write, but officer-only: reading a complainant's identity.
+        "view_reporter",
+    }
+)
+ADMIN_ACTIONS = frozenset(
+    {
+        "decide_tier",
+        "publish_tier",
+        "grant_title",
+        "revoke_title",
+        "manage_users",
+        "draw",
+        "view_audit",
+    }
+)
 
 
 class Forbidden(Exception):

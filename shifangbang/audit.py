@@ -4,6 +4,7 @@ Each row's hash covers its content and the previous row's hash, in `seq` order. 
 assigned while this transaction holds the database's write lock (SQLite) or an advisory lock
 (PostgreSQL), so concurrent writers never fork the chain.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -39,9 +40,22 @@ def snapshot(obj, fields) -> dict:
 
 def _digest(row: AuditLog) -> str:
     body = json.dumps(
-        [row.seq, row.at.isoformat(timespec="microseconds"), row.actor_id, row.actor_name, row.action,
-         row.entity, row.entity_id, row.before, row.after, row.ip, row.prev_hash],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        [
+            row.seq,
+            row.at.isoformat(timespec="microseconds"),
+            row.actor_id,
+            row.actor_name,
+            row.action,
+            row.entity,
+            row.entity_id,
+            row.before,
+            row.after,
+            row.ip,
+            row.prev_hash,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -67,7 +81,10 @@ def record(actor, action: str, entity: str, entity_id=None, before=None, after=N
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     tail = db.session.execute(
-        select(AuditLog.seq, AuditLog.hash).where(AuditLog.seq.is_not(None)).order_by(AuditLog.seq.desc()).limit(1)
+        select(AuditLog.seq, AuditLog.hash)
+        .where(AuditLog.seq.is_not(None))
+        .order_by(AuditLog.seq.desc())
+        .limit(1)
     ).first()
     row.seq = (tail.seq + 1) if tail else 1
     row.prev_hash = tail.hash if tail else None
@@ -98,7 +115,13 @@ def verify(batch: int = 5000) -> tuple[int, list[Problem]]:
         for row in rows:
             checked += 1
             if row.seq != expected_seq:
-                problems.append(Problem(row.seq, row.id, f"序号 {expected_seq} 至 {row.seq - 1} 的记录缺失（可能被删除）"))
+                problems.append(
+                    Problem(
+                        row.seq,
+                        row.id,
+                        f"序号 {expected_seq} 至 {row.seq - 1} 的记录缺失（可能被删除）",
+                    )
+                )
             if row.prev_hash != prev_hash:
                 problems.append(Problem(row.seq, row.id, "与上一条记录的链接不符"))
             if row.hash != _digest(row):

@@ -3,6 +3,7 @@
 PostgreSQL deployments use pg_dump / pg_restore instead (docs/deployment.md): the server's own
 tools take consistent snapshots without stopping the application.
 """
+
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,9 @@ class BackupError(RuntimeError):
 def sqlite_path(database_url: str) -> Path:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise BackupError("flask backup / restore 只适用于 SQLite 数据库；PostgreSQL 请使用 pg_dump / pg_restore（见 docs/deployment.md）。")
+        raise BackupError(
+            "flask backup / restore 只适用于 SQLite 数据库；PostgreSQL 请使用 pg_dump / pg_restore（见 docs/deployment.md）。"
+        )
     return Path(url.database)
 
 
@@ -50,7 +53,10 @@ def backup(database_url: str, dest: Path) -> Path:
 
 def check(conn: sqlite3.Connection) -> None:
     """A backup is only useful if it is whole and holds our schema."""
-    result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    try:
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as e:  # not an SQLite file at all
+        raise BackupError(f"备份文件不是有效的 SQLite 数据库：{e}") from e
     if result != "ok":
         raise BackupError(f"备份文件完整性检查失败：{result}")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

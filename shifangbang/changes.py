@@ -3,6 +3,7 @@
 Domain functions call `touch()` for each workshop whose public face they changed, inside their
 own transaction, so the log entry commits (or rolls back) together with the change itself.
 """
+
 from .extensions import db
 from .models import ChangeLog, Workshop
 from .timeutil import utcnow

@@ -1,4 +1,5 @@
 """Click commands: `flask setup`, `flask demo load`, `flask users …`, `flask audit verify`."""
+
 from pathlib import Path
 
 import click
@@ -18,7 +19,9 @@ registry_cli = AppGroup("registry", help="作坊档案。")
 
 
 @demo_cli.command("load")
-@click.option("--seed", default=DEFAULT_SEED, show_default=True, help="随机种子：同一种子生成同样的数据。")
+@click.option(
+    "--seed", default=DEFAULT_SEED, show_default=True, help="随机种子：同一种子生成同样的数据。"
+)
 @click.option("--size", default=DEFAULT_SIZE, show_default=True, help="作坊数量。")
 def demo_load(seed: int, size: int):
     """Fill an empty database with realistic demo data."""
@@ -29,7 +32,7 @@ def demo_load(seed: int, size: int):
     try:
         accounts = demo.load(seed=seed, size=size, progress=True)
     except demo.DemoError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     click.echo(f"已载入 {size} 家演示作坊。")
     _echo_accounts(accounts)
 
@@ -47,7 +50,9 @@ def _echo_accounts(accounts) -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "officer", "viewer"]), required=True)
 @click.option("--name", "display_name", required=True, help="姓名。")
-@click.option("--jurisdiction", "jurisdiction_code", help="所属辖区代码（执法人员、只读账号必填）。")
+@click.option(
+    "--jurisdiction", "jurisdiction_code", help="所属辖区代码（执法人员、只读账号必填）。"
+)
 @click.password_option(help="密码（至少 10 位）。")
 def users_create(username, role, display_name, jurisdiction_code, password):
     jurisdiction_id = None
@@ -59,15 +64,19 @@ def users_create(username, role, display_name, jurisdiction_code, password):
     try:
         users.create_user(None, username, password, role, display_name, jurisdiction_id)
     except users.UserError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     db.session.commit()
     click.echo(f"已创建账号 {username}。")
 
 
 @users_cli.command("totp")
 @click.argument("username")
-@click.option("--require/--no-require", default=None, help="要求（或不再要求）该账号启用动态验证码。")
-@click.option("--reset", is_flag=True, help="清除已绑定的动态验证码（如手机丢失），下次登录重新绑定。")
+@click.option(
+    "--require/--no-require", default=None, help="要求（或不再要求）该账号启用动态验证码。"
+)
+@click.option(
+    "--reset", is_flag=True, help="清除已绑定的动态验证码（如手机丢失），下次登录重新绑定。"
+)
 def users_totp(username, require, reset):
     """Require, stop requiring or reset a user's TOTP second factor."""
     user = db.session.scalar(select(User).where(User.username == username))
@@ -94,7 +103,7 @@ def users_reset_password(username, password):
     try:
         users.set_password(None, user, password)
     except users.UserError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     db.session.commit()
     click.echo(f"已重置 {username} 的密码并解除锁定。")
 
@@ -123,14 +132,16 @@ def backup_command(dest: Path):
     try:
         path = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], dest)
     except backup.BackupError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     click.echo(f"已备份到 {path}")
 
 
 @click.command("restore")
 @with_appcontext
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.confirmation_option(prompt="恢复会替换当前数据库（当前数据库会另存一份）。请先停止所有应用进程。继续吗？")
+@click.confirmation_option(
+    prompt="恢复会替换当前数据库（当前数据库会另存一份）。请先停止所有应用进程。继续吗？"
+)
 def restore_command(source: Path):
     """Replace the SQLite database with a backup (stop the app servers first)."""
     from flask import current_app
@@ -140,8 +151,10 @@ def restore_command(source: Path):
     try:
         kept = backup.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
     except backup.BackupError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     click.echo(f"已从 {source} 恢复。" + (f"原数据库另存为 {kept}" if kept else ""))
+
+
 @registry_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入。")
@@ -154,7 +167,7 @@ def registry_import(path, dry_run):
     try:
         rows = registry.read_sheet(path, Path(path).read_bytes())
     except registry.ImportFileError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     click.echo(f"读取 {len(rows)} 行。")
     if dry_run:
         report = registry.dry_run(None, rows)
@@ -164,10 +177,15 @@ def registry_import(path, dry_run):
     for row_no, reason in report.errors:
         click.echo(f"  第 {row_no} 行：{reason}", err=True)
     if report.errors:
-        click.echo(f"有 {len(report.errors)} 行有误，{'检查完毕' if dry_run else '未导入任何数据'}。", err=True)
+        click.echo(
+            f"有 {len(report.errors)} 行有误，{'检查完毕' if dry_run else '未导入任何数据'}。",
+            err=True,
+        )
         raise SystemExit(1)
     verb = "将" if dry_run else "已"
-    click.echo(f"{verb}新增 {report.created} 家，{verb}更新 {report.updated} 家，{report.unchanged} 家无变化。")
+    click.echo(
+        f"{verb}新增 {report.created} 家，{verb}更新 {report.updated} 家，{report.unchanged} 家无变化。"
+    )
 
 
 @click.command("setup")
@@ -193,6 +211,15 @@ def setup(demo: bool):
 def init_app(app: Flask) -> None:
     from .regwork_cli import draws_cli, titles_cli
 
-    for command in (demo_cli, users_cli, audit_cli, registry_cli, setup, backup_command, restore_command,
-                    titles_cli, draws_cli):
+    for command in (
+        demo_cli,
+        users_cli,
+        audit_cli,
+        registry_cli,
+        setup,
+        backup_command,
+        restore_command,
+        titles_cli,
+        draws_cli,
+    ):
         app.cli.add_command(command)

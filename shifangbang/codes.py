@@ -1,4 +1,5 @@
 """Public codes: the short, permanent, unguessable part of a workshop's QR URL (/w/<code>)."""
+
 import secrets
 
 from sqlalchemy import select

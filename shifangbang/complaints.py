@@ -9,6 +9,7 @@ case decided within 90 days (+30). One submission holding both becomes two rows 
 The reporter's name and phone are read only through `reporter_identity()`, which checks that
 the reader handles the item and writes an audit entry. Nothing else in the product shows them.
 """
+
 import hashlib
 import hmac
 import re
@@ -61,8 +62,18 @@ _DUMMY_HASH = generate_password_hash("X" * PASSWORD_LENGTH, method=PASSWORD_METH
 HONEYPOT_FIELD = "website"
 TRACKING_PREFIX = {"complaint": "TS", "report": "JB"}
 CLOSED_STATUSES = tuple(s for s in COMPLAINT_STATUS if s not in OPEN_COMPLAINT_STATUSES)
-AUDIT_FIELDS = ("status", "due_on", "extended", "extension_reason", "assigned_to_id", "refusal_reason",
-                "termination_reason", "verified", "jurisdiction_id", "closed_at")  # never the identity
+AUDIT_FIELDS = (
+    "status",
+    "due_on",
+    "extended",
+    "extension_reason",
+    "assigned_to_id",
+    "refusal_reason",
+    "termination_reason",
+    "verified",
+    "jurisdiction_id",
+    "closed_at",
+)  # never the identity
 
 
 class ComplaintError(ValueError):
@@ -94,18 +105,43 @@ class Transition:
     needs_note: str | None = None  # the prompt when a written explanation is required
 
 
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
-    Transition("accept", "受理", ("complaint",), ("new",), "accepted"),
-    Transition("refuse", "不予受理", ("complaint",), ("new",), "refused", reasons=REFUSAL_REASONS),
-    Transition("mediate", "调解成功", ("complaint",), ("accepted",), "mediated"),
-    Transition("terminate", "终止调解", ("complaint",), ("accepted",), "terminated", reasons=TERMINATION_REASONS),
-    Transition("verify", "开始核查", ("report",), ("new",), "verifying"),
-    Transition("open_case", "立案", ("report",), ("verifying",), "case_opened"),
-    Transition("no_case", "不予立案", ("report",), ("verifying",), "no_case", needs_note="不予立案的理由"),
-    Transition("close_case", "结案", ("report",), ("case_opened",), "case_closed"),
-    Transition("transfer", "移送其他部门", ("complaint", "report"), ("new", "verifying"), "transferred",
-               needs_note="移送的部门及理由"),
-)}
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("accept", "受理", ("complaint",), ("new",), "accepted"),
+        Transition(
+            "refuse", "不予受理", ("complaint",), ("new",), "refused", reasons=REFUSAL_REASONS
+        ),
+        Transition("mediate", "调解成功", ("complaint",), ("accepted",), "mediated"),
+        Transition(
+            "terminate",
+            "终止调解",
+            ("complaint",),
+            ("accepted",),
+            "terminated",
+            reasons=TERMINATION_REASONS,
+        ),
+        Transition("verify", "开始核查", ("report",), ("new",), "verifying"),
+        Transition("open_case", "立案", ("report",), ("verifying",), "case_opened"),
+        Transition(
+            "no_case",
+            "不予立案",
+            ("report",),
+            ("verifying",),
+            "no_case",
+            needs_note="不予立案的理由",
+        ),
+        Transition("close_case", "结案", ("report",), ("case_opened",), "case_closed"),
+        Transition(
+            "transfer",
+            "移送其他部门",
+            ("complaint", "report"),
+            ("new", "verifying"),
+            "transferred",
+            needs_note="移送的部门及理由",
+        ),
+    )
+}
 # Who: officers whose jurisdiction contains the item's (its station, or the county for an
 # unregistered workshop) and bureau administrators — access action "handle_complaint".
 
@@ -119,10 +155,15 @@ def received_day(c: Complaint) -> date:
 
 def _stage_started(c: Complaint) -> date:
     """The day the item entered its current status (events are the record of that)."""
-    at = db.session.scalar(
-        select(func.max(ComplaintEvent.at)).where(ComplaintEvent.complaint_id == c.id,
-                                                  ComplaintEvent.to_status == c.status)
-    ) if c.id else None
+    at = (
+        db.session.scalar(
+            select(func.max(ComplaintEvent.at)).where(
+                ComplaintEvent.complaint_id == c.id, ComplaintEvent.to_status == c.status
+            )
+        )
+        if c.id
+        else None
+    )
     return local(at).date() if at else received_day(c)
 
 
@@ -180,7 +221,9 @@ def normalise_phone(raw: str) -> str:
     return phone
 
 
-def fingerprint(client_ip: str | None, workshop_id: int | None, unregistered_name: str | None) -> str:
+def fingerprint(
+    client_ip: str | None, workshop_id: int | None, unregistered_name: str | None
+) -> str:
     """Keyed hash of client and target: finds repeat submissions without storing the address."""
     target = f"w{workshop_id}" if workshop_id else f"u:{(unregistered_name or '').strip()}"
     key = current_app.config["SECRET_KEY"].encode()
@@ -190,9 +233,14 @@ def fingerprint(client_ip: str | None, workshop_id: int | None, unregistered_nam
 def similar_recent(fp: str) -> bool:
     """Did the same client write about the same workshop in the last 7 days? A hint, not a block."""
     since = utcnow() - timedelta(days=SIMILAR_DAYS)
-    return db.session.scalar(
-        select(Complaint.id).where(Complaint.client_fingerprint == fp, Complaint.received_at >= since).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Complaint.id)
+            .where(Complaint.client_fingerprint == fp, Complaint.received_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def find_workshop(public_code: str | None) -> Workshop | None:
@@ -203,8 +251,11 @@ def find_workshop(public_code: str | None) -> Workshop | None:
 
 
 def counties() -> list[Jurisdiction]:
-    return list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.level == "county")
-                                   .order_by(Jurisdiction.code)))
+    return list(
+        db.session.scalars(
+            select(Jurisdiction).where(Jurisdiction.level == "county").order_by(Jurisdiction.code)
+        )
+    )
 
 
 def _text(form: Mapping, key: str, max_len: int) -> str:
@@ -298,8 +349,12 @@ def new_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def submit(form: Mapping, uploads: list[tuple[str, bytes]] = (), client_ip: str | None = None,
-           channel: str = "web") -> Receipt:
+def submit(
+    form: Mapping,
+    uploads: list[tuple[str, bytes]] = (),
+    client_ip: str | None = None,
+    channel: str = "web",
+) -> Receipt:
     """Validate, store and commit a submission. Raises SubmissionInvalid (errors by field, photos
     under "photos"), SpamSuspected, or a database error — never returns before the commit."""
     if (form.get(HONEYPOT_FIELD) or "").strip():
@@ -324,8 +379,14 @@ def submit(form: Mapping, uploads: list[tuple[str, bytes]] = (), client_ip: str 
 
 
 @transactional
-def _store(v: dict, stored: list[photos.Photo], password: str, password_hash: str, client_ip: str | None,
-           channel: str) -> Receipt:
+def _store(
+    v: dict,
+    stored: list[photos.Photo],
+    password: str,
+    password_hash: str,
+    client_ip: str | None,
+    channel: str,
+) -> Receipt:
     workshop: Workshop | None = v["workshop"]
     jurisdiction_id = workshop.station_id if workshop else v["county"].id
     fp = fingerprint(client_ip, workshop.id if workshop else None, v["unregistered_name"])
@@ -335,26 +396,54 @@ def _store(v: dict, stored: list[photos.Photo], password: str, password_hash: st
     items = []
     for kind in v["kinds"]:
         c = Complaint(
-            tracking_no=_new_tracking_no(kind), password_hash=password_hash, submission_id=submission_id,
-            kind=kind, channel=channel, workshop_id=workshop.id if workshop else None,
-            unregistered_name=v["unregistered_name"], unregistered_address=v["unregistered_address"],
-            jurisdiction_id=jurisdiction_id, category=v["category"], content=v["content"], product=v["product"],
-            purchased_on=v["purchased_on"], amount_yuan=v["amount_yuan"],
+            tracking_no=_new_tracking_no(kind),
+            password_hash=password_hash,
+            submission_id=submission_id,
+            kind=kind,
+            channel=channel,
+            workshop_id=workshop.id if workshop else None,
+            unregistered_name=v["unregistered_name"],
+            unregistered_address=v["unregistered_address"],
+            jurisdiction_id=jurisdiction_id,
+            category=v["category"],
+            content=v["content"],
+            product=v["product"],
+            purchased_on=v["purchased_on"],
+            amount_yuan=v["amount_yuan"],
             demand=v["demand"] if kind == "complaint" else None,
-            reporter_name=v["name"], reporter_phone=v["phone"], anonymous=v["anonymous"], insider=v["insider"],
-            status="new", received_at=now, client_fingerprint=fp,
+            reporter_name=v["name"],
+            reporter_phone=v["phone"],
+            anonymous=v["anonymous"],
+            insider=v["insider"],
+            status="new",
+            received_at=now,
+            client_fingerprint=fp,
         )
         c.due_on = next_deadline(c)
         # Photos belong to both items of a "both" submission: each is handled on its own.
-        c.attachments = [Attachment(mime=p.mime, width=p.width, height=p.height, size=p.size, data=p.data)
-                         for p in stored]
-        c.events = [ComplaintEvent(at=now, from_status=None, to_status="new", note="在线提交" if channel == "web"
-                                   else f"通过 {channel} 提交")]
+        c.attachments = [
+            Attachment(mime=p.mime, width=p.width, height=p.height, size=p.size, data=p.data)
+            for p in stored
+        ]
+        c.events = [
+            ComplaintEvent(
+                at=now,
+                from_status=None,
+                to_status="new",
+                note="在线提交" if channel == "web" else f"通过 {channel} 提交",
+            )
+        ]
         db.session.add(c)
         items.append(c)
     db.session.flush()
-    return Receipt(submission_id=submission_id, items=[(c.kind, c.tracking_no, c.due_on) for c in items],
-                   password=password, anonymous=v["anonymous"], photo_count=len(stored), similar_recent=similar)
+    return Receipt(
+        submission_id=submission_id,
+        items=[(c.kind, c.tracking_no, c.due_on) for c in items],
+        password=password,
+        anonymous=v["anonymous"],
+        photo_count=len(stored),
+        similar_recent=similar,
+    )
 
 
 # --- public tracking -----------------------------------------------------------------------------
@@ -397,13 +486,19 @@ def track(number: str, password: str) -> TrackView | None:
     password = re.sub(r"[\s\-]", "", password or "").upper()
     c = None
     if TRACKING_NO.fullmatch(number):
-        c = db.session.scalar(select(Complaint).where(Complaint.tracking_no == number)
-                              .options(joinedload(Complaint.workshop)))
+        c = db.session.scalar(
+            select(Complaint)
+            .where(Complaint.tracking_no == number)
+            .options(joinedload(Complaint.workshop))
+        )
     ok = check_password_hash(c.password_hash if c else _DUMMY_HASH, password)
     if c is None or not ok:
         return None
-    events = db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
-                                .order_by(ComplaintEvent.at, ComplaintEvent.id))
+    events = db.session.scalars(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == c.id)
+        .order_by(ComplaintEvent.at, ComplaintEvent.id)
+    )
     timeline = []
     for e in events:
         if e.to_status is None and not e.public_reply:
@@ -413,13 +508,28 @@ def track(number: str, password: str) -> TrackView | None:
             reason = REFUSAL_REASONS.get(c.refusal_reason)
         elif e.to_status == "terminated":
             reason = TERMINATION_REASONS.get(c.termination_reason)
-        timeline.append(TrackEntry(at=e.at, status=COMPLAINT_STATUS.get(e.to_status) if e.to_status else None,
-                                   reason=reason, reply=e.public_reply))
-    return TrackView(tracking_no=c.tracking_no, kind=COMPLAINT_KIND[c.kind],
-                     category=COMPLAINT_CATEGORIES.get(c.category, ""),
-                     workshop_name=c.workshop.name if c.workshop else None, received_at=c.received_at,
-                     status=COMPLAINT_STATUS[c.status], is_open=is_open(c), due_on=c.due_on, timeline=timeline,
-                     kind_code=c.kind, status_code=c.status, closed_at=c.closed_at)
+        timeline.append(
+            TrackEntry(
+                at=e.at,
+                status=COMPLAINT_STATUS.get(e.to_status) if e.to_status else None,
+                reason=reason,
+                reply=e.public_reply,
+            )
+        )
+    return TrackView(
+        tracking_no=c.tracking_no,
+        kind=COMPLAINT_KIND[c.kind],
+        category=COMPLAINT_CATEGORIES.get(c.category, ""),
+        workshop_name=c.workshop.name if c.workshop else None,
+        received_at=c.received_at,
+        status=COMPLAINT_STATUS[c.status],
+        is_open=is_open(c),
+        due_on=c.due_on,
+        timeline=timeline,
+        kind_code=c.kind,
+        status_code=c.status,
+        closed_at=c.closed_at,
+    )
 
 
 # --- the regulator's side ------------------------------------------------------------------------
@@ -429,10 +539,23 @@ def _require_handle(actor, c: Complaint) -> None:
     access.require(actor, "handle_complaint", c.jurisdiction_id)
 
 
-def _event(actor, c: Complaint, note: str = "", public_reply: str | None = None, from_status=None,
-           to_status=None) -> ComplaintEvent:
-    e = ComplaintEvent(complaint_id=c.id, at=utcnow(), actor_id=getattr(actor, "id", None),
-                       from_status=from_status, to_status=to_status, note=note, public_reply=public_reply or None)
+def _event(
+    actor,
+    c: Complaint,
+    note: str = "",
+    public_reply: str | None = None,
+    from_status=None,
+    to_status=None,
+) -> ComplaintEvent:
+    e = ComplaintEvent(
+        complaint_id=c.id,
+        at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        public_reply=public_reply or None,
+    )
     db.session.add(e)
     return e
 
@@ -451,8 +574,15 @@ def available_actions(actor, c: Complaint) -> list[Transition]:
 
 
 @transactional
-def transition(actor, c: Complaint, action: str, *, reason: str | None = None, note: str = "",
-               public_reply: str | None = None) -> ComplaintEvent:
+def transition(
+    actor,
+    c: Complaint,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str = "",
+    public_reply: str | None = None,
+) -> ComplaintEvent:
     """One step of the workflow; every rule checked here, not in the view."""
     _require_handle(actor, c)
     t = TRANSITIONS.get(action)
@@ -472,7 +602,9 @@ def transition(actor, c: Complaint, action: str, *, reason: str | None = None, n
     source = c.status
     # Claim the step atomically: two officers acting at once cannot both move the item.
     claimed = db.session.execute(
-        update(Complaint).where(Complaint.id == c.id, Complaint.status == source).values(status=t.target)
+        update(Complaint)
+        .where(Complaint.id == c.id, Complaint.status == source)
+        .values(status=t.target)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
@@ -488,8 +620,14 @@ def transition(actor, c: Complaint, action: str, *, reason: str | None = None, n
         c.closed_at = utcnow()
     c.due_on = next_deadline(c, stage_start=today())
     event = _event(actor, c, note, reply, from_status=source, to_status=t.target)
-    audit.record(actor, f"complaint.{action}", "complaint", c.id, before=before,
-                 after=dict(audit.snapshot(c, AUDIT_FIELDS), note=note, public_reply=reply))
+    audit.record(
+        actor,
+        f"complaint.{action}",
+        "complaint",
+        c.id,
+        before=before,
+        after=dict(audit.snapshot(c, AUDIT_FIELDS), note=note, public_reply=reply),
+    )
     return event
 
 
@@ -508,27 +646,50 @@ def extend(actor, c: Complaint, reason: str) -> ComplaintEvent:
     c.extended, c.extension_reason = True, reason
     c.due_on = next_deadline(c)
     event = _event(actor, c, f"延长办理期限至 {c.due_on.isoformat()}：{reason}")
-    audit.record(actor, "complaint.extend", "complaint", c.id, before=before, after=audit.snapshot(c, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "complaint.extend",
+        "complaint",
+        c.id,
+        before=before,
+        after=audit.snapshot(c, AUDIT_FIELDS),
+    )
     return event
 
 
 def assignable_officers(c: Complaint) -> list[User]:
     """Active officers who handle the item's jurisdiction, and administrators."""
-    rows = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(("officer", "admin")))
-                              .order_by(User.role.desc(), User.display_name))
+    rows = db.session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(("officer", "admin")))
+        .order_by(User.role.desc(), User.display_name)
+    )
     return [u for u in rows if access.can(u, "handle_complaint", c.jurisdiction_id)]
 
 
 @transactional
 def assign(actor, c: Complaint, assignee: User | None) -> ComplaintEvent:
     _require_handle(actor, c)
-    if assignee is not None and (assignee.role not in ("officer", "admin")
-                                 or not access.can(assignee, "handle_complaint", c.jurisdiction_id)):
+    if assignee is not None and (
+        assignee.role not in ("officer", "admin")
+        or not access.can(assignee, "handle_complaint", c.jurisdiction_id)
+    ):
         raise ComplaintError("只能指派给负责该辖区的执法人员。")
     before = audit.snapshot(c, AUDIT_FIELDS)
     c.assigned_to_id = assignee.id if assignee else None
-    event = _event(actor, c, f"指派给 {assignee.display_name}（{assignee.username}）" if assignee else "取消指派")
-    audit.record(actor, "complaint.assign", "complaint", c.id, before=before, after=audit.snapshot(c, AUDIT_FIELDS))
+    event = _event(
+        actor,
+        c,
+        f"指派给 {assignee.display_name}（{assignee.username}）" if assignee else "取消指派",
+    )
+    audit.record(
+        actor,
+        "complaint.assign",
+        "complaint",
+        c.id,
+        before=before,
+        after=audit.snapshot(c, AUDIT_FIELDS),
+    )
     return event
 
 
@@ -555,7 +716,13 @@ def reply(actor, c: Complaint, text: str) -> ComplaintEvent:
         raise ComplaintError("请填写答复内容。")
     event = _event(actor, c, public_reply=text)
     db.session.flush()
-    audit.record(actor, "complaint.reply", "complaint", c.id, after={"event_id": event.id, "public_reply": text})
+    audit.record(
+        actor,
+        "complaint.reply",
+        "complaint",
+        c.id,
+        after={"event_id": event.id, "public_reply": text},
+    )
     return event
 
 
@@ -570,9 +737,20 @@ def record_finding(actor, c: Complaint, verified: bool, note: str = ""):
         raise ComplaintError("该事项已记录核查结论。")
     before = audit.snapshot(c, AUDIT_FIELDS)
     c.verified = verified
-    _event(actor, c, ("经查属实（查实）" if verified else "查无实据") + (f"：{note.strip()}" if note.strip() else ""))
-    audit.record(actor, "complaint.verified" if verified else "complaint.unfounded", "complaint", c.id,
-                 before=before, after=audit.snapshot(c, AUDIT_FIELDS))
+    _event(
+        actor,
+        c,
+        ("经查属实（查实）" if verified else "查无实据")
+        + (f"：{note.strip()}" if note.strip() else ""),
+    )
+    audit.record(
+        actor,
+        "complaint.verified" if verified else "complaint.unfounded",
+        "complaint",
+        c.id,
+        before=before,
+        after=audit.snapshot(c, AUDIT_FIELDS),
+    )
     review = None
     if verified and c.workshop_id:
         review = tiers.open_review(actor, db.session.get(Workshop, c.workshop_id), c)
@@ -591,8 +769,17 @@ def reroute(actor, c: Complaint, target: Jurisdiction, note: str = "") -> Compla
     before = audit.snapshot(c, AUDIT_FIELDS)
     old = c.jurisdiction
     c.jurisdiction_id, c.assigned_to_id = target.id, None
-    event = _event(actor, c, f"由{old.name}转交{target.name}" + (f"：{note.strip()}" if note.strip() else ""))
-    audit.record(actor, "complaint.reroute", "complaint", c.id, before=before, after=audit.snapshot(c, AUDIT_FIELDS))
+    event = _event(
+        actor, c, f"由{old.name}转交{target.name}" + (f"：{note.strip()}" if note.strip() else "")
+    )
+    audit.record(
+        actor,
+        "complaint.reroute",
+        "complaint",
+        c.id,
+        before=before,
+        after=audit.snapshot(c, AUDIT_FIELDS),
+    )
     return event
 
 
@@ -650,20 +837,38 @@ def inbox(actor, f: InboxFilter) -> tuple[list[Complaint], int]:
         q = q.where(Complaint.assigned_to_id == f.assignee_id)
     total = db.session.scalar(select(func.count()).select_from(q.subquery()))
     page = max(1, f.page)
-    items = db.session.scalars(
-        q.options(joinedload(Complaint.workshop), joinedload(Complaint.jurisdiction),
-                  joinedload(Complaint.assigned_to))
-        .order_by(case((Complaint.status == "new", 0), else_=1), Complaint.received_at.desc(), Complaint.id.desc())
-        .offset((page - 1) * f.per_page).limit(f.per_page)
-    ).unique().all()
+    items = (
+        db.session.scalars(
+            q.options(
+                joinedload(Complaint.workshop),
+                joinedload(Complaint.jurisdiction),
+                joinedload(Complaint.assigned_to),
+            )
+            .order_by(
+                case((Complaint.status == "new", 0), else_=1),
+                Complaint.received_at.desc(),
+                Complaint.id.desc(),
+            )
+            .offset((page - 1) * f.per_page)
+            .limit(f.per_page)
+        )
+        .unique()
+        .all()
+    )
     return list(items), total
 
 
 def get_for(actor, complaint_id: int) -> Complaint | None:
     """The item if the actor may see it (Forbidden otherwise); None if there is no such item."""
-    c = db.session.scalar(select(Complaint).where(Complaint.id == complaint_id)
-                          .options(joinedload(Complaint.workshop), joinedload(Complaint.jurisdiction),
-                                   joinedload(Complaint.assigned_to)))
+    c = db.session.scalar(
+        select(Complaint)
+        .where(Complaint.id == complaint_id)
+        .options(
+            joinedload(Complaint.workshop),
+            joinedload(Complaint.jurisdiction),
+            joinedload(Complaint.assigned_to),
+        )
+    )
     if c is None:
         return None
     access.require(actor, "view", c.jurisdiction_id)
@@ -674,14 +879,18 @@ def attachment_for(actor, complaint_id: int, attachment_id: int) -> Attachment |
     c = get_for(actor, complaint_id)
     if c is None:
         return None
-    return db.session.scalar(select(Attachment).where(Attachment.id == attachment_id,
-                                                      Attachment.complaint_id == c.id))
+    return db.session.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.complaint_id == c.id)
+    )
 
 
 def attachment_meta(c: Complaint) -> list[tuple[int, int, int, int]]:
     """(id, width, height, size) without loading the image bytes."""
-    return db.session.execute(select(Attachment.id, Attachment.width, Attachment.height, Attachment.size)
-                              .where(Attachment.complaint_id == c.id).order_by(Attachment.id)).all()
+    return db.session.execute(
+        select(Attachment.id, Attachment.width, Attachment.height, Attachment.size)
+        .where(Attachment.complaint_id == c.id)
+        .order_by(Attachment.id)
+    ).all()
 
 
 def related(c: Complaint) -> list[Complaint]:
@@ -689,13 +898,26 @@ def related(c: Complaint) -> list[Complaint]:
     window = timedelta(days=SIMILAR_DAYS)
     cond = Complaint.submission_id == c.submission_id
     if c.workshop_id:
-        cond = cond | ((Complaint.workshop_id == c.workshop_id)
-                       & Complaint.received_at.between(c.received_at - window, c.received_at + window))
-    return list(db.session.scalars(select(Complaint).where(cond, Complaint.id != c.id)
-                                   .order_by(Complaint.received_at.desc()).limit(20)))
+        cond = cond | (
+            (Complaint.workshop_id == c.workshop_id)
+            & Complaint.received_at.between(c.received_at - window, c.received_at + window)
+        )
+    return list(
+        db.session.scalars(
+            select(Complaint)
+            .where(cond, Complaint.id != c.id)
+            .order_by(Complaint.received_at.desc())
+            .limit(20)
+        )
+    )
 
 
 def events_for(c: Complaint) -> list[ComplaintEvent]:
-    return list(db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
-                                   .options(joinedload(ComplaintEvent.actor))
-                                   .order_by(ComplaintEvent.at, ComplaintEvent.id)))
+    return list(
+        db.session.scalars(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == c.id)
+            .options(joinedload(ComplaintEvent.actor))
+            .order_by(ComplaintEvent.at, ComplaintEvent.id)
+        )
+    )

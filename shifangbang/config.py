@@ -1,4 +1,5 @@
 """Settings read from the environment, with safe defaults for a single-machine install."""
+
 import os
 import secrets
 from pathlib import Path
@@ -24,7 +25,9 @@ class Config:
         instance = Path(instance_path)
         env = os.environ.get
         self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance)
-        self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
+        self.SQLALCHEMY_DATABASE_URI = (
+            env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
+        )
         self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.SEARCH_INDEX_DIR = env("SEARCH_INDEX_DIR") or str(instance / "search_index")
         # Per process: term bitsets kept between searches, and how long place names are cached.

@@ -8,6 +8,7 @@ statutory days fixed by the solar calendar (元旦 1/1, 劳动节 5/1–2, 国�
 make-up days are unknown then, so a provisional date can only be early, never late: the
 safe side for a legal deadline. Upgrading chinese-calendar makes the dates official.
 """
+
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -29,8 +30,11 @@ _FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
 
 @lru_cache(maxsize=64)
 def _qingming(year: int) -> date:
-    return next(d for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
-                if name == "清明")
+    return next(
+        d
+        for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+        if name == "清明"
+    )
 
 
 def is_working_day(day: date) -> bool:

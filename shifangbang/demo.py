@@ -10,6 +10,7 @@ assigned here (the database must be empty). Password hashing is the one slow thi
 done once per distinct password: the three demo sign-ins, and one query password shared by
 every demo complaint (DEMO_QUERY_PASSWORD; a real submission gets its own).
 """
+
 import hashlib
 import random
 from datetime import date, datetime, timedelta
@@ -72,50 +73,131 @@ class DemoError(ValueError):
 # (name, division code, abbreviation for plate numbers, centre lat, lng, jitter°, weight,
 #  [(station, [streets/towns for addresses])])
 COUNTIES = [
-    ("东河区", "150202", "东", 40.5760, 110.0440, 0.020, 18, [
-        ("西脑包市场监督管理所", ["西脑包大街", "和平路", "西门大街", "财神庙街"]),
-        ("南门外市场监督管理所", ["南门外大街", "巴彦塔拉大街", "东门大街", "胜利路"]),
-        ("河东市场监督管理所", ["河东路", "东兴路", "工业路", "铁西路"]),
-        ("北梁市场监督管理所", ["环城路", "北梁新区南二区", "北梁新区西一区"]),
-    ]),
-    ("昆都仑区", "150203", "昆", 40.6400, 109.8400, 0.020, 16, [
-        ("少先路市场监督管理所", ["少先路", "钢铁大街", "林荫路"]),
-        ("友谊市场监督管理所", ["友谊大街", "阿尔丁大街", "白云路"]),
-        ("昆北市场监督管理所", ["团结大街", "昆河路", "呼得木林大街"]),
-    ]),
-    ("青山区", "150204", "青", 40.6480, 109.9000, 0.018, 12, [
-        ("幸福路市场监督管理所", ["幸福路", "文化路", "青年路"]),
-        ("富强路市场监督管理所", ["富强路", "民主路", "科学路"]),
-        ("自由路市场监督管理所", ["自由路", "青山路", "兴胜镇"]),
-    ]),
-    ("九原区", "150207", "九", 40.6060, 109.9680, 0.030, 10, [
-        ("沙河市场监督管理所", ["沙河街道建设路", "建华南路", "萨如拉街道"]),
-        ("麻池市场监督管理所", ["麻池镇", "赛汗街道"]),
-        ("哈林格尔市场监督管理所", ["哈林格尔镇", "哈业胡同镇", "阿嘎如泰苏木"]),
-    ]),
-    ("石拐区", "150205", "石", 40.6730, 110.2720, 0.030, 3, [
-        ("石拐市场监督管理所", ["石拐街道", "大发街道"]),
-        ("五当召市场监督管理所", ["五当召镇", "吉忽伦图苏木"]),
-    ]),
-    ("白云鄂博矿区", "150206", "白", 41.7690, 109.9730, 0.015, 2, [
-        ("通阳道市场监督管理所", ["通阳道", "白云路"]),
-        ("矿山路市场监督管理所", ["矿山路", "迎宾路"]),
-    ]),
-    ("土默特右旗", "150221", "土右", 40.5690, 110.5240, 0.060, 17, [
-        ("萨拉齐市场监督管理所", ["萨拉齐镇新华大街", "萨拉齐镇文化路", "萨拉齐镇北环路"]),
-        ("美岱召市场监督管理所", ["美岱召镇", "沟门镇"]),
-        ("将军尧市场监督管理所", ["将军尧镇", "双龙镇", "海子乡"]),
-    ]),
-    ("固阳县", "150222", "固", 41.0300, 110.0600, 0.060, 12, [
-        ("金山市场监督管理所", ["金山镇阳光路", "金山镇府前街", "金山镇新建街"]),
-        ("西斗铺市场监督管理所", ["西斗铺镇", "下湿壕镇"]),
-        ("银号市场监督管理所", ["银号镇", "怀朔镇", "兴顺西镇"]),
-    ]),
-    ("达尔罕茂明安联合旗", "150223", "达", 41.6980, 110.4330, 0.080, 10, [
-        ("百灵庙市场监督管理所", ["百灵庙镇阿尔泰路", "百灵庙镇艾不盖路"]),
-        ("乌克忽洞市场监督管理所", ["乌克忽洞镇", "石宝镇"]),
-        ("满都拉市场监督管理所", ["满都拉镇", "希拉穆仁镇", "明安镇"]),
-    ]),
+    (
+        "东河区",
+        "150202",
+        "东",
+        40.5760,
+        110.0440,
+        0.020,
+        18,
+        [
+            ("西脑包市场监督管理所", ["西脑包大街", "和平路", "西门大街", "财神庙街"]),
+            ("南门外市场监督管理所", ["南门外大街", "巴彦塔拉大街", "东门大街", "胜利路"]),
+            ("河东市场监督管理所", ["河东路", "东兴路", "工业路", "铁西路"]),
+            ("北梁市场监督管理所", ["环城路", "北梁新区南二区", "北梁新区西一区"]),
+        ],
+    ),
+    (
+        "昆都仑区",
+        "150203",
+        "昆",
+        40.6400,
+        109.8400,
+        0.020,
+        16,
+        [
+            ("少先路市场监督管理所", ["少先路", "钢铁大街", "林荫路"]),
+            ("友谊市场监督管理所", ["友谊大街", "阿尔丁大街", "白云路"]),
+            ("昆北市场监督管理所", ["团结大街", "昆河路", "呼得木林大街"]),
+        ],
+    ),
+    (
+        "青山区",
+        "150204",
+        "青",
+        40.6480,
+        109.9000,
+        0.018,
+        12,
+        [
+            ("幸福路市场监督管理所", ["幸福路", "文化路", "青年路"]),
+            ("富强路市场监督管理所", ["富强路", "民主路", "科学路"]),
+            ("自由路市场监督管理所", ["自由路", "青山路", "兴胜镇"]),
+        ],
+    ),
+    (
+        "九原区",
+        "150207",
+        "九",
+        40.6060,
+        109.9680,
+        0.030,
+        10,
+        [
+            ("沙河市场监督管理所", ["沙河街道建设路", "建华南路", "萨如拉街道"]),
+            ("麻池市场监督管理所", ["麻池镇", "赛汗街道"]),
+            ("哈林格尔市场监督管理所", ["哈林格尔镇", "哈业胡同镇", "阿嘎如泰苏木"]),
+        ],
+    ),
+    (
+        "石拐区",
+        "150205",
+        "石",
+        40.6730,
+        110.2720,
+        0.030,
+        3,
+        [
+            ("石拐市场监督管理所", ["石拐街道", "大发街道"]),
+            ("五当召市场监督管理所", ["五当召镇", "吉忽伦图苏木"]),
+        ],
+    ),
+    (
+        "白云鄂博矿区",
+        "150206",
+        "白",
+        41.7690,
+        109.9730,
+        0.015,
+        2,
+        [
+            ("通阳道市场监督管理所", ["通阳道", "白云路"]),
+            ("矿山路市场监督管理所", ["矿山路", "迎宾路"]),
+        ],
+    ),
+    (
+        "土默特右旗",
+        "150221",
+        "土右",
+        40.5690,
+        110.5240,
+        0.060,
+        17,
+        [
+            ("萨拉齐市场监督管理所", ["萨拉齐镇新华大街", "萨拉齐镇文化路", "萨拉齐镇北环路"]),
+            ("美岱召市场监督管理所", ["美岱召镇", "沟门镇"]),
+            ("将军尧市场监督管理所", ["将军尧镇", "双龙镇", "海子乡"]),
+        ],
+    ),
+    (
+        "固阳县",
+        "150222",
+        "固",
+        41.0300,
+        110.0600,
+        0.060,
+        12,
+        [
+            ("金山市场监督管理所", ["金山镇阳光路", "金山镇府前街", "金山镇新建街"]),
+            ("西斗铺市场监督管理所", ["西斗铺镇", "下湿壕镇"]),
+            ("银号市场监督管理所", ["银号镇", "怀朔镇", "兴顺西镇"]),
+        ],
+    ),
+    (
+        "达尔罕茂明安联合旗",
+        "150223",
+        "达",
+        41.6980,
+        110.4330,
+        0.080,
+        10,
+        [
+            ("百灵庙市场监督管理所", ["百灵庙镇阿尔泰路", "百灵庙镇艾不盖路"]),
+            ("乌克忽洞市场监督管理所", ["乌克忽洞镇", "石宝镇"]),
+            ("满都拉市场监督管理所", ["满都拉镇", "希拉穆仁镇", "明安镇"]),
+        ],
+    ),
 ]
 
 # National food production licence catalogue (the parts small workshops make).
@@ -137,55 +219,172 @@ CATEGORIES = [
 # What the workshops make: (word in the name, name suffixes, category code, varieties,
 # additives, sampled failures (item, measured, limit), weight, counties where it is a speciality)
 PRODUCTS = [
-    ("凉糕", ["凉糕作坊", "凉糕坊", "凉糕店"], "24", ["黄米凉糕", "江米凉糕", "红豆凉糕", "枣泥凉糕"],
-     ["山梨酸钾"], [("菌落总数", "3.2×10⁵ CFU/g", "≤1×10⁵ CFU/g"), ("霉菌", "280 CFU/g", "≤150 CFU/g")],
-     6, {"东河区": 6}),
-    ("莜面", ["莜面加工坊", "莜面坊", "莜面作坊"], "01", ["莜面", "莜麦面", "莜面鱼鱼", "莜面窝窝"],
-     [], [("铅（以Pb计）", "0.36 mg/kg", "≤0.2 mg/kg"), ("赭曲霉毒素A", "7.1 μg/kg", "≤5.0 μg/kg")],
-     6, {"固阳县": 7, "达尔罕茂明安联合旗": 4, "土默特右旗": 2}),
-    ("凉皮", ["凉皮作坊", "凉皮加工点", "面皮坊"], "01", ["凉皮", "面皮", "米皮", "擀面皮"],
-     ["复配食品添加剂"], [("苯甲酸及其钠盐（以苯甲酸计）", "0.42 g/kg", "不得使用"),
-                     ("脱氢乙酸及其钠盐", "0.18 g/kg", "不得使用")],
-     6, {"土默特右旗": 7}),
-    ("豆腐", ["豆腐坊", "豆制品坊", "豆腐作坊"], "25", ["豆腐", "豆腐干", "豆腐皮", "豆浆", "冻豆腐"],
-     ["氯化镁（卤水）", "硫酸钙（石膏）", "葡萄糖酸-δ-内酯"],
-     [("苯甲酸及其钠盐（以苯甲酸计）", "0.12 g/kg", "不得使用"), ("大肠菌群", "2.4×10³ CFU/g", "≤10² CFU/g")],
-     12, {}),
-    ("酱肉", ["熟肉加工坊", "酱肉坊", "卤肉作坊"], "04", ["酱牛肉", "酱猪肉", "卤猪蹄", "熏鸡", "手扒羊肉"],
-     ["亚硝酸钠", "红曲红"], [("亚硝酸盐（以亚硝酸钠计）", "42 mg/kg", "≤30 mg/kg"),
-                         ("菌落总数", "1.6×10⁵ CFU/g", "≤8×10⁴ CFU/g"), ("胭脂红", "检出 18 mg/kg", "不得使用")],
-     9, {}),
-    ("月饼", ["月饼坊", "糕点坊", "糕点作坊"], "24", ["五仁月饼", "蒙式月饼", "提浆月饼", "胡麻油月饼", "红糖月饼", "混糖月饼"],
-     ["碳酸氢钠", "脱氢乙酸钠"], [("脱氢乙酸及其钠盐", "0.65 g/kg", "≤0.5 g/kg"),
-                              ("过氧化值（以脂肪计）", "0.35 g/100g", "≤0.25 g/100g")],
-     8, {}),
-    ("胡麻油", ["油坊", "胡麻油坊", "榨油坊"], "02", ["胡麻油", "亚麻籽油", "菜籽油"],
-     [], [("酸价（KOH）", "4.8 mg/g", "≤3.0 mg/g"), ("苯并[a]芘", "14.2 μg/kg", "≤10 μg/kg")],
-     5, {"固阳县": 5, "达尔罕茂明安联合旗": 5, "土默特右旗": 3}),
-    ("粉条", ["粉坊", "粉条加工坊", "粉条作坊"], "23", ["土豆粉条", "宽粉", "粉丝", "粉皮"],
-     [], [("铝的残留量（干样品，以Al计）", "310 mg/kg", "≤200 mg/kg")],
-     5, {"固阳县": 6}),
-    ("陈醋", ["醋坊", "酿醋坊"], "0302", ["陈醋", "米醋", "熏醋", "老陈醋"],
-     ["焦糖色"], [("总酸（以乙酸计）", "2.8 g/100mL", "≥3.5 g/100mL"), ("苯甲酸及其钠盐", "0.31 g/kg", "不得使用")],
-     3, {"土默特右旗": 2}),
-    ("烧麦", ["烧麦加工坊", "速冻烧麦坊"], "11", ["羊肉烧麦", "速冻烧麦", "速冻饺子"],
-     [], [("过氧化值（以脂肪计）", "0.41 g/100g", "≤0.25 g/100g")],
-     4, {"昆都仑区": 3, "青山区": 3}),
-    ("白酒", ["酒坊", "烧酒坊"], "15", ["纯粮白酒", "高粱酒", "散装白酒"],
-     [], [("甲醇", "0.8 g/L", "≤0.6 g/L"), ("酒精度", "38.2 %vol", "标示值 42%vol±1.0")],
-     2, {"土默特右旗": 2, "固阳县": 2}),
-    ("炒货", ["炒货坊", "炒货作坊"], "18", ["炒瓜子", "炒花生", "炒葵花籽", "炒莜麦"],
-     [], [("过氧化值（以脂肪计）", "1.05 g/100g", "≤0.80 g/100g"), ("酸价（以脂肪计）", "4.2 mg/g", "≤3 mg/g")],
-     3, {}),
-    ("烂腌菜", ["腌菜坊", "酱菜坊"], "16", ["烂腌菜", "腌酸菜", "韭菜花酱"],
-     ["山梨酸钾"], [("亚硝酸盐（以NaNO₂计）", "25 mg/kg", "≤20 mg/kg")],
-     2, {"土默特右旗": 2, "达尔罕茂明安联合旗": 2}),
-    ("辣椒酱", ["调料坊", "酱料作坊"], "03", ["辣椒酱", "韭菜花", "蒜蓉辣酱"],
-     ["山梨酸钾", "苯甲酸钠"], [("苯甲酸及其钠盐（以苯甲酸计）", "1.4 g/kg", "≤1.0 g/kg")],
-     2, {}),
+    (
+        "凉糕",
+        ["凉糕作坊", "凉糕坊", "凉糕店"],
+        "24",
+        ["黄米凉糕", "江米凉糕", "红豆凉糕", "枣泥凉糕"],
+        ["山梨酸钾"],
+        [("菌落总数", "3.2×10⁵ CFU/g", "≤1×10⁵ CFU/g"), ("霉菌", "280 CFU/g", "≤150 CFU/g")],
+        6,
+        {"东河区": 6},
+    ),
+    (
+        "莜面",
+        ["莜面加工坊", "莜面坊", "莜面作坊"],
+        "01",
+        ["莜面", "莜麦面", "莜面鱼鱼", "莜面窝窝"],
+        [],
+        [("铅（以Pb计）", "0.36 mg/kg", "≤0.2 mg/kg"), ("赭曲霉毒素A", "7.1 μg/kg", "≤5.0 μg/kg")],
+        6,
+        {"固阳县": 7, "达尔罕茂明安联合旗": 4, "土默特右旗": 2},
+    ),
+    (
+        "凉皮",
+        ["凉皮作坊", "凉皮加工点", "面皮坊"],
+        "01",
+        ["凉皮", "面皮", "米皮", "擀面皮"],
+        ["复配食品添加剂"],
+        [
+            ("苯甲酸及其钠盐（以苯甲酸计）", "0.42 g/kg", "不得使用"),
+            ("脱氢乙酸及其钠盐", "0.18 g/kg", "不得使用"),
+        ],
+        6,
+        {"土默特右旗": 7},
+    ),
+    (
+        "豆腐",
+        ["豆腐坊", "豆制品坊", "豆腐作坊"],
+        "25",
+        ["豆腐", "豆腐干", "豆腐皮", "豆浆", "冻豆腐"],
+        ["氯化镁（卤水）", "硫酸钙（石膏）", "葡萄糖酸-δ-内酯"],
+        [
+            ("苯甲酸及其钠盐（以苯甲酸计）", "0.12 g/kg", "不得使用"),
+            ("大肠菌群", "2.4×10³ CFU/g", "≤10² CFU/g"),
+        ],
+        12,
+        {},
+    ),
+    (
+        "酱肉",
+        ["熟肉加工坊", "酱肉坊", "卤肉作坊"],
+        "04",
+        ["酱牛肉", "酱猪肉", "卤猪蹄", "熏鸡", "手扒羊肉"],
+        ["亚硝酸钠", "红曲红"],
+        [
+            ("亚硝酸盐（以亚硝酸钠计）", "42 mg/kg", "≤30 mg/kg"),
+            ("菌落总数", "1.6×10⁵ CFU/g", "≤8×10⁴ CFU/g"),
+            ("胭脂红", "检出 18 mg/kg", "不得使用"),
+        ],
+        9,
+        {},
+    ),
+    (
+        "月饼",
+        ["月饼坊", "糕点坊", "糕点作坊"],
+        "24",
+        ["五仁月饼", "蒙式月饼", "提浆月饼", "胡麻油月饼", "红糖月饼", "混糖月饼"],
+        ["碳酸氢钠", "脱氢乙酸钠"],
+        [
+            ("脱氢乙酸及其钠盐", "0.65 g/kg", "≤0.5 g/kg"),
+            ("过氧化值（以脂肪计）", "0.35 g/100g", "≤0.25 g/100g"),
+        ],
+        8,
+        {},
+    ),
+    (
+        "胡麻油",
+        ["油坊", "胡麻油坊", "榨油坊"],
+        "02",
+        ["胡麻油", "亚麻籽油", "菜籽油"],
+        [],
+        [("酸价（KOH）", "4.8 mg/g", "≤3.0 mg/g"), ("苯并[a]芘", "14.2 μg/kg", "≤10 μg/kg")],
+        5,
+        {"固阳县": 5, "达尔罕茂明安联合旗": 5, "土默特右旗": 3},
+    ),
+    (
+        "粉条",
+        ["粉坊", "粉条加工坊", "粉条作坊"],
+        "23",
+        ["土豆粉条", "宽粉", "粉丝", "粉皮"],
+        [],
+        [("铝的残留量（干样品，以Al计）", "310 mg/kg", "≤200 mg/kg")],
+        5,
+        {"固阳县": 6},
+    ),
+    (
+        "陈醋",
+        ["醋坊", "酿醋坊"],
+        "0302",
+        ["陈醋", "米醋", "熏醋", "老陈醋"],
+        ["焦糖色"],
+        [
+            ("总酸（以乙酸计）", "2.8 g/100mL", "≥3.5 g/100mL"),
+            ("苯甲酸及其钠盐", "0.31 g/kg", "不得使用"),
+        ],
+        3,
+        {"土默特右旗": 2},
+    ),
+    (
+        "烧麦",
+        ["烧麦加工坊", "速冻烧麦坊"],
+        "11",
+        ["羊肉烧麦", "速冻烧麦", "速冻饺子"],
+        [],
+        [("过氧化值（以脂肪计）", "0.41 g/100g", "≤0.25 g/100g")],
+        4,
+        {"昆都仑区": 3, "青山区": 3},
+    ),
+    (
+        "白酒",
+        ["酒坊", "烧酒坊"],
+        "15",
+        ["纯粮白酒", "高粱酒", "散装白酒"],
+        [],
+        [("甲醇", "0.8 g/L", "≤0.6 g/L"), ("酒精度", "38.2 %vol", "标示值 42%vol±1.0")],
+        2,
+        {"土默特右旗": 2, "固阳县": 2},
+    ),
+    (
+        "炒货",
+        ["炒货坊", "炒货作坊"],
+        "18",
+        ["炒瓜子", "炒花生", "炒葵花籽", "炒莜麦"],
+        [],
+        [
+            ("过氧化值（以脂肪计）", "1.05 g/100g", "≤0.80 g/100g"),
+            ("酸价（以脂肪计）", "4.2 mg/g", "≤3 mg/g"),
+        ],
+        3,
+        {},
+    ),
+    (
+        "烂腌菜",
+        ["腌菜坊", "酱菜坊"],
+        "16",
+        ["烂腌菜", "腌酸菜", "韭菜花酱"],
+        ["山梨酸钾"],
+        [("亚硝酸盐（以NaNO₂计）", "25 mg/kg", "≤20 mg/kg")],
+        2,
+        {"土默特右旗": 2, "达尔罕茂明安联合旗": 2},
+    ),
+    (
+        "辣椒酱",
+        ["调料坊", "酱料作坊"],
+        "03",
+        ["辣椒酱", "韭菜花", "蒜蓉辣酱"],
+        ["山梨酸钾", "苯甲酸钠"],
+        [("苯甲酸及其钠盐（以苯甲酸计）", "1.4 g/kg", "≤1.0 g/kg")],
+        2,
+        {},
+    ),
 ]
 
-REGIONAL_BRANDS = {("凉糕", "东河区"): "老东河凉糕", ("莜面", "固阳县"): "固阳莜面", ("凉皮", "土默特右旗"): "萨拉齐凉皮"}
+REGIONAL_BRANDS = {
+    ("凉糕", "东河区"): "老东河凉糕",
+    ("莜面", "固阳县"): "固阳莜面",
+    ("凉皮", "土默特右旗"): "萨拉齐凉皮",
+}
 HERITAGE = {
     "凉糕": "东河区级非物质文化遗产：老东河凉糕制作技艺",
     "莜面": "固阳县级非物质文化遗产：固阳莜面制作技艺",
@@ -196,28 +395,124 @@ HERITAGE = {
 GEO_INDICATIONS = {("粉条", "固阳县"): "固阳马铃薯", ("莜面", "固阳县"): "固阳燕麦"}
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤乌云巴"
-GIVEN = ["建国", "建军", "国强", "海军", "志强", "秀英", "桂兰", "玉兰", "凤英", "淑珍", "丽华", "春梅",
-         "永红", "利军", "晓东", "晓燕", "红梅", "俊峰", "文斌", "宝山", "金花", "二虎", "三喜", "满仓",
-         "巴特尔", "其其格", "乌兰", "那仁", "斯琴", "娜仁花", "福贵", "有才", "宏伟", "丽娟", "海燕", "雪梅",
-         "志刚", "永平", "占军", "润生", "美荣", "翠花", "存柱", "拴柱", "秀梅", "瑞霞", "慧敏", "振华"]
-PHONE_PREFIXES = ["139", "138", "137", "150", "151", "152", "155", "156", "158", "159", "180", "186", "189", "135"]
-NAME_PATTERNS = ["老{s}家{w}", "{s}记{w}", "{place}{s}记{w}", "{place}{w}", "{s}{g}{w}", "老{place}{w}", "{place}老{s}家{w}"]
+GIVEN = [
+    "建国",
+    "建军",
+    "国强",
+    "海军",
+    "志强",
+    "秀英",
+    "桂兰",
+    "玉兰",
+    "凤英",
+    "淑珍",
+    "丽华",
+    "春梅",
+    "永红",
+    "利军",
+    "晓东",
+    "晓燕",
+    "红梅",
+    "俊峰",
+    "文斌",
+    "宝山",
+    "金花",
+    "二虎",
+    "三喜",
+    "满仓",
+    "巴特尔",
+    "其其格",
+    "乌兰",
+    "那仁",
+    "斯琴",
+    "娜仁花",
+    "福贵",
+    "有才",
+    "宏伟",
+    "丽娟",
+    "海燕",
+    "雪梅",
+    "志刚",
+    "永平",
+    "占军",
+    "润生",
+    "美荣",
+    "翠花",
+    "存柱",
+    "拴柱",
+    "秀梅",
+    "瑞霞",
+    "慧敏",
+    "振华",
+]
+PHONE_PREFIXES = [
+    "139",
+    "138",
+    "137",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "158",
+    "159",
+    "180",
+    "186",
+    "189",
+    "135",
+]
+NAME_PATTERNS = [
+    "老{s}家{w}",
+    "{s}记{w}",
+    "{place}{s}记{w}",
+    "{place}{w}",
+    "{s}{g}{w}",
+    "老{place}{w}",
+    "{place}老{s}家{w}",
+]
 TITLES = [
     ("包头市食品小作坊示范点", "包头市市场监督管理局", "city"),
     ("内蒙古自治区名特优示范食品作坊", "内蒙古自治区市场监督管理局", "province"),
     ("土默特右旗特色食品示范作坊", "土默特右旗市场监督管理局", "county"),
 ]
-LABS = ["包头市检验检测中心", "内蒙古自治区产品质量检验研究院", "包头市食品药品检验检测中心", "土默特右旗检验检测中心"]
+LABS = [
+    "包头市检验检测中心",
+    "内蒙古自治区产品质量检验研究院",
+    "包头市食品药品检验检测中心",
+    "土默特右旗检验检测中心",
+]
 ITEM_NOTES = {
-    "A1": "生产场所已搬迁至新址，未办理变更", "A2": "作坊旁有垃圾堆放点", "A3": "生产间地面有积水、墙面霉斑",
-    "A4": "纱窗破损，未设挡鼠板", "A5": "设备清洗记录缺失", "B1": "部分原料无进货票据", "B2": "发现过期原料在用",
-    "B3": "原料与杂物混放", "C1": "添加剂使用量超出标准", "C2": "添加剂未专柜存放，无使用记录",
-    "D1": "生产登记范围外品种", "D2": "未提供水质检测报告", "D3": "蒸制温度、时间无记录", "D4": "生熟工具混用",
-    "E1": "1 名从业人员健康证过期", "E2": "工作人员未戴工作帽", "E3": "未开展食品安全培训",
-    "F1": "散装产品标签信息不全", "F2": "宣传“纯天然无添加”与实际不符", "G1": "成品直接着地存放",
-    "G2": "过期产品未及时清理", "G3": "无销售记录", "H1": "红色、绿色刀具混用", "H2": "色标说明未张贴",
+    "A1": "生产场所已搬迁至新址，未办理变更",
+    "A2": "作坊旁有垃圾堆放点",
+    "A3": "生产间地面有积水、墙面霉斑",
+    "A4": "纱窗破损，未设挡鼠板",
+    "A5": "设备清洗记录缺失",
+    "B1": "部分原料无进货票据",
+    "B2": "发现过期原料在用",
+    "B3": "原料与杂物混放",
+    "C1": "添加剂使用量超出标准",
+    "C2": "添加剂未专柜存放，无使用记录",
+    "D1": "生产登记范围外品种",
+    "D2": "未提供水质检测报告",
+    "D3": "蒸制温度、时间无记录",
+    "D4": "生熟工具混用",
+    "E1": "1 名从业人员健康证过期",
+    "E2": "工作人员未戴工作帽",
+    "E3": "未开展食品安全培训",
+    "F1": "散装产品标签信息不全",
+    "F2": "宣传“纯天然无添加”与实际不符",
+    "G1": "成品直接着地存放",
+    "G2": "过期产品未及时清理",
+    "G3": "无销售记录",
+    "H1": "红色、绿色刀具混用",
+    "H2": "色标说明未张贴",
 }
-MEASURES = ["立即整改，三日内完成", "限期整改并提交整改报告", "购置设备并建立台账", "组织人员培训并复查"]
+MEASURES = [
+    "立即整改，三日内完成",
+    "限期整改并提交整改报告",
+    "购置设备并建立台账",
+    "组织人员培训并复查",
+]
 
 
 def _deadline(start: date, working_days: int) -> date:
@@ -267,14 +562,31 @@ class Generator:
     """Produces rows per table. `fixed()` first (geography, catalogue, users, titles), then
     `workshops(n)` in chunks, each a dict table name → list of row dicts."""
 
-    def __init__(self, seed: int, size: int, today: date, deployment, id_start: dict[str, int] | None = None):
+    def __init__(
+        self, seed: int, size: int, today: date, deployment, id_start: dict[str, int] | None = None
+    ):
         self.seed = seed
         self.rng = random.Random(seed)
         self.size = size
         self.today = today
         self.deployment = deployment
-        self.ids = _Ids({t: 0 for t in ("jurisdiction", "product_category", "user", "title", "workshop",
-                                         "inspection", "sampling", "complaint", "title_grant")} | (id_start or {}))
+        self.ids = _Ids(
+            {
+                t: 0
+                for t in (
+                    "jurisdiction",
+                    "product_category",
+                    "user",
+                    "title",
+                    "workshop",
+                    "inspection",
+                    "sampling",
+                    "complaint",
+                    "title_grant",
+                )
+            }
+            | (id_start or {})
+        )
         self.codes: set[str] = set()
         self.tracking_seq = 0
         self.cert_seq: dict[str, int] = {}
@@ -287,22 +599,47 @@ class Generator:
     def fixed(self, password_hash_for) -> dict[str, list[dict]]:
         rng, rows = self.rng, {"jurisdiction": [], "product_category": [], "user": [], "title": []}
         city_id = self.ids("jurisdiction")
-        rows["jurisdiction"].append(dict(id=city_id, code="150200", name="包头市", level="city", parent_id=None,
-                                         phone="0472-5155315", address="包头市九原区建设路 20 号"))
+        rows["jurisdiction"].append(
+            dict(
+                id=city_id,
+                code="150200",
+                name="包头市",
+                level="city",
+                parent_id=None,
+                phone="0472-5155315",
+                address="包头市九原区建设路 20 号",
+            )
+        )
         self.stations = []  # (station id, county tuple, streets, inspector ids)
         self.county_ids: dict[str, int] = {}
         for county in COUNTIES:
             name, code, _abbr, *_rest, stations = county
             cid = self.ids("jurisdiction")
             self.county_ids[name] = cid
-            rows["jurisdiction"].append(dict(id=cid, code=code, name=name, level="county", parent_id=city_id,
-                                             phone=f"0472-{rng.randint(2100000, 8999999)}",
-                                             address=f"包头市{name}{stations[0][1][0]}{rng.randint(1, 120)}号"))
+            rows["jurisdiction"].append(
+                dict(
+                    id=cid,
+                    code=code,
+                    name=name,
+                    level="county",
+                    parent_id=city_id,
+                    phone=f"0472-{rng.randint(2100000, 8999999)}",
+                    address=f"包头市{name}{stations[0][1][0]}{rng.randint(1, 120)}号",
+                )
+            )
             for k, (sname, streets) in enumerate(stations, 1):
                 sid = self.ids("jurisdiction")
-                rows["jurisdiction"].append(dict(id=sid, code=f"{code}{k:02d}", name=sname, level="station",
-                                                 parent_id=cid, phone=f"0472-{rng.randint(2100000, 8999999)}",
-                                                 address=f"包头市{name}{streets[0]}{rng.randint(1, 200)}号"))
+                rows["jurisdiction"].append(
+                    dict(
+                        id=sid,
+                        code=f"{code}{k:02d}",
+                        name=sname,
+                        level="station",
+                        parent_id=cid,
+                        phone=f"0472-{rng.randint(2100000, 8999999)}",
+                        address=f"包头市{name}{streets[0]}{rng.randint(1, 200)}号",
+                    )
+                )
                 self.stations.append([sid, county, streets, []])
         self.station_weights = [c[6] / len(c[7]) for (_sid, c, _st, _i) in self.stations]
 
@@ -310,24 +647,48 @@ class Generator:
         for code, name, high_risk in CATEGORIES:
             cat_id = self.ids("product_category")
             self.category_ids[code] = cat_id
-            rows["product_category"].append(dict(id=cat_id, code=code, name=name, high_risk=high_risk))
+            rows["product_category"].append(
+                dict(id=cat_id, code=code, name=name, high_risk=high_risk)
+            )
 
         created = datetime(self.today.year, self.today.month, self.today.day) - timedelta(days=1200)
 
         def user(username, display, role, jurisdiction_id, pw_hash):
             uid = self.ids("user")
-            rows["user"].append(dict(id=uid, username=username, display_name=display, password_hash=pw_hash,
-                                     role=role, jurisdiction_id=jurisdiction_id,
-                                     phone=f"{rng.choice(PHONE_PREFIXES)}{rng.randint(0, 99999999):08d}",
-                                     active=True, failed_logins=0, locked_until=None, totp_secret=None,
-                                     created_at=created, last_login_at=None))
+            rows["user"].append(
+                dict(
+                    id=uid,
+                    username=username,
+                    display_name=display,
+                    password_hash=pw_hash,
+                    role=role,
+                    jurisdiction_id=jurisdiction_id,
+                    phone=f"{rng.choice(PHONE_PREFIXES)}{rng.randint(0, 99999999):08d}",
+                    active=True,
+                    failed_logins=0,
+                    locked_until=None,
+                    totp_secret=None,
+                    created_at=created,
+                    last_login_at=None,
+                )
+            )
             return uid
 
-        officer_station = next(s for s in self.stations if s[0] == self._station_id(rows, OFFICER_STATION))
+        officer_station = next(
+            s for s in self.stations if s[0] == self._station_id(rows, OFFICER_STATION)
+        )
         self.accounts = []
         for username, password, role in DEMO_ACCOUNTS:
-            jid = {"admin": None, "officer": officer_station[0], "viewer": self.county_ids[VIEWER_COUNTY]}[role]
-            display = {"admin": "县局管理员（演示）", "officer": "西脑包所执法员（演示）", "viewer": "东河区只读（演示）"}[role]
+            jid = {
+                "admin": None,
+                "officer": officer_station[0],
+                "viewer": self.county_ids[VIEWER_COUNTY],
+            }[role]
+            display = {
+                "admin": "县局管理员（演示）",
+                "officer": "西脑包所执法员（演示）",
+                "viewer": "东河区只读（演示）",
+            }[role]
             uid = user(username, display, role, jid, password_hash_for(password))
             if role == "officer":
                 officer_station[3].append(uid)
@@ -382,11 +743,22 @@ class Generator:
                 else:  # many ordinary failures and no key one
                     for i in rng.sample(ordinary, rng.randint(9, 12)):
                         outcomes[i] = "fail"
-            items = [SimpleNamespace(is_key=it["key"], outcome=o) for it, o in zip(self.checklist, outcomes)]
+            items = [
+                SimpleNamespace(is_key=it["key"], outcome=o)
+                for it, o in zip(self.checklist, outcomes)
+            ]
             # Ready-made item rows (less inspection_id, see ITEM_COLUMNS) and the failed items.
-            rows = tuple((it["area"], it["code"], it["text"], it["key"], o,
-                          ITEM_NOTES.get(it["code"], "") if o == "fail" else "")
-                         for it, o in zip(self.checklist, outcomes))
+            rows = tuple(
+                (
+                    it["area"],
+                    it["code"],
+                    it["text"],
+                    it["key"],
+                    o,
+                    ITEM_NOTES.get(it["code"], "") if o == "fail" else "",
+                )
+                for it, o in zip(self.checklist, outcomes)
+            )
             failed = [it for it, o in zip(self.checklist, outcomes) if o == "fail"]
             self.patterns[overall_result(items)].append(SimpleNamespace(items=rows, failed=failed))
 
@@ -407,10 +779,25 @@ class Generator:
         return f"{self.rng.choice(PHONE_PREFIXES)}{self.rng.randint(0, 99999999):08d}"
 
     def workshops(self, count: int) -> dict[str, list[dict]]:
-        out = {t: [] for t in ("workshop", "workshop_category", "staff_member", "complaint", "complaint_event",
-                               "inspection", "inspection_inspector", "inspection_item", "sampling",
-                               "rectification_item", "tier_decision", "title_grant", "revocation_proposal",
-                               "poster")}
+        out = {
+            t: []
+            for t in (
+                "workshop",
+                "workshop_category",
+                "staff_member",
+                "complaint",
+                "complaint_event",
+                "inspection",
+                "inspection_inspector",
+                "inspection_item",
+                "sampling",
+                "rectification_item",
+                "tier_decision",
+                "title_grant",
+                "revocation_proposal",
+                "poster",
+            )
+        }
         for _ in range(count):
             self._workshop(out)
             self.n += 1
@@ -440,17 +827,34 @@ class Generator:
         name = pattern.format(s=surname, g=operator[1:], w=rng.choice(suffixes), place=place_short)
         if cname in ("固阳县", "土默特右旗") and rng.random() < 0.25:
             prefix = "固阳县" if cname == "固阳县" else "萨拉齐"
-            name = name if name.startswith(prefix) else prefix + name.removeprefix("老").removeprefix(place_short)
+            name = (
+                name
+                if name.startswith(prefix)
+                else prefix + name.removeprefix("老").removeprefix(place_short)
+            )
         regional = REGIONAL_BRANDS.get((word, cname)) if rng.random() < 0.6 else None
 
         # Status (the first few workshops cover every status).
         forced_status = {1: "suspended", 2: "cancelled", 3: "revoked"}.get(i)
         r = rng.random()
-        status = forced_status or ("open" if r < 0.88 or i < 24 else "suspended" if r < 0.93 else "cancelled" if r < 0.97
-                                   else "revoked")
+        status = forced_status or (
+            "open"
+            if r < 0.88 or i < 24
+            else "suspended"
+            if r < 0.93
+            else "cancelled"
+            if r < 0.97
+            else "revoked"
+        )
         overdue = status == "open" and (i == 5 or rng.random() < 0.08)
         never_inspected = i in (4, 6) or (i >= 24 and not overdue and rng.random() < 0.07)
-        age = rng.randint(500, 1600) if overdue else rng.randint(20, 90) if never_inspected else rng.randint(120, 1600)
+        age = (
+            rng.randint(500, 1600)
+            if overdue
+            else rng.randint(20, 90)
+            if never_inspected
+            else rng.randint(120, 1600)
+        )
         registered = today - timedelta(days=age)
         changed_on = None
         if status != "open":
@@ -471,15 +875,24 @@ class Generator:
         quality = rng.random()  # latent: how well the workshop is run
         seven = {k: (rng.random() < 0.6 + 0.4 * quality) for k in SEVEN_IN_PLACE}
         w = dict(
-            id=wid, public_code=self._code(), cert_type="登记证",
+            id=wid,
+            public_code=self._code(),
+            cert_type="登记证",
             cert_no=f"蒙食小作坊登字第{ccode}{self.cert_seq[ccode]:06d}号",
-            name=name, operator_name=operator, operator_phone=self._phone(),
+            name=name,
+            operator_name=operator,
+            operator_phone=self._phone(),
             operator_id_no=id_body + _id_check_digit(id_body),
-            address=f"包头市{cname}{place}{rng.randint(1, 300)}号" + (f"{rng.randint(1, 20)}号底商" if rng.random() < 0.3 else ""),
+            address=f"包头市{cname}{place}{rng.randint(1, 300)}号"
+            + (f"{rng.randint(1, 20)}号底商" if rng.random() < 0.3 else ""),
             station_id=station_id,
-            lat=round(lat + rng.uniform(-jitter, jitter), 6), lng=round(lng + rng.uniform(-jitter, jitter), 6),
-            varieties="、".join(all_varieties), valid_from=valid_from, valid_to=valid_from + timedelta(days=3 * 365),
-            status=status, status_changed_on=changed_on,
+            lat=round(lat + rng.uniform(-jitter, jitter), 6),
+            lng=round(lng + rng.uniform(-jitter, jitter), 6),
+            varieties="、".join(all_varieties),
+            valid_from=valid_from,
+            valid_to=valid_from + timedelta(days=3 * 365),
+            status=status,
+            status_changed_on=changed_on,
             safety_manager=operator if rng.random() < 0.6 else self._person(),
             plate_no=f"包{abbr}坊牌〔{registered.year}〕{self.plate_seq[ccode]:05d}号",
             trademark=f"{surname}记" if rng.random() < 0.12 else None,
@@ -487,25 +900,43 @@ class Generator:
             geo_indication=GEO_INDICATIONS.get((word, cname)) if rng.random() < 0.3 else None,
             intangible_heritage=HERITAGE.get(word) if (rng.random() < 0.04 or i == 7) else None,
             regional_brand=regional,
-            pledge_signed_on=registered + timedelta(days=rng.randint(0, 10)) if rng.random() < 0.92 else None,
-            seven_in_place=seven, additives="、".join(all_additives),
-            tier_code="unrated", tier_since=None, last_inspected_on=None,
-            public_changed_at=None, created_at=_at(registered, rng), updated_at=None, version=1,
+            pledge_signed_on=registered + timedelta(days=rng.randint(0, 10))
+            if rng.random() < 0.92
+            else None,
+            seven_in_place=seven,
+            additives="、".join(all_additives),
+            tier_code="unrated",
+            tier_since=None,
+            last_inspected_on=None,
+            public_changed_at=None,
+            created_at=_at(registered, rng),
+            updated_at=None,
+            version=1,
         )
         if i == 7:  # one showcase workshop carries every brand fact
             w["regional_brand"] = w["regional_brand"] or "老东河凉糕"
             w["trademark"] = w["trademark"] or f"{surname}记"
         out["workshop"].append(w)
-        out["workshop_category"].append(dict(workshop_id=wid, category_id=self.category_ids[cat_code]))
+        out["workshop_category"].append(
+            dict(workshop_id=wid, category_id=self.category_ids[cat_code])
+        )
         if second is not None:
-            out["workshop_category"].append(dict(workshop_id=wid, category_id=self.category_ids[second[2]]))
+            out["workshop_category"].append(
+                dict(workshop_id=wid, category_id=self.category_ids[second[2]])
+            )
 
-        staff = [(operator, "负责人")] + [(self._person(), "生产人员") for _ in range(rng.randint(0, 3))]
+        staff = [(operator, "负责人")] + [
+            (self._person(), "生产人员") for _ in range(rng.randint(0, 3))
+        ]
         if w["safety_manager"] != operator:
             staff.append((w["safety_manager"], "食品安全管理员"))
         for person, role in staff:
-            expires = today + timedelta(days=rng.randint(-120, 360)) if rng.random() < 0.95 else None
-            out["staff_member"].append(dict(workshop_id=wid, name=person, role=role, health_cert_expires=expires))
+            expires = (
+                today + timedelta(days=rng.randint(-120, 360)) if rng.random() < 0.95 else None
+            )
+            out["staff_member"].append(
+                dict(workshop_id=wid, name=person, role=role, health_cert_expires=expires)
+            )
 
         # Inspections, and the tier history they drive.
         dates = []
@@ -521,11 +952,23 @@ class Generator:
         tiers = self.deployment.tier_codes  # best first
         tier, tier_since, history = "unrated", None, []
         last_insp = None
-        forced_tier = {8: "gold", 9: "silver", 10: "bronze", 11: "orange", 15: "gold", 16: "silver",
-                       17: "silver"}.get(i)
+        forced_tier = {
+            8: "gold",
+            9: "silver",
+            10: "bronze",
+            11: "orange",
+            15: "gold",
+            16: "silver",
+            17: "silver",
+        }.get(i)
         for k, d in enumerate(dates):
-            kind = ("routine", "random", "special", "flying", "complaint")[i % 5] if k == 0 and i < 10 else \
-                rng.choices(("routine", "random", "special", "flying", "complaint"), (45, 25, 15, 5, 10))[0]
+            kind = (
+                ("routine", "random", "special", "flying", "complaint")[i % 5]
+                if k == 0 and i < 10
+                else rng.choices(
+                    ("routine", "random", "special", "flying", "complaint"), (45, 25, 15, 5, 10)
+                )[0]
+            )
             if i < 3 and k == 0:
                 result = ("pass", "basic", "fail")[i]
             else:
@@ -534,40 +977,76 @@ class Generator:
                 result = "pass" if r < p_pass else "basic" if r < p_basic else "fail"
             last = k == len(dates) - 1
             if forced_tier and last:
-                result = {"gold": "pass", "silver": "pass", "bronze": "basic", "orange": "fail"}[forced_tier]
+                result = {"gold": "pass", "silver": "pass", "bronze": "basic", "orange": "fail"}[
+                    forced_tier
+                ]
             outcomes = rng.choice(self.patterns[result])
             insp_id = self.ids("inspection")
             pair = rng.sample(inspectors, 2)
             rect_due = d + timedelta(days=rng.choice((15, 30))) if result != "pass" else None
             done = None
-            if rect_due is not None and (rect_due < today - timedelta(days=20) and rng.random() < 0.93):
+            if rect_due is not None and (
+                rect_due < today - timedelta(days=20) and rng.random() < 0.93
+            ):
                 done = rect_due - timedelta(days=rng.randint(0, 10))
-            out["inspection"].append(dict(
-                id=insp_id, workshop_id=wid, inspected_on=d, kind=kind, result=result,
-                summary={"pass": "现场检查未发现问题。", "basic": "发现个别一般项问题，责令限期整改。",
-                         "fail": "发现关键项或较多问题，责令停产整改。"}[result],
-                rectification_required=result != "pass", rectification_due=rect_due, rectification_done_on=done,
-                draw_id=None, complaint_id=None, recorded_by_id=pair[0], created_at=_at(d, rng)))
+            out["inspection"].append(
+                dict(
+                    id=insp_id,
+                    workshop_id=wid,
+                    inspected_on=d,
+                    kind=kind,
+                    result=result,
+                    summary={
+                        "pass": "现场检查未发现问题。",
+                        "basic": "发现个别一般项问题，责令限期整改。",
+                        "fail": "发现关键项或较多问题，责令停产整改。",
+                    }[result],
+                    rectification_required=result != "pass",
+                    rectification_due=rect_due,
+                    rectification_done_on=done,
+                    draw_id=None,
+                    complaint_id=None,
+                    recorded_by_id=pair[0],
+                    created_at=_at(d, rng),
+                )
+            )
             for uid in pair:
                 out["inspection_inspector"].append(dict(inspection_id=insp_id, user_id=uid))
             out["inspection_item"].extend((insp_id,) + item for item in outcomes.items)
             for item in outcomes.failed:
-                out["rectification_item"].append(dict(
-                    workshop_id=wid, inspection_id=insp_id, problem=ITEM_NOTES.get(item["code"], item["text"]),
-                    measure=rng.choice(MEASURES), due_on=rect_due, fixed_on=done,
-                    verified_by_id=pair[0] if done else None, created_at=_at(d, rng)))
+                out["rectification_item"].append(
+                    dict(
+                        workshop_id=wid,
+                        inspection_id=insp_id,
+                        problem=ITEM_NOTES.get(item["code"], item["text"]),
+                        measure=rng.choice(MEASURES),
+                        due_on=rect_due,
+                        fixed_on=done,
+                        verified_by_id=pair[0] if done else None,
+                        created_at=_at(d, rng),
+                    )
+                )
             last_insp = (insp_id, d, result)
 
             # The tier this inspection supports.
             rank_now = tiers.index(tier) if tier in tiers else None
             if rank_now is None:  # first rating: gold is earned later, rarely at once
-                target = {"pass": tiers[0] if quality > 0.85 else tiers[1],
-                          "basic": tiers[1] if rng.random() < 0.3 else tiers[2], "fail": tiers[3]}[result]
+                target = {
+                    "pass": tiers[0] if quality > 0.85 else tiers[1],
+                    "basic": tiers[1] if rng.random() < 0.3 else tiers[2],
+                    "fail": tiers[3],
+                }[result]
             else:
                 r = rng.random()
-                step = {"pass": -1 if r < 0.35 + 0.3 * quality else 0,
-                        "basic": 1 if rank_now < 2 and r < 0.5 else -1 if rank_now == 3 and r < 0.5 else 0,
-                        "fail": 1}[result]
+                step = {
+                    "pass": -1 if r < 0.35 + 0.3 * quality else 0,
+                    "basic": 1
+                    if rank_now < 2 and r < 0.5
+                    else -1
+                    if rank_now == 3 and r < 0.5
+                    else 0,
+                    "fail": 1,
+                }[result]
                 target = tiers[max(0, min(len(tiers) - 1, rank_now + step))]
             if forced_tier and last:
                 target = forced_tier
@@ -576,31 +1055,57 @@ class Generator:
             # Recent inspections may still be waiting for their decision or its publication.
             age_days = (today - d).days
             if last and (i in (12, 13, 14) or age_days < 40):
-                state = ("proposed", "decided", "rejected")[i - 12] if i in (12, 13, 14) else \
-                    rng.choices(("proposed", "decided", "published"), (3, 3, 4))[0]
+                state = (
+                    ("proposed", "decided", "rejected")[i - 12]
+                    if i in (12, 13, 14)
+                    else rng.choices(("proposed", "decided", "published"), (3, 3, 4))[0]
+                )
             else:
                 state = "published"
             if forced_tier and last:
                 state = "published"
             eff = min(d + timedelta(days=rng.randint(5, 15)), today)
-            direction = ("initial" if tier == "unrated" else
-                         "upgrade" if tiers.index(target) < tiers.index(tier) else
-                         "downgrade" if tiers.index(target) > tiers.index(tier) else "reconfirm")
-            reason_cat = {"initial": "initial", "upgrade": rng.choice(("inspection", "rectified", "upgrade_request")),
-                          "downgrade": rng.choice(("inspection", "hygiene", "quality", "premises_change")),
-                          "reconfirm": "annual_review"}[direction]
+            direction = (
+                "initial"
+                if tier == "unrated"
+                else "upgrade"
+                if tiers.index(target) < tiers.index(tier)
+                else "downgrade"
+                if tiers.index(target) > tiers.index(tier)
+                else "reconfirm"
+            )
+            reason_cat = {
+                "initial": "initial",
+                "upgrade": rng.choice(("inspection", "rectified", "upgrade_request")),
+                "downgrade": rng.choice(("inspection", "hygiene", "quality", "premises_change")),
+                "reconfirm": "annual_review",
+            }[direction]
             proposed_at = _at(d + timedelta(days=1), rng)
             decision = dict(
-                workshop_id=wid, from_tier=tier, to_tier=target, direction=direction, reason_category=reason_cat,
+                workshop_id=wid,
+                from_tier=tier,
+                to_tier=target,
+                direction=direction,
+                reason_category=reason_cat,
                 reason=f"依据 {d:%Y年%m月%d日} 监督检查结果（{ {'pass': '符合', 'basic': '基本符合', 'fail': '不符合'}[result] }）",
-                status=state, effective_on=None if state == "proposed" else eff,
-                proposed_by_id=pair[0], proposed_at=proposed_at,
+                status=state,
+                effective_on=None if state == "proposed" else eff,
+                proposed_by_id=pair[0],
+                proposed_at=proposed_at,
                 decided_by_id=None if state == "proposed" else self.admin_id,
-                decided_at=None if state == "proposed" else proposed_at + timedelta(days=2, hours=1),
+                decided_at=None
+                if state == "proposed"
+                else proposed_at + timedelta(days=2, hours=1),
                 published_at=_at(eff, rng) if state == "published" else None,
-                inspection_id=insp_id, sampling_id=None, complaint_id=None,
-                is_upgrade_request=reason_cat == "upgrade_request")
-            if decision["published_at"] is not None and decision["published_at"] < decision["decided_at"]:
+                inspection_id=insp_id,
+                sampling_id=None,
+                complaint_id=None,
+                is_upgrade_request=reason_cat == "upgrade_request",
+            )
+            if (
+                decision["published_at"] is not None
+                and decision["published_at"] < decision["decided_at"]
+            ):
                 decision["published_at"] = decision["decided_at"] + timedelta(hours=2)
             history.append(decision)
             if state == "published":
@@ -615,9 +1120,14 @@ class Generator:
                 sd = dates[0] + timedelta(days=rng.randint(0, max(0, (end - dates[0]).days)))
                 samplings.append(sd)
         grant_plan = None
-        if tier in tiers[:2] and status == "open" and (rng.random() < 0.25 or i in (8, 9, 15, 16, 17)):
-            grant_plan = {15: "due", 16: "revoked", 17: "revoked"}.get(i) or \
-                rng.choices(("held", "due", "revoked"), (90, 5, 5))[0]
+        if (
+            tier in tiers[:2]
+            and status == "open"
+            and (rng.random() < 0.25 or i in (8, 9, 15, 16, 17))
+        ):
+            grant_plan = {15: "due", 16: "revoked", 17: "revoked"}.get(i) or rng.choices(
+                ("held", "due", "revoked"), (90, 5, 5)
+            )[0]
         if grant_plan in ("due", "revoked"):
             # Two or three failures in one calendar year: the revocation rules apply.
             year = today.year if grant_plan == "due" else today.year - 1
@@ -627,7 +1137,10 @@ class Generator:
                 grant_plan = "held"
             else:
                 n_fail = 2 if grant_plan == "due" else 3
-                self._failures = [start + timedelta(days=rng.randint(0, (stop - start).days)) for _ in range(n_fail)]
+                self._failures = [
+                    start + timedelta(days=rng.randint(0, (stop - start).days))
+                    for _ in range(n_fail)
+                ]
         else:
             self._failures = []
         sampling_ids = []
@@ -637,13 +1150,24 @@ class Generator:
             if sd > today:
                 sd = today
             sid = self.ids("sampling")
-            fail = forced_fail or rng.random() < 0.12 * (1.5 - quality) or (i in (0, 18, 19, 20) and not sampling_ids)
+            fail = (
+                forced_fail
+                or rng.random() < 0.12 * (1.5 - quality)
+                or (i in (0, 18, 19, 20) and not sampling_ids)
+            )
             item = rng.choice(failures) if fail else None
             retest, requested, decided = "none", None, None
             if fail and not forced_fail:
                 r = rng.random()
-                retest = ("requested" if i == 18 or (r < 0.12 and (today - sd).days < 40) else
-                          "upheld" if i == 19 or r < 0.3 else "overturned" if i == 0 or r < 0.42 else "none")
+                retest = (
+                    "requested"
+                    if i == 18 or (r < 0.12 and (today - sd).days < 40)
+                    else "upheld"
+                    if i == 19 or r < 0.3
+                    else "overturned"
+                    if i == 0 or r < 0.42
+                    else "none"
+                )
             if retest != "none":
                 requested = _deadline(sd, rng.randint(2, 6))
                 if retest != "requested":
@@ -659,91 +1183,186 @@ class Generator:
                     requested = sd + timedelta(days=3)
                     decided = sd + timedelta(days=20)
             prod = rng.choice(all_varieties)
-            out["sampling"].append(dict(
-                id=sid, workshop_id=wid, sampled_on=sd, product=prod, batch=f"{sd - timedelta(days=rng.randint(0, 5)):%Y%m%d}",
-                lab=rng.choice(LABS), result="fail" if fail else "pass",
-                failed_item=item[0] if fail else None, measured_value=item[1] if fail else None,
-                limit_value=item[2] if fail else None,
-                notice_no=f"包市监抽〔{sd.year}〕{rng.randint(1, 9999):04d}号",
-                retest_status=retest, retest_requested_on=requested, retest_decided_on=decided,
-                recorded_by_id=rng.choice(inspectors), created_at=_at(sd, rng)))
+            out["sampling"].append(
+                dict(
+                    id=sid,
+                    workshop_id=wid,
+                    sampled_on=sd,
+                    product=prod,
+                    batch=f"{sd - timedelta(days=rng.randint(0, 5)):%Y%m%d}",
+                    lab=rng.choice(LABS),
+                    result="fail" if fail else "pass",
+                    failed_item=item[0] if fail else None,
+                    measured_value=item[1] if fail else None,
+                    limit_value=item[2] if fail else None,
+                    notice_no=f"包市监抽〔{sd.year}〕{rng.randint(1, 9999):04d}号",
+                    retest_status=retest,
+                    retest_requested_on=requested,
+                    retest_decided_on=decided,
+                    recorded_by_id=rng.choice(inspectors),
+                    created_at=_at(sd, rng),
+                )
+            )
             sampling_ids.append((sid, sd, fail))
         fails = [s for s in sampling_ids if s[2]]
         if fails and tier in tiers[:-1] and last_insp and rng.random() < 0.3 and history:
             # A failed sampling proposes a downgrade awaiting the bureau.
             sid, sd, _ = fails[-1]
             lower = tiers[tiers.index(tier) + 1]
-            history.append(dict(
-                workshop_id=wid, from_tier=tier, to_tier=lower, direction="downgrade", reason_category="sampling",
-                reason="抽检不合格", status="proposed", effective_on=None, proposed_by_id=inspectors[0],
-                proposed_at=_at(max(sd, last_insp[1]) + timedelta(days=1), rng), decided_by_id=None,
-                decided_at=None, published_at=None, inspection_id=None, sampling_id=sid, complaint_id=None,
-                is_upgrade_request=False))
+            history.append(
+                dict(
+                    workshop_id=wid,
+                    from_tier=tier,
+                    to_tier=lower,
+                    direction="downgrade",
+                    reason_category="sampling",
+                    reason="抽检不合格",
+                    status="proposed",
+                    effective_on=None,
+                    proposed_by_id=inspectors[0],
+                    proposed_at=_at(max(sd, last_insp[1]) + timedelta(days=1), rng),
+                    decided_by_id=None,
+                    decided_at=None,
+                    published_at=None,
+                    inspection_id=None,
+                    sampling_id=sid,
+                    complaint_id=None,
+                    is_upgrade_request=False,
+                )
+            )
         out["tier_decision"].extend(history)
 
         if grant_plan:
             gid = self.ids("title_grant")
-            gdate = max(registered, today - timedelta(days=rng.randint(400, 1400))) + timedelta(days=30)
+            gdate = max(registered, today - timedelta(days=rng.randint(400, 1400))) + timedelta(
+                days=30
+            )
             gdate = min(gdate, today - timedelta(days=1))
-            title_id = rng.choice(self.title_ids[:2]) if cname != "土默特右旗" else rng.choice(self.title_ids)
-            grant = dict(id=gid, workshop_id=wid, title_id=title_id, granted_on=gdate,
-                         certificate_no=f"示范〔{gdate.year}〕{rng.randint(1, 999):03d}号", status="held",
-                         last_reviewed_on=gdate + timedelta(days=365) if gdate + timedelta(days=365) < today else None,
-                         revoked_on=None, revoke_rule=None, revoke_reason=None, barred_until=None,
-                         granted_by_id=self.admin_id)
+            title_id = (
+                rng.choice(self.title_ids[:2])
+                if cname != "土默特右旗"
+                else rng.choice(self.title_ids)
+            )
+            grant = dict(
+                id=gid,
+                workshop_id=wid,
+                title_id=title_id,
+                granted_on=gdate,
+                certificate_no=f"示范〔{gdate.year}〕{rng.randint(1, 999):03d}号",
+                status="held",
+                last_reviewed_on=gdate + timedelta(days=365)
+                if gdate + timedelta(days=365) < today
+                else None,
+                revoked_on=None,
+                revoke_rule=None,
+                revoke_reason=None,
+                barred_until=None,
+                granted_by_id=self.admin_id,
+            )
             if grant_plan == "revoked":
                 revoked_on = min(max(fail_dates) + timedelta(days=30), today)
-                grant.update(status="revoked", revoked_on=revoked_on, revoke_rule="three_failures",
-                             revoke_reason=f"{fail_dates[0].year} 年度抽检不合格 3 次",
-                             barred_until=revoked_on.replace(year=revoked_on.year + 2) if not (
-                                 revoked_on.month == 2 and revoked_on.day == 29) else revoked_on + timedelta(days=730))
+                grant.update(
+                    status="revoked",
+                    revoked_on=revoked_on,
+                    revoke_rule="three_failures",
+                    revoke_reason=f"{fail_dates[0].year} 年度抽检不合格 3 次",
+                    barred_until=revoked_on.replace(year=revoked_on.year + 2)
+                    if not (revoked_on.month == 2 and revoked_on.day == 29)
+                    else revoked_on + timedelta(days=730),
+                )
             out["title_grant"].append(grant)
             if grant_plan in ("due", "revoked"):
-                evidence = {"sampling_ids": [s[0] for s in sampling_ids if s[1] in fail_dates],
-                            "year": fail_dates[0].year}
+                evidence = {
+                    "sampling_ids": [s[0] for s in sampling_ids if s[1] in fail_dates],
+                    "year": fail_dates[0].year,
+                }
                 confirmed = grant_plan == "revoked"
-                out["revocation_proposal"].append(dict(
-                    grant_id=gid, rule="three_failures" if confirmed else "two_failures", bar_years=2 if confirmed else 0,
-                    evidence=evidence, status="confirmed" if confirmed else "pending",
-                    created_at=_at(max(fail_dates), rng), decided_by_id=self.admin_id if confirmed else None,
-                    decided_at=_at(grant["revoked_on"], rng) if confirmed else None,
-                    note="经复核，确认撤销称号并收回牌匾" if confirmed else ""))
+                out["revocation_proposal"].append(
+                    dict(
+                        grant_id=gid,
+                        rule="three_failures" if confirmed else "two_failures",
+                        bar_years=2 if confirmed else 0,
+                        evidence=evidence,
+                        status="confirmed" if confirmed else "pending",
+                        created_at=_at(max(fail_dates), rng),
+                        decided_by_id=self.admin_id if confirmed else None,
+                        decided_at=_at(grant["revoked_on"], rng) if confirmed else None,
+                        note="经复核，确认撤销称号并收回牌匾" if confirmed else "",
+                    )
+                )
 
         # Complaints and reports.
         if rng.random() < 0.05 or i < 24:
             self._complaint(out, wid, w, station, word, all_varieties, registered, i)
         if i % 400 == 30 or i == 22:
-            self._complaint(out, None, w, station, word, all_varieties, registered, i, unregistered=True)
+            self._complaint(
+                out, None, w, station, word, all_varieties, registered, i, unregistered=True
+            )
 
         # Posters: printed at each published tier.
         issue = 0
         for dec in history:
             if dec["status"] == "published" and rng.random() < 0.7:
                 issue += 1
-                out["poster"].append(dict(workshop_id=wid, issue_no=issue, size=rng.choice(("A4", "A4", "A5")),
-                                          tier_code=dec["to_tier"], issued_at=dec["published_at"] + timedelta(days=1),
-                                          issued_by_id=inspectors[0]))
-        changed = max([w["created_at"]] + [h["published_at"] or h["decided_at"] or h["proposed_at"] for h in history])
+                out["poster"].append(
+                    dict(
+                        workshop_id=wid,
+                        issue_no=issue,
+                        size=rng.choice(("A4", "A4", "A5")),
+                        tier_code=dec["to_tier"],
+                        issued_at=dec["published_at"] + timedelta(days=1),
+                        issued_by_id=inspectors[0],
+                    )
+                )
+        changed = max(
+            [w["created_at"]]
+            + [h["published_at"] or h["decided_at"] or h["proposed_at"] for h in history]
+        )
         w["public_changed_at"] = w["updated_at"] = changed
 
     def _complaint(self, out, wid, w, station, word, varieties, registered, i, unregistered=False):
         rng, today = self.rng, self.today
         station_id, county, streets, inspectors = station
-        kind = "report" if unregistered else ("complaint", "report")[i % 2] if i < 24 else rng.choice(("complaint", "report"))
+        kind = (
+            "report"
+            if unregistered
+            else ("complaint", "report")[i % 2]
+            if i < 24
+            else rng.choice(("complaint", "report"))
+        )
         # The first 24 workshops walk through every status of both kinds.
         complaint_statuses = ["new", "accepted", "refused", "mediated", "terminated", "transferred"]
-        report_statuses = ["new", "verifying", "case_opened", "no_case", "case_closed", "transferred"]
+        report_statuses = [
+            "new",
+            "verifying",
+            "case_opened",
+            "no_case",
+            "case_closed",
+            "transferred",
+        ]
         statuses = complaint_statuses if kind == "complaint" else report_statuses
         status = statuses[(i // 2) % 6] if i < 24 and not unregistered else rng.choice(statuses)
-        overdue = status in ("new", "accepted", "verifying", "case_opened") and (i in (0, 3) or rng.random() < 0.2)
+        overdue = status in ("new", "accepted", "verifying", "case_opened") and (
+            i in (0, 3) or rng.random() < 0.2
+        )
         open_ = status in ("new", "accepted", "verifying", "case_opened")
-        received_day = today - timedelta(days=rng.randint(120, 200) if overdue else
-                                         rng.randint(0, 4) if status == "new" else
-                                         rng.randint(8, 30) if open_ else rng.randint(20, 300))
+        received_day = today - timedelta(
+            days=rng.randint(120, 200)
+            if overdue
+            else rng.randint(0, 4)
+            if status == "new"
+            else rng.randint(8, 30)
+            if open_
+            else rng.randint(20, 300)
+        )
         received_day = max(received_day, registered)
         received = _at(received_day, rng)
         product = rng.choice(varieties)
-        category = "unlicensed" if unregistered else rng.choice([c for c in COMPLAINT_CATEGORIES if c != "unlicensed"])
+        category = (
+            "unlicensed"
+            if unregistered
+            else rng.choice([c for c in COMPLAINT_CATEGORIES if c != "unlicensed"])
+        )
         name = w["name"]
         texts = {
             "quality": f"在{name}买的{product}有酸味，口感不对，怀疑变质。",
@@ -765,31 +1384,74 @@ class Generator:
         accept_due = _deadline(received_day, 7)
         verify_due = _deadline(received_day, 15)
         row = dict(
-            id=cid, tracking_no=f"{'TS' if kind == 'complaint' else 'JB'}{received_day:%y%m%d}{self.tracking_seq:06d}",
-            password_hash=pw_hash, submission_id=hashlib.md5(f"{cid}-{rng.random()}".encode()).hexdigest(),
-            kind=kind, channel=rng.choice(("web", "web", "web", "phone", "api")),
-            workshop_id=wid, unregistered_name=f"{rng.choice(streets)}无名{word}作坊" if unregistered else None,
-            unregistered_address=f"包头市{county[0]}{rng.choice(streets)}附近" if unregistered else None,
+            id=cid,
+            tracking_no=f"{'TS' if kind == 'complaint' else 'JB'}{received_day:%y%m%d}{self.tracking_seq:06d}",
+            password_hash=pw_hash,
+            submission_id=hashlib.md5(f"{cid}-{rng.random()}".encode()).hexdigest(),
+            kind=kind,
+            channel=rng.choice(("web", "web", "web", "phone", "api")),
+            workshop_id=wid,
+            unregistered_name=f"{rng.choice(streets)}无名{word}作坊" if unregistered else None,
+            unregistered_address=f"包头市{county[0]}{rng.choice(streets)}附近"
+            if unregistered
+            else None,
             jurisdiction_id=self.county_ids[county[0]] if unregistered else station_id,
-            category=category, content=texts[category], product=None if unregistered else product,
-            purchased_on=received_day - timedelta(days=rng.randint(0, 5)) if kind == "complaint" else None,
+            category=category,
+            content=texts[category],
+            product=None if unregistered else product,
+            purchased_on=received_day - timedelta(days=rng.randint(0, 5))
+            if kind == "complaint"
+            else None,
             amount_yuan=round(rng.uniform(8, 120), 1) if kind == "complaint" else None,
             demand="退货退款并赔偿" if kind == "complaint" else None,
-            reporter_name=None if anonymous else self._person(), reporter_phone=None if anonymous else self._phone(),
-            anonymous=anonymous, insider=kind == "report" and not unregistered and rng.random() < 0.15,
-            status=status, received_at=received, due_on=accept_due if kind == "complaint" else verify_due,
-            extended=False, extension_reason=None, assigned_to_id=officer if status != "new" or rng.random() < 0.5 else None,
-            refusal_reason=None, termination_reason=None, verified=None, closed_at=None, client_fingerprint=None)
-        events = [dict(complaint_id=cid, at=received, actor_id=None, from_status=None, to_status="new", note="",
-                       public_reply="已收到您的" + ("投诉，将在 7 个工作日内决定是否受理。" if kind == "complaint"
-                                                   else "举报，将在 15 个工作日内完成核查。"))]
+            reporter_name=None if anonymous else self._person(),
+            reporter_phone=None if anonymous else self._phone(),
+            anonymous=anonymous,
+            insider=kind == "report" and not unregistered and rng.random() < 0.15,
+            status=status,
+            received_at=received,
+            due_on=accept_due if kind == "complaint" else verify_due,
+            extended=False,
+            extension_reason=None,
+            assigned_to_id=officer if status != "new" or rng.random() < 0.5 else None,
+            refusal_reason=None,
+            termination_reason=None,
+            verified=None,
+            closed_at=None,
+            client_fingerprint=None,
+        )
+        events = [
+            dict(
+                complaint_id=cid,
+                at=received,
+                actor_id=None,
+                from_status=None,
+                to_status="new",
+                note="",
+                public_reply="已收到您的"
+                + (
+                    "投诉，将在 7 个工作日内决定是否受理。"
+                    if kind == "complaint"
+                    else "举报，将在 15 个工作日内完成核查。"
+                ),
+            )
+        ]
         when = received_day
 
         def step(to, reply, note="", days=(1, 5)):
             nonlocal when
             when = min(when + timedelta(days=rng.randint(*days)), today)
-            events.append(dict(complaint_id=cid, at=_at(when, rng), actor_id=officer, from_status=events[-1]["to_status"],
-                                to_status=to, note=note, public_reply=reply))
+            events.append(
+                dict(
+                    complaint_id=cid,
+                    at=_at(when, rng),
+                    actor_id=officer,
+                    from_status=events[-1]["to_status"],
+                    to_status=to,
+                    note=note,
+                    public_reply=reply,
+                )
+            )
 
         if status == "transferred":
             step("transferred", "经审查，该事项不属于市场监管部门职责，已移送相关部门处理。")
@@ -807,8 +1469,11 @@ class Generator:
                 elif status == "terminated":
                     reason = rng.choice(list(TERMINATION_REASONS))
                     row["termination_reason"] = reason
-                    step("terminated", f"调解终止。理由：{TERMINATION_REASONS[reason]}。您可依法通过其他途径解决。",
-                         days=(5, 60))
+                    step(
+                        "terminated",
+                        f"调解终止。理由：{TERMINATION_REASONS[reason]}。您可依法通过其他途径解决。",
+                        days=(5, 60),
+                    )
         elif kind == "report" and status != "new":
             step("verifying", "您的举报已转辖区市场监督管理所核查。")
             if rng.random() < 0.2 and not overdue:
@@ -817,7 +1482,12 @@ class Generator:
                 row["due_on"] = _deadline(received_day, 30)
             if status in ("case_opened", "case_closed"):
                 row["verified"] = True
-                step("case_opened", "经核查，已依法立案调查。", note="现场检查发现问题，立案", days=(3, 12))
+                step(
+                    "case_opened",
+                    "经核查，已依法立案调查。",
+                    note="现场检查发现问题，立案",
+                    days=(3, 12),
+                )
                 row["due_on"] = deadlines.add_days(when, 90)
                 if status == "case_closed":
                     step("case_closed", "案件已办结，已依法作出行政处罚。", days=(20, 80))
@@ -841,17 +1511,38 @@ class Generator:
 
 # Insert order: parents before children (foreign keys are checked on insert).
 TABLES = [
-    ("jurisdiction", Jurisdiction), ("product_category", ProductCategory), ("user", User), ("title", Title),
-    ("workshop", Workshop), ("workshop_category", workshop_category), ("staff_member", StaffMember),
-    ("complaint", Complaint), ("complaint_event", ComplaintEvent), ("inspection", Inspection),
-    ("inspection_inspector", inspection_inspector), ("inspection_item", InspectionItem), ("sampling", Sampling),
-    ("rectification_item", RectificationItem), ("tier_decision", TierDecision), ("title_grant", TitleGrant),
-    ("revocation_proposal", RevocationProposal), ("poster", Poster),
+    ("jurisdiction", Jurisdiction),
+    ("product_category", ProductCategory),
+    ("user", User),
+    ("title", Title),
+    ("workshop", Workshop),
+    ("workshop_category", workshop_category),
+    ("staff_member", StaffMember),
+    ("complaint", Complaint),
+    ("complaint_event", ComplaintEvent),
+    ("inspection", Inspection),
+    ("inspection_inspector", inspection_inspector),
+    ("inspection_item", InspectionItem),
+    ("sampling", Sampling),
+    ("rectification_item", RectificationItem),
+    ("tier_decision", TierDecision),
+    ("title_grant", TitleGrant),
+    ("revocation_proposal", RevocationProposal),
+    ("poster", Poster),
 ]
 # Checklist items are many (one per checklist line per inspection): generated as tuples.
 ITEM_COLUMNS = ("inspection_id", "area", "code", "text", "is_key", "outcome", "note")
-WITH_IDS = ("jurisdiction", "product_category", "user", "title", "workshop", "inspection", "sampling",
-            "complaint", "title_grant")
+WITH_IDS = (
+    "jurisdiction",
+    "product_category",
+    "user",
+    "title",
+    "workshop",
+    "inspection",
+    "sampling",
+    "complaint",
+    "title_grant",
+)
 
 
 def _write(rows_by_table: dict[str, list[dict]]) -> int:
@@ -875,17 +1566,26 @@ def _write(rows_by_table: dict[str, list[dict]]) -> int:
         else:
             # Columns the generator does not name get their declared scalar default, so a column
             # added to a model later (with a default) never breaks the bulk path.
-            defaults = {c.name: c.default.arg for c in table.c
-                        if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
+            defaults = {
+                c.name: c.default.arg
+                for c in table.c
+                if c.name not in rows[0] and c.default is not None and c.default.is_scalar
+            }
             if defaults:
                 rows = [{**row, **defaults} for row in rows]
             cols = list(rows[0])
             # sqlite3 takes Python booleans as they are; dates and JSON need their processors.
-            procs = [(i, p) for i, c in enumerate(cols) if not isinstance(table.c[c].type, Boolean)
-                     and (p := table.c[c].type._cached_bind_processor(dialect))]
+            procs = [
+                (i, p)
+                for i, c in enumerate(cols)
+                if not isinstance(table.c[c].type, Boolean)
+                and (p := table.c[c].type._cached_bind_processor(dialect))
+            ]
         quote = dialect.identifier_preparer.quote
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-               f"VALUES ({', '.join([mark] * len(cols))})")
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+            f"VALUES ({', '.join([mark] * len(cols))})"
+        )
         if isinstance(rows[0], tuple):
             pass
         elif procs:
@@ -897,7 +1597,9 @@ def _write(rows_by_table: dict[str, list[dict]]) -> int:
                 tuples.append(tuple(values))
         else:
             tuples = [tuple(row[c] for c in cols) for row in rows]
-        if dialect.name == "postgresql":  # COPY is PostgreSQL's bulk path, several times executemany's speed
+        if (
+            dialect.name == "postgresql"
+        ):  # COPY is PostgreSQL's bulk path, several times executemany's speed
             copy_sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
             with conn.connection.driver_connection.cursor() as cur, cur.copy(copy_sql) as copy:
                 for values in tuples:
@@ -908,15 +1610,24 @@ def _write(rows_by_table: dict[str, list[dict]]) -> int:
     return written
 
 
-def load(seed: int, size: int, progress: bool = False, today: date | None = None) -> list[tuple[str, str, str]]:
+def load(
+    seed: int, size: int, progress: bool = False, today: date | None = None
+) -> list[tuple[str, str, str]]:
     """Fill an empty database; return the demo sign-ins as (username, password, role label)."""
-    if db.session.scalar(select(func.count(Workshop.id))) or db.session.scalar(select(func.count(Jurisdiction.id))):
+    if db.session.scalar(select(func.count(Workshop.id))) or db.session.scalar(
+        select(func.count(Jurisdiction.id))
+    ):
         raise DemoError("数据库中已有作坊或辖区数据，演示数据只能载入空库。")
-    taken = db.session.scalars(select(User.username).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS]))).all()
+    taken = db.session.scalars(
+        select(User.username).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS]))
+    ).all()
     if taken:
         raise DemoError(f"账号 {', '.join(taken)} 已存在，演示数据只能载入空库。")
-    id_start = {name: db.session.scalar(select(func.coalesce(func.max(getattr(m, "__table__", m).c.id), 0)))
-                for name, m in TABLES if name in WITH_IDS}
+    id_start = {
+        name: db.session.scalar(select(func.coalesce(func.max(getattr(m, "__table__", m).c.id), 0)))
+        for name, m in TABLES
+        if name in WITH_IDS
+    }
     gen = Generator(seed, size, today or china_today(), current_deployment(), id_start)
     hashes: dict[str, str] = {}
 
@@ -950,10 +1661,21 @@ def active_demo_accounts() -> list[tuple[str, str, str]]:
     """The demo sign-ins that still exist with their demo password (for `flask setup` to print)."""
     from werkzeug.security import check_password_hash
 
-    found = {u.username: u for u in db.session.scalars(
-        select(User).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS]), User.active.is_(True)))}
-    return [(name, password, ROLES[role]) for name, password, role in DEMO_ACCOUNTS
-            if name in found and found[name].role == role and check_password_hash(found[name].password_hash, password)]
+    found = {
+        u.username: u
+        for u in db.session.scalars(
+            select(User).where(
+                User.username.in_([a[0] for a in DEMO_ACCOUNTS]), User.active.is_(True)
+            )
+        )
+    }
+    return [
+        (name, password, ROLES[role])
+        for name, password, role in DEMO_ACCOUNTS
+        if name in found
+        and found[name].role == role
+        and check_password_hash(found[name].password_hash, password)
+    ]
 
 
 def _fix_sequences() -> None:
@@ -961,9 +1683,12 @@ def _fix_sequences() -> None:
     if db.engine.dialect.name != "postgresql":
         return
     for name in WITH_IDS:
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM \"{name}\"))"))
+        db.session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))'
+            )
+        )
 
 
 def generate(seed: int, size: int, today: date, deployment) -> list[tuple[str, list[dict]]]:

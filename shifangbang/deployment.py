@@ -1,7 +1,13 @@
-"""Per-deployment settings (tier ladder, certificates, colour codes, bureau) from a TOML file."""
+"""Per-deployment settings (tier ladder, certificates, colour codes, bureau) from a TOML file.
+
+Every setting is a typed field here with its one default; code reads `deployment.bureau.x`, never
+the raw TOML. A new setting: add the field (with its default and a comment) and document it in
+deployment.toml.
+"""
+
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 DEFAULT_FILE = Path(__file__).with_name("deployment.toml")
@@ -18,8 +24,43 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class Bureau:
+    name: str
+    short_name: str = ""
+    city: str = ""
+    province: str = ""
+    contact_email: str = ""
+    complaint_phones: tuple[str, ...] = ("12315",)
+    whistleblower_reward_notice: str = ""
+    # Days after which a workshop without an inspection shows 超期未检 on its public page.
+    inspection_overdue_days: int = 365
+    # At most this many upgrade requests (升榜申请) per workshop in the trailing 12 months.
+    upgrade_requests_per_year: int = 2
+    # Served at /<wechat_verify_file> so WeChat can verify the QR-code URL prefix.
+    wechat_verify_file: str = ""
+    wechat_verify_content: str = ""
+
+
+@dataclass(frozen=True)
+class RectificationTarget:
+    by: str  # MM-DD
+    share: float
+    label: str
+
+
+def _build(cls, raw: dict, section: str):
+    """A settings dataclass from its TOML table; an unknown key is a mistake worth stopping for."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"[{section}]: unknown settings {', '.join(sorted(unknown))}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return cls(**values)
+
+
+@dataclass(frozen=True)
 class Deployment:
-    bureau: dict
+    bureau: Bureau
     tiers: tuple[Tier, ...]  # best first
     unrated: Tier
     certificate_types: tuple[str, ...]
@@ -27,7 +68,7 @@ class Deployment:
     certificate_example: str
     colour_codes: tuple[dict, ...]
     checklist: tuple[dict, ...]  # ({area, items: [{code, text, key}]}, ...)
-    raw: dict = field(repr=False, default_factory=dict)
+    rectification_targets: tuple[RectificationTarget, ...] = ()
 
     def tier(self, code: str | None) -> Tier:
         """The tier for a code; unknown or missing codes are shown as unrated, never as an error."""
@@ -42,7 +83,9 @@ class Deployment:
 
     def checklist_items(self) -> list[dict]:
         """Every checklist item flattened, with its area: [{area, code, text, key}]."""
-        return [dict(item, area=group["area"]) for group in self.checklist for item in group["items"]]
+        return [
+            dict(item, area=group["area"]) for group in self.checklist for item in group["items"]
+        ]
 
     def valid_certificate_number(self, number: str) -> bool:
         return bool(self.certificate_pattern.fullmatch(number or ""))
@@ -57,7 +100,7 @@ def load(path: str | Path | None = None) -> Deployment:
     unrated = Tier(rank=0, **raw["unrated"])
     cert = raw["certificates"]
     return Deployment(
-        bureau=raw["bureau"],
+        bureau=_build(Bureau, raw["bureau"], "bureau"),
         tiers=tiers,
         unrated=unrated,
         certificate_types=tuple(cert["types"]),
@@ -65,5 +108,8 @@ def load(path: str | Path | None = None) -> Deployment:
         certificate_example=cert["number_example"],
         colour_codes=tuple(raw.get("colour_codes", ())),
         checklist=tuple(raw.get("checklist", ())),
-        raw=raw,
+        rectification_targets=tuple(
+            _build(RectificationTarget, t, "rectification_targets")
+            for t in raw.get("rectification_targets", ())
+        ),
     )

@@ -12,6 +12,7 @@ Tier rule encoded here (the system proposes, the bureau decides — never auto-p
   in the 12 months before the inspection.
 - No proposal is made while another proposal for the workshop is still open (proposed or decided).
 """
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -22,15 +23,31 @@ from sqlalchemy.orm import selectinload
 from . import access, audit, changes, current_deployment
 from .extensions import db
 from .labels import INSPECTION_KIND, INSPECTION_RESULT
-from .models import Inspection, InspectionItem, Jurisdiction, RectificationItem, TierDecision, User, Workshop
+from .models import (
+    Inspection,
+    InspectionItem,
+    Jurisdiction,
+    RectificationItem,
+    TierDecision,
+    User,
+    Workshop,
+)
 from .timeutil import today
 from .tx import transactional
 
 # 基本符合 allows at most this many failed ordinary items; any failed key item is 不符合.
 MAX_ORDINARY_FAILURES_FOR_BASIC = 8
 MIN_INSPECTORS = 2
-AUDIT_FIELDS = ("workshop_id", "inspected_on", "kind", "result", "summary", "rectification_required",
-                "rectification_due", "rectification_done_on")
+AUDIT_FIELDS = (
+    "workshop_id",
+    "inspected_on",
+    "kind",
+    "result",
+    "summary",
+    "rectification_required",
+    "rectification_due",
+    "rectification_done_on",
+)
 
 
 class InspectionError(ValueError):
@@ -67,9 +84,15 @@ def ancestor_ids(jurisdiction_id: int) -> list[int]:
 
 def eligible_inspectors(workshop: Workshop) -> list[User]:
     """Active officers (or bureau staff with a jurisdiction) whose jurisdiction covers the workshop."""
-    q = (select(User).where(User.active.is_(True), User.role.in_(("officer", "admin")),
-                            User.jurisdiction_id.in_(ancestor_ids(workshop.station_id)))
-         .order_by(User.display_name, User.id))
+    q = (
+        select(User)
+        .where(
+            User.active.is_(True),
+            User.role.in_(("officer", "admin")),
+            User.jurisdiction_id.in_(ancestor_ids(workshop.station_id)),
+        )
+        .order_by(User.display_name, User.id)
+    )
     return list(db.session.scalars(q))
 
 
@@ -81,9 +104,19 @@ class ItemResult:
 
 
 @transactional
-def record(actor, workshop: Workshop, *, inspected_on: date, kind: str, inspector_ids: list[int],
-           items: list[ItemResult], summary: str = "", rectification_due: date | None = None,
-           draw_id: int | None = None, complaint_id: int | None = None) -> Inspection:
+def record(
+    actor,
+    workshop: Workshop,
+    *,
+    inspected_on: date,
+    kind: str,
+    inspector_ids: list[int],
+    items: list[ItemResult],
+    summary: str = "",
+    rectification_due: date | None = None,
+    draw_id: int | None = None,
+    complaint_id: int | None = None,
+) -> Inspection:
     """Record an inspection against the configured checklist; returns it (with .proposal set when
     the result implies a tier change, see the module docstring)."""
     access.require(actor, "inspect", workshop.station_id)
@@ -103,8 +136,11 @@ def record(actor, workshop: Workshop, *, inspected_on: date, kind: str, inspecto
         raise InspectionError("检查项目与当前检查表不符，请刷新页面后重新填写。")
     missing = [code for code in checklist if code not in given]
     if missing:
-        raise InspectionError(f"还有 {len(missing)} 个检查项目未填写结果（{'、'.join(missing[:5])}…）。"
-                              if len(missing) > 5 else f"以下检查项目未填写结果：{'、'.join(missing)}。")
+        raise InspectionError(
+            f"还有 {len(missing)} 个检查项目未填写结果（{'、'.join(missing[:5])}…）。"
+            if len(missing) > 5
+            else f"以下检查项目未填写结果：{'、'.join(missing)}。"
+        )
     rows = []
     for code, spec in checklist.items():
         r = given[code]
@@ -112,8 +148,16 @@ def record(actor, workshop: Workshop, *, inspected_on: date, kind: str, inspecto
             raise InspectionError(f"检查项目 {code} 的结果无效。")
         if r.outcome == "fail" and not (r.note or "").strip():
             raise InspectionError(f"不合格项目 {code} 请填写问题说明。")
-        rows.append(InspectionItem(area=spec["area"], code=code, text=spec["text"], is_key=bool(spec.get("key")),
-                                   outcome=r.outcome, note=(r.note or "").strip()[:300]))
+        rows.append(
+            InspectionItem(
+                area=spec["area"],
+                code=code,
+                text=spec["text"],
+                is_key=bool(spec.get("key")),
+                outcome=r.outcome,
+                note=(r.note or "").strip()[:300],
+            )
+        )
     result = overall_result(rows)
     needs_rectification = result != "pass"
     if needs_rectification:
@@ -122,40 +166,77 @@ def record(actor, workshop: Workshop, *, inspected_on: date, kind: str, inspecto
         if rectification_due <= inspected_on:
             raise InspectionError("整改期限须晚于检查日期。")
     inspection = Inspection(
-        workshop_id=workshop.id, inspected_on=inspected_on, kind=kind, result=result, summary=summary.strip(),
-        rectification_required=needs_rectification, rectification_due=rectification_due if needs_rectification else None,
-        draw_id=draw_id, complaint_id=complaint_id, recorded_by_id=getattr(actor, "id", None),
-        inspectors=[eligible[i] for i in chosen], items=rows,
+        workshop_id=workshop.id,
+        inspected_on=inspected_on,
+        kind=kind,
+        result=result,
+        summary=summary.strip(),
+        rectification_required=needs_rectification,
+        rectification_due=rectification_due if needs_rectification else None,
+        draw_id=draw_id,
+        complaint_id=complaint_id,
+        recorded_by_id=getattr(actor, "id", None),
+        inspectors=[eligible[i] for i in chosen],
+        items=rows,
     )
     db.session.add(inspection)
     db.session.flush()
     # 挂账: every failed item becomes a ledger problem with the order's deadline.
     for row in rows:
         if row.outcome == "fail":
-            db.session.add(RectificationItem(workshop_id=workshop.id, inspection_id=inspection.id,
-                                             problem=f"{row.code} {row.text}：{row.note}"[:300],
-                                             due_on=rectification_due))
+            db.session.add(
+                RectificationItem(
+                    workshop_id=workshop.id,
+                    inspection_id=inspection.id,
+                    problem=f"{row.code} {row.text}：{row.note}"[:300],
+                    due_on=rectification_due,
+                )
+            )
     if workshop.last_inspected_on is None or inspected_on >= workshop.last_inspected_on:
         workshop.last_inspected_on = inspected_on
     changes.touch(workshop)
-    audit.record(actor, "inspection.record", "inspection", inspection.id,
-                 after=dict(audit.snapshot(inspection, AUDIT_FIELDS), inspectors=chosen,
-                            failed=[r.code for r in rows if r.outcome == "fail"]))
+    audit.record(
+        actor,
+        "inspection.record",
+        "inspection",
+        inspection.id,
+        after=dict(
+            audit.snapshot(inspection, AUDIT_FIELDS),
+            inspectors=chosen,
+            failed=[r.code for r in rows if r.outcome == "fail"],
+        ),
+    )
     inspection.proposal = propose_from_result(actor, workshop, inspection)
     return inspection
 
 
 def has_open_decision(workshop: Workshop) -> bool:
-    return db.session.scalar(select(TierDecision.id).where(
-        TierDecision.workshop_id == workshop.id, TierDecision.status.in_(("proposed", "decided"))).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(TierDecision.id)
+            .where(
+                TierDecision.workshop_id == workshop.id,
+                TierDecision.status.in_(("proposed", "decided")),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def open_rectifications(workshop: Workshop) -> int:
-    orders = db.session.scalars(select(Inspection.id).where(
-        Inspection.workshop_id == workshop.id, Inspection.rectification_required.is_(True),
-        Inspection.rectification_done_on.is_(None))).all()
-    items = db.session.scalars(select(RectificationItem.id).where(
-        RectificationItem.workshop_id == workshop.id, RectificationItem.fixed_on.is_(None))).all()
+    orders = db.session.scalars(
+        select(Inspection.id).where(
+            Inspection.workshop_id == workshop.id,
+            Inspection.rectification_required.is_(True),
+            Inspection.rectification_done_on.is_(None),
+        )
+    ).all()
+    items = db.session.scalars(
+        select(RectificationItem.id).where(
+            RectificationItem.workshop_id == workshop.id, RectificationItem.fixed_on.is_(None)
+        )
+    ).all()
     return len(orders) + len(items)
 
 
@@ -174,8 +255,9 @@ def proposed_tier(workshop: Workshop, inspection: Inspection) -> str | None:
     if inspection.result == "pass" and pos > 0:
         if open_rectifications(workshop):
             return None
-        if sampling.confirmed_failures(workshop, since=_year_before(inspection.inspected_on),
-                                       until=inspection.inspected_on):
+        if sampling.confirmed_failures(
+            workshop, since=_year_before(inspection.inspected_on), until=inspection.inspected_on
+        ):
             return None
         return codes[pos - 1]
     return None
@@ -195,13 +277,17 @@ def propose_from_result(actor, workshop: Workshop, inspection: Inspection) -> Ti
     if target is None or has_open_decision(workshop):
         return None
     verb = "降榜" if tiers.rank(target) < tiers.rank(workshop.tier_code) else "升榜"
-    reason = (f"系统依据 {inspection.inspected_on.isoformat()} {INSPECTION_KIND[inspection.kind]}结果"
-              f"（{INSPECTION_RESULT[inspection.result]}）建议{verb}。")
+    reason = (
+        f"系统依据 {inspection.inspected_on.isoformat()} {INSPECTION_KIND[inspection.kind]}结果"
+        f"（{INSPECTION_RESULT[inspection.result]}）建议{verb}。"
+    )
     return tiers.propose(actor, workshop, target, "inspection", reason, inspection=inspection)
 
 
 @transactional
-def complete_rectification(actor, inspection: Inspection, done_on: date, note: str = "") -> Inspection:
+def complete_rectification(
+    actor, inspection: Inspection, done_on: date, note: str = ""
+) -> Inspection:
     """整改完成: closes the order and strikes off its ledger problems that are still open."""
     workshop = db.session.get(Workshop, inspection.workshop_id)
     access.require(actor, "inspect", workshop.station_id)
@@ -215,24 +301,41 @@ def complete_rectification(actor, inspection: Inspection, done_on: date, note: s
     inspection.rectification_done_on = done_on
     if note:
         inspection.summary = (inspection.summary + "\n整改复查：" + note.strip()).strip()
-    for item in db.session.scalars(select(RectificationItem).where(
-            RectificationItem.inspection_id == inspection.id, RectificationItem.fixed_on.is_(None))):
+    for item in db.session.scalars(
+        select(RectificationItem).where(
+            RectificationItem.inspection_id == inspection.id, RectificationItem.fixed_on.is_(None)
+        )
+    ):
         item.fixed_on = done_on
         item.verified_by_id = getattr(actor, "id", None)
     changes.touch(workshop)
-    audit.record(actor, "inspection.rectified", "inspection", inspection.id, before=before,
-                 after=audit.snapshot(inspection, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "inspection.rectified",
+        "inspection",
+        inspection.id,
+        before=before,
+        after=audit.snapshot(inspection, AUDIT_FIELDS),
+    )
     return inspection
 
 
-def overdue_rectifications(jurisdiction_ids: set[int] | None, on: date | None = None) -> list[Inspection]:
+def overdue_rectifications(
+    jurisdiction_ids: set[int] | None, on: date | None = None
+) -> list[Inspection]:
     """Rectification orders past their deadline and not completed, oldest deadline first."""
     on = on or today()
-    q = (select(Inspection).join(Workshop, Workshop.id == Inspection.workshop_id)
-         .where(Inspection.rectification_required.is_(True), Inspection.rectification_done_on.is_(None),
-                Inspection.rectification_due < on)
-         .options(selectinload(Inspection.workshop).selectinload(Workshop.station))
-         .order_by(Inspection.rectification_due, Inspection.id))
+    q = (
+        select(Inspection)
+        .join(Workshop, Workshop.id == Inspection.workshop_id)
+        .where(
+            Inspection.rectification_required.is_(True),
+            Inspection.rectification_done_on.is_(None),
+            Inspection.rectification_due < on,
+        )
+        .options(selectinload(Inspection.workshop).selectinload(Workshop.station))
+        .order_by(Inspection.rectification_due, Inspection.id)
+    )
     if jurisdiction_ids is not None:
         q = q.where(Workshop.station_id.in_(jurisdiction_ids))
     return list(db.session.scalars(q))

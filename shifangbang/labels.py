@@ -18,10 +18,25 @@ INSPECTION_RESULT = {"pass": "符合", "basic": "基本符合", "fail": "不符�
 ITEM_OUTCOME = {"pass": "合格", "fail": "不合格", "na": "不适用"}
 
 SAMPLING_RESULT = {"pass": "合格", "fail": "不合格"}
-RETEST_STATUS = {"none": "", "requested": "复检中", "upheld": "复检维持不合格", "overturned": "复检合格"}
+RETEST_STATUS = {
+    "none": "",
+    "requested": "复检中",
+    "upheld": "复检维持不合格",
+    "overturned": "复检合格",
+}
 
-TIER_DIRECTION = {"initial": "首次定榜", "upgrade": "升榜", "downgrade": "降榜", "reconfirm": "维持"}
-TIER_DECISION_STATUS = {"proposed": "待决定", "decided": "已决定待发布", "published": "已发布", "rejected": "已驳回"}
+TIER_DIRECTION = {
+    "initial": "首次定榜",
+    "upgrade": "升榜",
+    "downgrade": "降榜",
+    "reconfirm": "维持",
+}
+TIER_DECISION_STATUS = {
+    "proposed": "待决定",
+    "decided": "已决定待发布",
+    "published": "已发布",
+    "rejected": "已驳回",
+}
 TIER_REASONS = {
     "initial": "首次评定",
     "inspection": "监督检查结果",

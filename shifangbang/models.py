@@ -3,6 +3,7 @@
 Closed lists (statuses, kinds, results) are stored as short ASCII codes; their Chinese labels
 live in `labels.py` so the database never depends on display text.
 """
+
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -43,10 +44,14 @@ class Jurisdiction(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(200))
 
-    parent: Mapped["Jurisdiction | None"] = relationship(remote_side=[id], back_populates="children")
+    parent: Mapped["Jurisdiction | None"] = relationship(
+        remote_side=[id], back_populates="children"
+    )
     children: Mapped[list["Jurisdiction"]] = relationship(back_populates="parent")
 
-    __table_args__ = (CheckConstraint("level in ('city','county','station')", name="jurisdiction_level"),)
+    __table_args__ = (
+        CheckConstraint("level in ('city','county','station')", name="jurisdiction_level"),
+    )
 
     @property
     def county(self) -> "Jurisdiction | None":
@@ -120,11 +125,15 @@ class Workshop(db.Model):
 
     station: Mapped[Jurisdiction] = relationship()
     categories: Mapped[list[ProductCategory]] = relationship(secondary=workshop_category)
-    staff: Mapped[list["StaffMember"]] = relationship(back_populates="workshop", cascade="all, delete-orphan")
+    staff: Mapped[list["StaffMember"]] = relationship(
+        back_populates="workshop", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        CheckConstraint("status in ('open','suspended','cancelled','revoked')", name="workshop_status"),
+        CheckConstraint(
+            "status in ('open','suspended','cancelled','revoked')", name="workshop_status"
+        ),
     )
 
     @property
@@ -137,7 +146,9 @@ class StaffMember(db.Model):
 
     __tablename__ = "staff_member"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(20), default="生产人员")
     health_cert_expires: Mapped[date | None] = mapped_column(Date)
@@ -197,7 +208,9 @@ class ConflictOfInterest(db.Model):
     __tablename__ = "conflict_of_interest"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     reason: Mapped[str] = mapped_column(String(200))
     __table_args__ = (UniqueConstraint("user_id", "workshop_id"),)
 
@@ -218,7 +231,9 @@ class Inspection(db.Model):
 
     __tablename__ = "inspection"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     inspected_on: Mapped[date] = mapped_column(Date, index=True)
     kind: Mapped[str] = mapped_column(String(12))  # routine | random | special | flying | complaint
     result: Mapped[str] = mapped_column(String(12))  # pass | basic | fail
@@ -239,14 +254,18 @@ class Inspection(db.Model):
 
     __table_args__ = (
         CheckConstraint("result in ('pass','basic','fail')", name="inspection_result"),
-        CheckConstraint("kind in ('routine','random','special','flying','complaint')", name="inspection_kind"),
+        CheckConstraint(
+            "kind in ('routine','random','special','flying','complaint')", name="inspection_kind"
+        ),
     )
 
 
 class InspectionItem(db.Model):
     __tablename__ = "inspection_item"
     id: Mapped[int] = mapped_column(primary_key=True)
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"), index=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection.id", ondelete="CASCADE"), index=True
+    )
     area: Mapped[str] = mapped_column(String(30))
     code: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(String(200))
@@ -263,7 +282,9 @@ class Sampling(db.Model):
 
     __tablename__ = "sampling"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     sampled_on: Mapped[date] = mapped_column(Date, index=True)
     product: Mapped[str] = mapped_column(String(80))
     batch: Mapped[str] = mapped_column(String(40), default="")
@@ -285,7 +306,9 @@ class Sampling(db.Model):
     workshop: Mapped[Workshop] = relationship()
     __table_args__ = (
         CheckConstraint("result in ('pass','fail')", name="sampling_result"),
-        CheckConstraint("retest_status in ('none','requested','upheld','overturned')", name="sampling_retest"),
+        CheckConstraint(
+            "retest_status in ('none','requested','upheld','overturned')", name="sampling_retest"
+        ),
     )
 
 
@@ -294,8 +317,12 @@ class RectificationItem(db.Model):
 
     __tablename__ = "rectification_item"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
-    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id", ondelete="SET NULL"))
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    inspection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspection.id", ondelete="SET NULL")
+    )
     problem: Mapped[str] = mapped_column(String(300))
     measure: Mapped[str] = mapped_column(String(300), default="")  # 整改措施
     due_on: Mapped[date] = mapped_column(Date, index=True)
@@ -317,7 +344,9 @@ class TierDecision(db.Model):
 
     __tablename__ = "tier_decision"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     from_tier: Mapped[str] = mapped_column(String(20))
     to_tier: Mapped[str] = mapped_column(String(20))
     # initial | upgrade | downgrade | reconfirm
@@ -334,15 +363,23 @@ class TierDecision(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     # Evidence links (any may be empty).
-    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id", ondelete="SET NULL"))
+    inspection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspection.id", ondelete="SET NULL")
+    )
     sampling_id: Mapped[int | None] = mapped_column(ForeignKey("sampling.id", ondelete="SET NULL"))
-    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"))
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="SET NULL")
+    )
     is_upgrade_request: Mapped[bool] = mapped_column(Boolean, default=False)
 
     workshop: Mapped[Workshop] = relationship()
     __table_args__ = (
-        CheckConstraint("status in ('proposed','decided','published','rejected')", name="tier_status"),
-        CheckConstraint("direction in ('initial','upgrade','downgrade','reconfirm')", name="tier_direction"),
+        CheckConstraint(
+            "status in ('proposed','decided','published','rejected')", name="tier_status"
+        ),
+        CheckConstraint(
+            "direction in ('initial','upgrade','downgrade','reconfirm')", name="tier_direction"
+        ),
     )
 
 
@@ -362,7 +399,9 @@ class Title(db.Model):
 class TitleGrant(db.Model):
     __tablename__ = "title_grant"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     title_id: Mapped[int] = mapped_column(ForeignKey("title.id"), index=True)
     granted_on: Mapped[date] = mapped_column(Date)
     certificate_no: Mapped[str | None] = mapped_column(String(40))
@@ -387,11 +426,15 @@ class RevocationProposal(db.Model):
 
     __tablename__ = "revocation_proposal"
     id: Mapped[int] = mapped_column(primary_key=True)
-    grant_id: Mapped[int] = mapped_column(ForeignKey("title_grant.id", ondelete="CASCADE"), index=True)
+    grant_id: Mapped[int] = mapped_column(
+        ForeignKey("title_grant.id", ondelete="CASCADE"), index=True
+    )
     rule: Mapped[str] = mapped_column(String(30))
     bar_years: Mapped[int] = mapped_column(Integer, default=0)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | confirmed | dismissed
+    status: Mapped[str] = mapped_column(
+        String(10), default="pending"
+    )  # pending | confirmed | dismissed
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -437,7 +480,9 @@ class Complaint(db.Model):
     submission_id: Mapped[str] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # complaint | report
     channel: Mapped[str] = mapped_column(String(10), default="web")  # web | api | open311 | phone
-    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshop.id", ondelete="SET NULL"), index=True)
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop.id", ondelete="SET NULL"), index=True
+    )
     # An unregistered "black workshop" (黑作坊): described by the reporter.
     unregistered_name: Mapped[str | None] = mapped_column(String(100))
     unregistered_address: Mapped[str | None] = mapped_column(String(200))
@@ -466,7 +511,9 @@ class Complaint(db.Model):
     verified: Mapped[bool | None] = mapped_column(Boolean)  # 查实: True, False, or undecided
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Hash of the client address and workshop, for the similar-submission suggestion.
-    client_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)  # similar_recent()
+    client_fingerprint: Mapped[str | None] = mapped_column(
+        String(64), index=True
+    )  # similar_recent()
 
     workshop: Mapped[Workshop | None] = relationship()
     jurisdiction: Mapped[Jurisdiction] = relationship()
@@ -489,7 +536,9 @@ class Attachment(db.Model):
 
     __tablename__ = "attachment"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
     mime: Mapped[str] = mapped_column(String(20))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -504,7 +553,9 @@ class ComplaintEvent(db.Model):
 
     __tablename__ = "complaint_event"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     from_status: Mapped[str | None] = mapped_column(String(16))
@@ -524,7 +575,9 @@ class Poster(db.Model):
 
     __tablename__ = "poster"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     issue_no: Mapped[int] = mapped_column(Integer)
     size: Mapped[str] = mapped_column(String(4))  # A4 | A5
     tier_code: Mapped[str] = mapped_column(String(20))

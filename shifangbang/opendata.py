@@ -17,6 +17,7 @@ An inspection recorded without items scores its band's middle (100 / 75 / 40). T
 decision, not an inspection score: it is in the per-jurisdiction export, and each LIVES inspection's
 description names the tier in force at export time.
 """
+
 import csv
 import io
 import json
@@ -41,23 +42,70 @@ from .timeutil import local, today, utcnow
 
 KEEP_DAYS = 7
 EXPORT_LEVELS = ("city", "county")
-CSV_FIELDS = ("code", "name", "address", "status", "tier_code", "tier_name", "tier_colour", "tier_since",
-              "last_inspected_on", "last_inspection_result", "categories", "high_risk", "varieties",
-              "cert_type", "cert_no", "operator", "titles", "county_code", "county_name", "station_code",
-              "station_name", "lat", "lng", "page_url")
+CSV_FIELDS = (
+    "code",
+    "name",
+    "address",
+    "status",
+    "tier_code",
+    "tier_name",
+    "tier_colour",
+    "tier_since",
+    "last_inspected_on",
+    "last_inspection_result",
+    "categories",
+    "high_risk",
+    "varieties",
+    "cert_type",
+    "cert_no",
+    "operator",
+    "titles",
+    "county_code",
+    "county_name",
+    "station_code",
+    "station_name",
+    "lat",
+    "lng",
+    "page_url",
+)
 LIVES_FILES = {
-    "businesses.csv": ("business_id", "name", "address", "city", "state", "postal_code", "latitude", "longitude",
-                       "phone_number", "business_certificate", "owner_name"),
+    "businesses.csv": (
+        "business_id",
+        "name",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "latitude",
+        "longitude",
+        "phone_number",
+        "business_certificate",
+        "owner_name",
+    ),
     # inspection_id is the LIVES flattened-schema field, kept so each inspection has a stable id.
     "inspections.csv": ("business_id", "score", "date", "description", "type", "inspection_id"),
     "violations.csv": ("business_id", "date", "code", "description", "inspection_id"),
-    "feed_info.csv": ("feed_date", "feed_version", "municipality_name", "municipality_url", "contact_email"),
+    "feed_info.csv": (
+        "feed_date",
+        "feed_version",
+        "municipality_name",
+        "municipality_url",
+        "contact_email",
+    ),
     "legend.csv": ("minimum_score", "maximum_score", "description"),
 }
-LIVES_LEGEND = ((90, 100, "符合 (compliant)"), (60, 89, "基本符合 (basically compliant)"),
-                (0, 59, "不符合 (non-compliant)"))
-LIVES_TYPES = {"routine": "routine", "random": "routine", "special": "routine", "flying": "routine",
-               "complaint": "complaint"}
+LIVES_LEGEND = (
+    (90, 100, "符合 (compliant)"),
+    (60, 89, "基本符合 (basically compliant)"),
+    (0, 59, "不符合 (non-compliant)"),
+)
+LIVES_TYPES = {
+    "routine": "routine",
+    "random": "routine",
+    "special": "routine",
+    "flying": "routine",
+    "complaint": "complaint",
+}
 BAND_MIDDLE = {"pass": 100, "basic": 75, "fail": 40}
 
 
@@ -83,9 +131,14 @@ def lives_score(inspection: Inspection) -> int:
 
 
 def _workshops(jurisdiction_ids: set[int] | None) -> list[Workshop]:
-    q = select(Workshop).options(
-        selectinload(Workshop.categories), selectinload(Workshop.station).selectinload(Jurisdiction.parent),
-    ).order_by(Workshop.public_code)
+    q = (
+        select(Workshop)
+        .options(
+            selectinload(Workshop.categories),
+            selectinload(Workshop.station).selectinload(Jurisdiction.parent),
+        )
+        .order_by(Workshop.public_code)
+    )
     if jurisdiction_ids is not None:
         q = q.where(Workshop.station_id.in_(jurisdiction_ids))
     return list(db.session.scalars(q))
@@ -93,10 +146,15 @@ def _workshops(jurisdiction_ids: set[int] | None) -> list[Workshop]:
 
 def _latest_results(workshop_ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
-    rows = db.session.execute(
-        select(Inspection.workshop_id, Inspection.result).where(Inspection.workshop_id.in_(workshop_ids))
-        .order_by(Inspection.workshop_id, Inspection.inspected_on, Inspection.id)
-    ).all() if workshop_ids else []
+    rows = (
+        db.session.execute(
+            select(Inspection.workshop_id, Inspection.result)
+            .where(Inspection.workshop_id.in_(workshop_ids))
+            .order_by(Inspection.workshop_id, Inspection.inspected_on, Inspection.id)
+        ).all()
+        if workshop_ids
+        else []
+    )
     for wid, result in rows:
         out[wid] = result  # the last one per workshop wins
     return out
@@ -105,9 +163,11 @@ def _latest_results(workshop_ids: list[int]) -> dict[int, str]:
 def _titles(workshop_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     if workshop_ids:
-        grants = db.session.scalars(select(TitleGrant).where(
-            TitleGrant.workshop_id.in_(workshop_ids), TitleGrant.status == "held"
-        ).options(selectinload(TitleGrant.title)))
+        grants = db.session.scalars(
+            select(TitleGrant)
+            .where(TitleGrant.workshop_id.in_(workshop_ids), TitleGrant.status == "held")
+            .options(selectinload(TitleGrant.title))
+        )
         for g in grants:
             out.setdefault(g.workshop_id, []).append(g.title.name)
     return out
@@ -124,19 +184,36 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
     for w in rows:
         tier = deployment.tier(w.tier_code)
         county = w.station.county
-        out.append({
-            "code": w.public_code, "name": w.name, "address": w.address, "status": w.status,
-            "tier_code": tier.code, "tier_name": tier.name, "tier_colour": tier.colour,
-            "tier_since": w.tier_since.isoformat() if w.tier_since else None,
-            "last_inspected_on": w.last_inspected_on.isoformat() if w.last_inspected_on else None,
-            "last_inspection_result": labels.INSPECTION_RESULT.get(results.get(w.id, ""), None),
-            "categories": [c.name for c in w.categories], "high_risk": w.high_risk,
-            "varieties": w.varieties or "", "cert_type": w.cert_type, "cert_no": w.cert_no,
-            "operator": mask_name(w.operator_name), "titles": titles.get(w.id, []),
-            "county_code": county.code if county else None, "county_name": county.name if county else None,
-            "station_code": w.station.code, "station_name": w.station.name, "lat": w.lat, "lng": w.lng,
-            "page_url": f"{base}/w/{w.public_code}",
-        })
+        out.append(
+            {
+                "code": w.public_code,
+                "name": w.name,
+                "address": w.address,
+                "status": w.status,
+                "tier_code": tier.code,
+                "tier_name": tier.name,
+                "tier_colour": tier.colour,
+                "tier_since": w.tier_since.isoformat() if w.tier_since else None,
+                "last_inspected_on": w.last_inspected_on.isoformat()
+                if w.last_inspected_on
+                else None,
+                "last_inspection_result": labels.INSPECTION_RESULT.get(results.get(w.id, ""), None),
+                "categories": [c.name for c in w.categories],
+                "high_risk": w.high_risk,
+                "varieties": w.varieties or "",
+                "cert_type": w.cert_type,
+                "cert_no": w.cert_no,
+                "operator": mask_name(w.operator_name),
+                "titles": titles.get(w.id, []),
+                "county_code": county.code if county else None,
+                "county_name": county.name if county else None,
+                "station_code": w.station.code,
+                "station_name": w.station.name,
+                "lat": w.lat,
+                "lng": w.lng,
+                "page_url": f"{base}/w/{w.public_code}",
+            }
+        )
     return out
 
 
@@ -146,8 +223,12 @@ def to_csv(rows: list[dict]) -> bytes:
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        flat = dict(row, categories="、".join(row["categories"]), titles="、".join(row["titles"]),
-                    high_risk="是" if row["high_risk"] else "否")
+        flat = dict(
+            row,
+            categories="、".join(row["categories"]),
+            titles="、".join(row["titles"]),
+            high_risk="是" if row["high_risk"] else "否",
+        )
         writer.writerow({k: "" if flat[k] is None else flat[k] for k in CSV_FIELDS})
     return buf.getvalue().encode("utf-8-sig")
 
@@ -175,16 +256,27 @@ def lives_zip(jurisdiction_ids: set[int] | None = None, day: date | None = None)
     day = day or today()
     workshops = _workshops(jurisdiction_ids)
     by_id = {w.id: w for w in workshops}
-    businesses = [{
-        "business_id": w.public_code, "name": _one_line(w.name), "address": _one_line(w.address),
-        "city": bureau.get("city", ""), "state": bureau.get("province", ""), "postal_code": "",
-        "latitude": w.lat, "longitude": w.lng, "phone_number": "",
-        "business_certificate": _one_line(w.cert_no), "owner_name": mask_name(w.operator_name),
-    } for w in workshops]
+    businesses = [
+        {
+            "business_id": w.public_code,
+            "name": _one_line(w.name),
+            "address": _one_line(w.address),
+            "city": bureau.city,
+            "state": bureau.province,
+            "postal_code": "",
+            "latitude": w.lat,
+            "longitude": w.lng,
+            "phone_number": "",
+            "business_certificate": _one_line(w.cert_no),
+            "owner_name": mask_name(w.operator_name),
+        }
+        for w in workshops
+    ]
     inspections, violations = [], []
     if by_id:
         rows = db.session.scalars(
-            select(Inspection).where(Inspection.workshop_id.in_(list(by_id)))
+            select(Inspection)
+            .where(Inspection.workshop_id.in_(list(by_id)))
             .order_by(Inspection.workshop_id, Inspection.inspected_on, Inspection.id)
             .options(selectinload(Inspection.items))
         )
@@ -193,26 +285,52 @@ def lives_zip(jurisdiction_ids: set[int] | None = None, day: date | None = None)
             iid = f"{w.public_code}_{i.id}"
             when = i.inspected_on.strftime("%Y%m%d")
             tier = deployment.tier(w.tier_code)
-            inspections.append({
-                "business_id": w.public_code, "score": lives_score(i), "date": when,
-                "description": f"{labels.INSPECTION_KIND.get(i.kind, i.kind)}：{labels.INSPECTION_RESULT[i.result]}"
-                               f"（当前榜级：{tier.name}）",
-                "type": LIVES_TYPES.get(i.kind, "routine"), "inspection_id": iid,
-            })
+            inspections.append(
+                {
+                    "business_id": w.public_code,
+                    "score": lives_score(i),
+                    "date": when,
+                    "description": f"{labels.INSPECTION_KIND.get(i.kind, i.kind)}：{labels.INSPECTION_RESULT[i.result]}"
+                    f"（当前榜级：{tier.name}）",
+                    "type": LIVES_TYPES.get(i.kind, "routine"),
+                    "inspection_id": iid,
+                }
+            )
             for item in i.items:
                 if item.outcome == "fail":
-                    violations.append({
-                        "business_id": w.public_code, "date": when, "code": item.code,
-                        "description": _one_line(("【关键项】" if item.is_key else "") + item.text
-                                                 + (f"：{item.note}" if item.note else "")),
-                        "inspection_id": iid,
-                    })
-    feed = [{"feed_date": day.strftime("%Y%m%d"), "feed_version": "2.0",
-             "municipality_name": bureau.get("name", ""), "municipality_url": current_app.config["BASE_URL"],
-             "contact_email": bureau.get("contact_email", "")}]
-    legend = [{"minimum_score": lo, "maximum_score": hi, "description": text} for lo, hi, text in LIVES_LEGEND]
-    contents = {"businesses.csv": businesses, "inspections.csv": inspections, "violations.csv": violations,
-                "feed_info.csv": feed, "legend.csv": legend}
+                    violations.append(
+                        {
+                            "business_id": w.public_code,
+                            "date": when,
+                            "code": item.code,
+                            "description": _one_line(
+                                ("【关键项】" if item.is_key else "")
+                                + item.text
+                                + (f"：{item.note}" if item.note else "")
+                            ),
+                            "inspection_id": iid,
+                        }
+                    )
+    feed = [
+        {
+            "feed_date": day.strftime("%Y%m%d"),
+            "feed_version": "2.0",
+            "municipality_name": bureau.name,
+            "municipality_url": current_app.config["BASE_URL"],
+            "contact_email": bureau.contact_email,
+        }
+    ]
+    legend = [
+        {"minimum_score": lo, "maximum_score": hi, "description": text}
+        for lo, hi, text in LIVES_LEGEND
+    ]
+    contents = {
+        "businesses.csv": businesses,
+        "inspections.csv": inspections,
+        "violations.csv": violations,
+        "feed_info.csv": feed,
+        "legend.csv": legend,
+    }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, fields in LIVES_FILES.items():
@@ -226,8 +344,13 @@ def lives_zip(jurisdiction_ids: set[int] | None = None, day: date | None = None)
 
 
 def export_jurisdictions() -> list[Jurisdiction]:
-    return list(db.session.scalars(
-        select(Jurisdiction).where(Jurisdiction.level.in_(EXPORT_LEVELS)).order_by(Jurisdiction.code)))
+    return list(
+        db.session.scalars(
+            select(Jurisdiction)
+            .where(Jurisdiction.level.in_(EXPORT_LEVELS))
+            .order_by(Jurisdiction.code)
+        )
+    )
 
 
 def manifest(out_dir: Path | None = None) -> dict | None:
@@ -253,14 +376,28 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
     try:
         for j in export_jurisdictions():
             rows = records(access.subtree_ids(j.id))
-            payload = {"jurisdiction": {"code": j.code, "name": j.name, "level": j.level},
-                       "published_on": day.isoformat(), "generated_at": generated_at,
-                       "licence": "公开数据，可自由使用，请注明来源。", "fields": list(CSV_FIELDS),
-                       "workshops": rows}
-            (tmp / f"{j.code}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")
+            payload = {
+                "jurisdiction": {"code": j.code, "name": j.name, "level": j.level},
+                "published_on": day.isoformat(),
+                "generated_at": generated_at,
+                "licence": "公开数据，可自由使用，请注明来源。",
+                "fields": list(CSV_FIELDS),
+                "workshops": rows,
+            }
+            (tmp / f"{j.code}.json").write_text(
+                json.dumps(payload, ensure_ascii=False, indent=1), "utf-8"
+            )
             (tmp / f"{j.code}.csv").write_bytes(to_csv(rows))
-            entries.append({"code": j.code, "name": j.name, "level": j.level, "workshops": len(rows),
-                            "json": f"{j.code}.json", "csv": f"{j.code}.csv"})
+            entries.append(
+                {
+                    "code": j.code,
+                    "name": j.name,
+                    "level": j.level,
+                    "workshops": len(rows),
+                    "json": f"{j.code}.json",
+                    "csv": f"{j.code}.csv",
+                }
+            )
         (tmp / "lives.zip").write_bytes(lives_zip(None, day))
         target = out_dir / day.isoformat()
         if target.exists():  # a re-run the same day replaces that day's files
@@ -274,8 +411,13 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    info = {"published_on": day.isoformat(), "generated_at": generated_at, "directory": day.isoformat(),
-            "jurisdictions": entries, "lives": "lives.zip"}
+    info = {
+        "published_on": day.isoformat(),
+        "generated_at": generated_at,
+        "directory": day.isoformat(),
+        "jurisdictions": entries,
+        "lives": "lives.zip",
+    }
     pointer = out_dir / f".latest-{os.getpid()}.json"
     pointer.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
     os.replace(pointer, out_dir / "latest.json")
@@ -293,7 +435,11 @@ def ensure_published(out_dir: Path | None = None) -> dict:
     """Today's export, made on first use of the day when the scheduled `flask opendata export` has not run."""
     out_dir = out_dir or export_dir()
     current = manifest(out_dir)
-    if current and current.get("published_on") == today().isoformat() and (out_dir / current["directory"]).is_dir():
+    if (
+        current
+        and current.get("published_on") == today().isoformat()
+        and (out_dir / current["directory"]).is_dir()
+    ):
         return current
     return export(out_dir)
 
@@ -308,7 +454,9 @@ opendata_cli = AppGroup("opendata", help="开放数据。")
 def export_command(directory: str | None):
     """Write today's open-data export (per-jurisdiction JSON and CSV, LIVES zip) into DIRECTORY."""
     info = export(Path(directory) if directory else export_dir())
-    click.echo(f"已发布 {info['published_on']} 开放数据：{len(info['jurisdictions'])} 个辖区，外加 LIVES 数据包。")
+    click.echo(
+        f"已发布 {info['published_on']} 开放数据：{len(info['jurisdictions'])} 个辖区，外加 LIVES 数据包。"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,7 @@ A phone photo carries the GPS position of whoever took it (often the reporter's 
 we keep only pixels. The picture is turned upright first (EXIF orientation) because the
 orientation tag goes with the rest of the metadata.
 """
+
 import io
 import warnings
 from dataclasses import dataclass
@@ -43,7 +44,9 @@ def _open_checked(data: bytes, label: str) -> Image.Image:
             if probe.format not in ACCEPTED_FORMATS:
                 raise PhotoError(f"{label}不是支持的图片格式（请上传 JPG、PNG 或 WebP 照片）。")
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoError(f"{label}的像素尺寸过大（超过 {MAX_PIXELS // 1_000_000} 百万像素），请压缩后再上传。")
+                raise PhotoError(
+                    f"{label}的像素尺寸过大（超过 {MAX_PIXELS // 1_000_000} 百万像素），请压缩后再上传。"
+                )
             probe.verify()  # structural check; the object is unusable afterwards
             image = Image.open(io.BytesIO(data))
             image.load()
@@ -88,5 +91,7 @@ def process_uploads(files: list[tuple[str, bytes]]) -> list[Photo]:
     files = [(name, data) for name, data in files if name or data]
     if len(files) > MAX_PHOTOS:
         raise PhotoError(f"最多上传 {MAX_PHOTOS} 张照片。")
-    return [process(data, f"第 {i} 张照片（{name}）" if name else f"第 {i} 张照片")
-            for i, (name, data) in enumerate(files, 1)]
+    return [
+        process(data, f"第 {i} 张照片（{name}）" if name else f"第 {i} 张照片")
+        for i, (name, data) in enumerate(files, 1)
+    ]

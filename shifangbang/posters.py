@@ -3,6 +3,7 @@
 Each poster's issue number rides in its QR URL (/w/<code>?p=<issue_no>); the public page compares
 the poster's issue time with the workshop's last public change to flag outdated posters.
 """
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -27,11 +28,18 @@ def _check_size(size: str) -> None:
 def _issue_one(actor, workshop: Workshop, size: str, next_no: int) -> Poster:
     if workshop.status != "open":
         raise PosterError(f"「{workshop.name}」不在营，不能发放公示牌。")
-    poster = Poster(workshop_id=workshop.id, issue_no=next_no, size=size, tier_code=workshop.tier_code,
-                    issued_by_id=getattr(actor, "id", None))
+    poster = Poster(
+        workshop_id=workshop.id,
+        issue_no=next_no,
+        size=size,
+        tier_code=workshop.tier_code,
+        issued_by_id=getattr(actor, "id", None),
+    )
     db.session.add(poster)
     db.session.flush()
-    audit.record(actor, "poster.issue", "poster", poster.id, after=audit.snapshot(poster, AUDIT_FIELDS))
+    audit.record(
+        actor, "poster.issue", "poster", poster.id, after=audit.snapshot(poster, AUDIT_FIELDS)
+    )
     return poster
 
 
@@ -40,7 +48,8 @@ def _next_numbers(workshop_ids: list[int]) -> dict[int, int]:
     # at once get consecutive numbers instead of a unique-constraint error.
     db.session.execute(select(Workshop.id).where(Workshop.id.in_(workshop_ids)).with_for_update())
     rows = db.session.execute(
-        select(Poster.workshop_id, func.max(Poster.issue_no)).where(Poster.workshop_id.in_(workshop_ids))
+        select(Poster.workshop_id, func.max(Poster.issue_no))
+        .where(Poster.workshop_id.in_(workshop_ids))
         .group_by(Poster.workshop_id)
     ).all()
     last = dict(rows)
@@ -64,10 +73,13 @@ def issue_for_station(actor, station: Jurisdiction, size: str = "A4") -> list[Po
     """One new poster for every open workshop of the station, in name order (batch printing)."""
     access.require(actor, "issue_poster", station.id)
     _check_size(size)
-    shops = list(db.session.scalars(
-        select(Workshop).where(Workshop.station_id == station.id, Workshop.status == "open")
-        .order_by(Workshop.name, Workshop.id)
-    ))
+    shops = list(
+        db.session.scalars(
+            select(Workshop)
+            .where(Workshop.station_id == station.id, Workshop.status == "open")
+            .order_by(Workshop.name, Workshop.id)
+        )
+    )
     if not shops:
         raise PosterError(f"{station.name}没有在营的作坊。")
     numbers = _next_numbers([w.id for w in shops])
@@ -78,14 +90,20 @@ def for_printing(actor, poster_ids: list[int]) -> list[tuple[Poster, Workshop, l
     """Posters with their workshop and held titles, in the given order; checks access to each."""
     posters = list(db.session.scalars(select(Poster).where(Poster.id.in_(poster_ids))))
     by_id = {p.id: p for p in posters}
-    shops = {w.id: w for w in db.session.scalars(
-        select(Workshop).where(Workshop.id.in_({p.workshop_id for p in posters}))
-        .options(joinedload(Workshop.station), selectinload(Workshop.categories))
-    )}
+    shops = {
+        w.id: w
+        for w in db.session.scalars(
+            select(Workshop)
+            .where(Workshop.id.in_({p.workshop_id for p in posters}))
+            .options(joinedload(Workshop.station), selectinload(Workshop.categories))
+        )
+    }
     grants: dict[int, list[TitleGrant]] = {}
     for g in db.session.scalars(
-        select(TitleGrant).options(joinedload(TitleGrant.title))
-        .where(TitleGrant.workshop_id.in_(shops), TitleGrant.status == "held").order_by(TitleGrant.granted_on)
+        select(TitleGrant)
+        .options(joinedload(TitleGrant.title))
+        .where(TitleGrant.workshop_id.in_(shops), TitleGrant.status == "held")
+        .order_by(TitleGrant.granted_on)
     ):
         grants.setdefault(g.workshop_id, []).append(g)
     out = []
@@ -101,8 +119,12 @@ def for_printing(actor, poster_ids: list[int]) -> list[tuple[Poster, Workshop, l
 
 def recent(actor, limit: int = 30) -> list[tuple[Poster, Workshop]]:
     scope = access.visible_jurisdiction_ids(actor)
-    q = (select(Poster, Workshop).join(Workshop, Workshop.id == Poster.workshop_id)
-         .order_by(Poster.issued_at.desc(), Poster.id.desc()).limit(limit))
+    q = (
+        select(Poster, Workshop)
+        .join(Workshop, Workshop.id == Poster.workshop_id)
+        .order_by(Poster.issued_at.desc(), Poster.id.desc())
+        .limit(limit)
+    )
     if scope is not None:
         q = q.where(Workshop.station_id.in_(scope))
     return [(p, w) for p, w in db.session.execute(q).all()]

@@ -4,6 +4,7 @@
 status, such as the API): no lazy loading happens after it returns, so a template cannot add
 queries per title, sampling or history row.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -87,10 +88,14 @@ def _latest(*values) -> date | None:
 
 # Built once: the head query runs on every page view, so it skips statement construction and the
 # ORM layer (a plain Core row); it is the whole database cost of a page served from cache.
-_HEAD = select(Workshop.id, Workshop.public_changed_at).where(Workshop.public_code == bindparam("code"))
+_HEAD = select(Workshop.id, Workshop.public_changed_at).where(
+    Workshop.public_code == bindparam("code")
+)
 _HEAD_WITH_POSTER = (
     select(Workshop.id, Workshop.public_changed_at, Poster.issued_at)
-    .outerjoin(Poster, and_(Poster.workshop_id == Workshop.id, Poster.issue_no == bindparam("issue_no")))
+    .outerjoin(
+        Poster, and_(Poster.workshop_id == Workshop.id, Poster.issue_no == bindparam("issue_no"))
+    )
     .where(Workshop.public_code == bindparam("code"))
 )
 
@@ -126,7 +131,9 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
     deployment = current_deployment()
     now = today()
     workshop = db.session.scalar(
-        select(Workshop).where(Workshop.public_code == code).options(
+        select(Workshop)
+        .where(Workshop.public_code == code)
+        .options(
             joinedload(Workshop.station).joinedload(Jurisdiction.parent),
             selectinload(Workshop.categories),
             selectinload(Workshop.staff),
@@ -137,62 +144,103 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
     tier = deployment.tier(workshop.tier_code)
 
     revoked_since = now - timedelta(days=RECENT_REVOCATION_DAYS)
-    grants = list(db.session.scalars(
-        select(TitleGrant).options(joinedload(TitleGrant.title))
-        .where(TitleGrant.workshop_id == workshop.id)
-        .where((TitleGrant.status == "held") | (TitleGrant.revoked_on >= revoked_since))
-        .order_by(TitleGrant.granted_on.desc(), TitleGrant.id.desc())
-    ))
-    inspection = db.session.scalar(
-        select(Inspection).options(selectinload(Inspection.inspectors))
-        .where(Inspection.workshop_id == workshop.id)
-        .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(1)
+    grants = list(
+        db.session.scalars(
+            select(TitleGrant)
+            .options(joinedload(TitleGrant.title))
+            .where(TitleGrant.workshop_id == workshop.id)
+            .where((TitleGrant.status == "held") | (TitleGrant.revoked_on >= revoked_since))
+            .order_by(TitleGrant.granted_on.desc(), TitleGrant.id.desc())
+        )
     )
-    samplings = list(db.session.scalars(
-        select(Sampling).where(Sampling.workshop_id == workshop.id)
-        .order_by(Sampling.sampled_on.desc(), Sampling.id.desc()).limit(SAMPLINGS_SHOWN)
-    ))
+    inspection = db.session.scalar(
+        select(Inspection)
+        .options(selectinload(Inspection.inspectors))
+        .where(Inspection.workshop_id == workshop.id)
+        .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
+        .limit(1)
+    )
+    samplings = list(
+        db.session.scalars(
+            select(Sampling)
+            .where(Sampling.workshop_id == workshop.id)
+            .order_by(Sampling.sampled_on.desc(), Sampling.id.desc())
+            .limit(SAMPLINGS_SHOWN)
+        )
+    )
     history = tiers.published_history(workshop)
     pending = tiers.pending_publication(workshop)
     rectification = []
     if tier.needs_rectification:
-        rectification = list(db.session.scalars(
-            select(RectificationItem)
-            .where(RectificationItem.workshop_id == workshop.id, RectificationItem.fixed_on.is_(None))
-            .order_by(RectificationItem.due_on, RectificationItem.id)
-        ))
+        rectification = list(
+            db.session.scalars(
+                select(RectificationItem)
+                .where(
+                    RectificationItem.workshop_id == workshop.id,
+                    RectificationItem.fixed_on.is_(None),
+                )
+                .order_by(RectificationItem.due_on, RectificationItem.id)
+            )
+        )
     poster = None
     if poster_issue_no is not None:
-        issued_at = db.session.scalar(select(Poster.issued_at).where(
-            Poster.workshop_id == workshop.id, Poster.issue_no == poster_issue_no))
+        issued_at = db.session.scalar(
+            select(Poster.issued_at).where(
+                Poster.workshop_id == workshop.id, Poster.issue_no == poster_issue_no
+            )
+        )
         poster = PosterCheck(
-            issue_no=poster_issue_no, found=issued_at is not None, issued_at=issued_at,
+            issue_no=poster_issue_no,
+            found=issued_at is not None,
+            issued_at=issued_at,
             outdated=issued_at is not None and issued_at < workshop.public_changed_at,
         )
 
-    limit_days = int(deployment.bureau.get("inspection_overdue_days", 365))
+    limit_days = deployment.bureau.inspection_overdue_days
     last = _last_inspected(workshop, inspection)
     held = [g for g in grants if g.status == "held"]
     revoked = [g for g in grants if g.status == "revoked"]
-    staff = sorted(workshop.staff, key=lambda s: (s.health_cert_expires is None, s.health_cert_expires or now))
+    staff = sorted(
+        workshop.staff, key=lambda s: (s.health_cert_expires is None, s.health_cert_expires or now)
+    )
     updated = {
         "basic": _day(workshop.updated_at),
-        "tier": _latest(workshop.tier_since, *(d.published_at for d in history[:1]),
-                        pending.decided_at if pending else None),
-        "titles": _latest(*(_latest(g.granted_on, g.last_reviewed_on, g.revoked_on) for g in grants)),
-        "inspection": _latest(inspection.inspected_on if inspection else None,
-                              inspection.rectification_done_on if inspection else None),
-        "sampling": _latest(*(_latest(s.sampled_on, s.retest_requested_on, s.retest_decided_on)
-                              for s in samplings)),
+        "tier": _latest(
+            workshop.tier_since,
+            *(d.published_at for d in history[:1]),
+            pending.decided_at if pending else None,
+        ),
+        "titles": _latest(
+            *(_latest(g.granted_on, g.last_reviewed_on, g.revoked_on) for g in grants)
+        ),
+        "inspection": _latest(
+            inspection.inspected_on if inspection else None,
+            inspection.rectification_done_on if inspection else None,
+        ),
+        "sampling": _latest(
+            *(_latest(s.sampled_on, s.retest_requested_on, s.retest_decided_on) for s in samplings)
+        ),
         "history": _latest(*(d.published_at for d in history[:1])),
         "rectification": _latest(*(r.created_at for r in rectification)),
         "board": _day(workshop.updated_at),
     }
     return PublicStatus(
-        workshop=workshop, tier=tier, closed=workshop.status in CLOSED_STATUSES, pending=pending,
-        last_inspected_on=last, overdue=_overdue(workshop, last, limit_days, now), overdue_days=limit_days,
-        titles_held=held, titles_revoked=revoked, inspection=inspection, samplings=samplings,
-        history=history, rectification=rectification, staff=staff, poster=poster, updated=updated,
+        workshop=workshop,
+        tier=tier,
+        closed=workshop.status in CLOSED_STATUSES,
+        pending=pending,
+        last_inspected_on=last,
+        overdue=_overdue(workshop, last, limit_days, now),
+        overdue_days=limit_days,
+        titles_held=held,
+        titles_revoked=revoked,
+        inspection=inspection,
+        samplings=samplings,
+        history=history,
+        rectification=rectification,
+        staff=staff,
+        poster=poster,
+        updated=updated,
     )
 
 

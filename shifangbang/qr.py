@@ -1,4 +1,5 @@
 """QR codes for workshop pages: error correction M, a 4-module quiet zone, the canonical URL."""
+
 import io
 
 import qrcode
@@ -40,9 +41,11 @@ def svg(data: str, css_class: str = "qr") -> str:
                 parts.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
             else:
                 x += 1
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" viewBox="0 0 {n} {n}" '
-            f'shape-rendering="crispEdges" role="img" aria-label="二维码"><rect width="{n}" height="{n}" '
-            f'fill="#fff"/><path fill="#000" d="{"".join(parts)}"/></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" viewBox="0 0 {n} {n}" '
+        f'shape-rendering="crispEdges" role="img" aria-label="二维码"><rect width="{n}" height="{n}" '
+        f'fill="#fff"/><path fill="#000" d="{"".join(parts)}"/></svg>'
+    )
 
 
 def png(data: str, box_size: int = 10) -> bytes:

@@ -8,6 +8,7 @@ Export policy: exports go to regulators only (signed-in users, within their juri
 hold registry data, including the operator's phone (the regulator's own contact data for the
 workshop), but never the operator's ID-card number and never anything from complaints or reports.
 """
+
 import csv
 import io
 import re
@@ -29,13 +30,45 @@ from .tx import transactional
 CONFLICT_MESSAGE = "该作坊已被他人修改，您的修改未保存。请查看最新内容后重新提交。"
 
 # Everything before/after snapshots in the audit log show.
-AUDIT_FIELDS = ("cert_type", "cert_no", "name", "operator_name", "operator_phone", "address", "station_id",
-                "lat", "lng", "varieties", "valid_from", "valid_to", "status", "status_changed_on",
-                "safety_manager", "plate_no", "trademark", "time_honoured", "geo_indication",
-                "intangible_heritage", "regional_brand", "pledge_signed_on", "seven_in_place", "additives")
-TEXT_LIMITS = {"name": 100, "operator_name": 40, "address": 200, "varieties": 200, "safety_manager": 40,
-               "plate_no": 30, "trademark": 60, "geo_indication": 60, "intangible_heritage": 80,
-               "regional_brand": 60, "additives": 300}
+AUDIT_FIELDS = (
+    "cert_type",
+    "cert_no",
+    "name",
+    "operator_name",
+    "operator_phone",
+    "address",
+    "station_id",
+    "lat",
+    "lng",
+    "varieties",
+    "valid_from",
+    "valid_to",
+    "status",
+    "status_changed_on",
+    "safety_manager",
+    "plate_no",
+    "trademark",
+    "time_honoured",
+    "geo_indication",
+    "intangible_heritage",
+    "regional_brand",
+    "pledge_signed_on",
+    "seven_in_place",
+    "additives",
+)
+TEXT_LIMITS = {
+    "name": 100,
+    "operator_name": 40,
+    "address": 200,
+    "varieties": 200,
+    "safety_manager": 40,
+    "plate_no": 30,
+    "trademark": 60,
+    "geo_indication": 60,
+    "intangible_heritage": 80,
+    "regional_brand": 60,
+    "additives": 300,
+}
 REQUIRED = {"name": "作坊名称", "operator_name": "经营者", "address": "地址"}
 MOBILE = re.compile(r"1[3-9]\d{9}")
 LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
@@ -80,7 +113,9 @@ def parse_date(value) -> date | None:
     text = str(value).strip()
     if not text:
         return None
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(
+        r"(\d{4})(\d{2})(\d{2})", text
+    )
     if not m:
         raise ValueError(text)
     return date(int(m[1]), int(m[2]), int(m[3]))
@@ -101,8 +136,13 @@ def _flag(value) -> bool:
     return str(value or "").strip().lower() in ("1", "on", "true", "yes", "是", "√", "y")
 
 
-def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
-          catalogue: dict[str, ProductCategory] | None = None) -> dict:
+def clean(
+    data,
+    *,
+    workshop_id: int | None = None,
+    check_unique: bool = True,
+    catalogue: dict[str, ProductCategory] | None = None,
+) -> dict:
     """Validate raw form or sheet values; return model-ready values or raise ValidationError.
 
     data keys: the Workshop field names, plus category_ids (ids) or category_names (names),
@@ -119,8 +159,14 @@ def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
         if len(value) > limit:
             errors[key] = f"{_LABELS.get(key, key)}不能超过 {limit} 个字。"
         out[key] = value
-    for key in ("safety_manager", "plate_no", "trademark", "geo_indication", "intangible_heritage",
-                "regional_brand"):
+    for key in (
+        "safety_manager",
+        "plate_no",
+        "trademark",
+        "geo_indication",
+        "intangible_heritage",
+        "regional_brand",
+    ):
         out[key] = out[key] or None
 
     cert_type = _text(data, "cert_type")
@@ -151,7 +197,9 @@ def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
 
     station_id = data.get("station_id")
     try:
-        station = db.session.get(Jurisdiction, int(station_id)) if station_id not in (None, "") else None
+        station = (
+            db.session.get(Jurisdiction, int(station_id)) if station_id not in (None, "") else None
+        )
     except (TypeError, ValueError):
         station = None
     if station is None or station.level != "station":
@@ -160,8 +208,16 @@ def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
 
     if "category_names" in data:
         names = [n for n in re.split(r"[、,，;；/\s]+", _text(data, "category_names")) if n]
-        found = catalogue if catalogue is not None else {
-            c.name: c for c in db.session.scalars(select(ProductCategory).where(ProductCategory.name.in_(names)))}
+        found = (
+            catalogue
+            if catalogue is not None
+            else {
+                c.name: c
+                for c in db.session.scalars(
+                    select(ProductCategory).where(ProductCategory.name.in_(names))
+                )
+            }
+        )
         unknown = [n for n in names if n not in found]
         if unknown:
             errors["categories"] = f"食品类别不在目录中：{'、'.join(unknown)}。"
@@ -173,7 +229,11 @@ def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
                 ids.append(int(raw))
             except (TypeError, ValueError):
                 pass
-        categories = list(db.session.scalars(select(ProductCategory).where(ProductCategory.id.in_(ids)))) if ids else []
+        categories = (
+            list(db.session.scalars(select(ProductCategory).where(ProductCategory.id.in_(ids))))
+            if ids
+            else []
+        )
         if len(categories) != len(set(ids)):
             errors["categories"] = "食品类别不在目录中。"
     if not categories and "categories" not in errors:
@@ -220,19 +280,35 @@ def clean(data, *, workshop_id: int | None = None, check_unique: bool = True,
         except ValueError:
             errors[f"staff_{i}"] = f"第 {i} 名从业人员：健康证有效期不是有效日期。"
             continue
-        staff.append({"name": name, "role": (str(person.get("role") or "").strip() or "生产人员")[:20],
-                      "health_cert_expires": expires})
+        staff.append(
+            {
+                "name": name,
+                "role": (str(person.get("role") or "").strip() or "生产人员")[:20],
+                "health_cert_expires": expires,
+            }
+        )
     out["staff"] = staff
     if errors:
         raise ValidationError(errors)
     return out
 
 
-_LABELS = {"name": "作坊名称", "operator_name": "经营者", "address": "地址", "varieties": "品种明细",
-           "safety_manager": "食品安全管理员", "plate_no": "公示牌编号", "trademark": "商标",
-           "geo_indication": "地理标志", "intangible_heritage": "非遗", "regional_brand": "区域公用品牌",
-           "additives": "使用的食品添加剂", "valid_from": "有效期起", "valid_to": "有效期至",
-           "pledge_signed_on": "承诺书签署日期"}
+_LABELS = {
+    "name": "作坊名称",
+    "operator_name": "经营者",
+    "address": "地址",
+    "varieties": "品种明细",
+    "safety_manager": "食品安全管理员",
+    "plate_no": "公示牌编号",
+    "trademark": "商标",
+    "geo_indication": "地理标志",
+    "intangible_heritage": "非遗",
+    "regional_brand": "区域公用品牌",
+    "additives": "使用的食品添加剂",
+    "valid_from": "有效期起",
+    "valid_to": "有效期至",
+    "pledge_signed_on": "承诺书签署日期",
+}
 
 
 # --- changes -----------------------------------------------------------------------------------
@@ -293,13 +369,22 @@ def update_workshop(actor, workshop_id: int, data, version) -> Workshop:
     w = get_workshop(actor, workshop_id, "edit")
     _check_version(w, version)
     values = clean(data, workshop_id=w.id)
-    _require(actor, "edit", values["station_id"])  # moving it to another station needs rights there too
+    _require(
+        actor, "edit", values["station_id"]
+    )  # moving it to another station needs rights there too
     before = _snapshot(w)
     _apply(w, values)
     after = _snapshot(w)
     if after != before:
         _touch(w)
-        audit.record(actor, "workshop.edit", "workshop", w.id, before=_diff(before, after), after=_diff(after, before))
+        audit.record(
+            actor,
+            "workshop.edit",
+            "workshop",
+            w.id,
+            before=_diff(before, after),
+            after=_diff(after, before),
+        )
     return w
 
 
@@ -345,8 +430,14 @@ def change_status(actor, workshop_id: int, status: str, on, reason: str, version
     w.status = status
     w.status_changed_on = on
     _touch(w)
-    audit.record(actor, "workshop.status", "workshop", w.id, before=before,
-                 after={"status": status, "status_changed_on": on, "reason": reason})
+    audit.record(
+        actor,
+        "workshop.status",
+        "workshop",
+        w.id,
+        before=before,
+        after={"status": status, "status_changed_on": on, "reason": reason},
+    )
     return w
 
 
@@ -369,13 +460,26 @@ class Filters:
             except ValueError:
                 return None
 
-        return cls(q=(args.get("q") or "").strip()[:100], station_id=as_int("station"),
-                   tier=(args.get("tier") or "").strip(), status=(args.get("status") or "").strip(),
-                   category_id=as_int("category"))
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            station_id=as_int("station"),
+            tier=(args.get("tier") or "").strip(),
+            status=(args.get("status") or "").strip(),
+            category_id=as_int("category"),
+        )
 
     def as_args(self) -> dict:
-        return {k: v for k, v in {"q": self.q, "station": self.station_id, "tier": self.tier,
-                                  "status": self.status, "category": self.category_id}.items() if v}
+        return {
+            k: v
+            for k, v in {
+                "q": self.q,
+                "station": self.station_id,
+                "tier": self.tier,
+                "status": self.status,
+                "category": self.category_id,
+            }.items()
+            if v
+        }
 
 
 def list_query(actor, filters: Filters, action: str = "view"):
@@ -391,15 +495,23 @@ def list_query(actor, filters: Filters, action: str = "view"):
         q = q.where(Workshop.station_id.in_(access.subtree_ids(filters.station_id)))
     if filters.q:
         like = f"%{filters.q.replace('%', '').replace('_', '')}%"
-        q = q.where(or_(Workshop.name.ilike(like), Workshop.cert_no.ilike(like), Workshop.address.ilike(like),
-                        Workshop.operator_name.ilike(like)))
+        q = q.where(
+            or_(
+                Workshop.name.ilike(like),
+                Workshop.cert_no.ilike(like),
+                Workshop.address.ilike(like),
+                Workshop.operator_name.ilike(like),
+            )
+        )
     if filters.tier:
         q = q.where(Workshop.tier_code == filters.tier)
     if filters.status:
         q = q.where(Workshop.status == filters.status)
     if filters.category_id:
         q = q.where(Workshop.categories.any(ProductCategory.id == filters.category_id))
-    return q.options(selectinload(Workshop.categories), joinedload(Workshop.station)).order_by(Workshop.id.desc())
+    return q.options(selectinload(Workshop.categories), joinedload(Workshop.station)).order_by(
+        Workshop.id.desc()
+    )
 
 
 def stations_for(actor) -> list[Jurisdiction]:
@@ -418,10 +530,22 @@ def categories() -> list[ProductCategory]:
 
 # Sheet columns (first row), in the regulators' own words. Only the first eight are required.
 COLUMNS = {
-    "作坊名称": "name", "证件类型": "cert_type", "证件编号": "cert_no", "经营者": "operator_name",
-    "联系电话": "operator_phone", "地址": "address", "所属所": "station", "食品类别": "category_names",
-    "品种明细": "varieties", "有效期起": "valid_from", "有效期至": "valid_to", "状态": "status",
-    "食品安全管理员": "safety_manager", "公示牌编号": "plate_no", "纬度": "lat", "经度": "lng",
+    "作坊名称": "name",
+    "证件类型": "cert_type",
+    "证件编号": "cert_no",
+    "经营者": "operator_name",
+    "联系电话": "operator_phone",
+    "地址": "address",
+    "所属所": "station",
+    "食品类别": "category_names",
+    "品种明细": "varieties",
+    "有效期起": "valid_from",
+    "有效期至": "valid_to",
+    "状态": "status",
+    "食品安全管理员": "safety_manager",
+    "公示牌编号": "plate_no",
+    "纬度": "lat",
+    "经度": "lng",
     "使用的食品添加剂": "additives",
 }
 REQUIRED_COLUMNS = ("作坊名称", "证件类型", "证件编号", "经营者", "地址", "所属所", "食品类别")
@@ -466,14 +590,18 @@ def read_sheet(filename: str, content: bytes) -> list[tuple[int, dict]]:
     header = [str(h or "").strip() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ImportFileError(f"第 1 行（表头）缺少列：{'、'.join(missing)}。请使用导入模板的列名。")
+        raise ImportFileError(
+            f"第 1 行（表头）缺少列：{'、'.join(missing)}。请使用导入模板的列名。"
+        )
     index = {COLUMNS[h]: i for i, h in enumerate(header) if h in COLUMNS}
     out = []
     for row_no, row in enumerate(rows, start=2):
         cells = list(row)
         if not any(str(c).strip() for c in cells if c is not None):
             continue
-        out.append((row_no, {key: (cells[i] if i < len(cells) else None) for key, i in index.items()}))
+        out.append(
+            (row_no, {key: (cells[i] if i < len(cells) else None) for key, i in index.items()})
+        )
         if len(out) > MAX_ROWS:
             raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，请拆分文件。")
     return out
@@ -522,7 +650,9 @@ def _station_lookup() -> dict:
     return lookup
 
 
-def _prepare(actor, rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, dict, Workshop | None]]]:
+def _prepare(
+    actor, rows: list[tuple[int, dict]]
+) -> tuple[ImportReport, list[tuple[int, dict, Workshop | None]]]:
     """Validate every row (nothing written). Returns the report and the rows ready to apply."""
     report = ImportReport(total=len(rows))
     stations = _station_lookup()
@@ -530,14 +660,19 @@ def _prepare(actor, rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tu
     cert_nos = [re.sub(r"\s", "", _cell_text(r.get("cert_no"))) for _, r in rows]
     existing: dict[str, Workshop] = {}
     for i in range(0, len(cert_nos), 500):
-        chunk = [c for c in cert_nos[i:i + 500] if c]
-        q = select(Workshop).where(Workshop.cert_no.in_(chunk)).options(
-            selectinload(Workshop.categories), selectinload(Workshop.staff))
+        chunk = [c for c in cert_nos[i : i + 500] if c]
+        q = (
+            select(Workshop)
+            .where(Workshop.cert_no.in_(chunk))
+            .options(selectinload(Workshop.categories), selectinload(Workshop.staff))
+        )
         existing.update({w.cert_no: w for w in db.session.scalars(q)})
     seen: dict[str, int] = {}
     ready = []
     for (row_no, raw), cert_no in zip(rows, cert_nos):
-        data = {k: _cell_text(v) if k not in ("valid_from", "valid_to") else v for k, v in raw.items()}
+        data = {
+            k: _cell_text(v) if k not in ("valid_from", "valid_to") else v for k, v in raw.items()
+        }
         problems = []
         station = stations.get(data.get("station", ""))
         if station is AMBIGUOUS:
@@ -555,14 +690,26 @@ def _prepare(actor, rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tu
         if status is None:
             problems.append(f"状态“{status_label}”应为在营、停业、注销或吊销")
         current = existing.get(cert_no)
-        if station is not None and actor is not None and not access.can(actor, "import", station.id):
+        if (
+            station is not None
+            and actor is not None
+            and not access.can(actor, "import", station.id)
+        ):
             problems.append(f"您无权向“{station.name}”导入作坊")
-        if current is not None and actor is not None and not access.can(actor, "import", current.station_id):
+        if (
+            current is not None
+            and actor is not None
+            and not access.can(actor, "import", current.station_id)
+        ):
             problems.append("该证件编号的作坊属于其他辖区，您无权修改")
         try:
             # Uniqueness is settled above: a known number updates its workshop.
-            values = clean(data, workshop_id=current.id if current else None, check_unique=False,
-                           catalogue=catalogue)
+            values = clean(
+                data,
+                workshop_id=current.id if current else None,
+                check_unique=False,
+                catalogue=catalogue,
+            )
         except ValidationError as e:
             problems.extend(m.rstrip("。") for m in e.errors.values())
             values = None
@@ -572,7 +719,10 @@ def _prepare(actor, rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tu
         values.pop("staff")
         if current is not None:
             # Update only what the sheet carries; 七到位, staff, brand facts … stay as they are.
-            carried = {COLUMNS[h] for h in COLUMNS if COLUMNS[h] in raw} | {"station_id", "categories"}
+            carried = {COLUMNS[h] for h in COLUMNS if COLUMNS[h] in raw} | {
+                "station_id",
+                "categories",
+            }
             carried.discard("category_names")
             values = {k: v for k, v in values.items() if k in carried}
         values["status"] = status
@@ -656,8 +806,14 @@ def import_rows(actor, rows: list[tuple[int, dict]], progress=None) -> ImportRep
                 w.status_changed_on = today()
             after = _snapshot(w)
             _touch(w)
-            audit.record(actor, "workshop.import_update", "workshop", w.id,
-                         before=_diff(before, after), after=_diff(after, before))
+            audit.record(
+                actor,
+                "workshop.import_update",
+                "workshop",
+                w.id,
+                before=_diff(before, after),
+                after=_diff(after, before),
+            )
             report.updated += 1
         if progress:
             progress(1)
@@ -671,17 +827,54 @@ def template_csv() -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(list(COLUMNS))
-    writer.writerow(["老东河豆腐坊", dep.certificate_types[0], dep.certificate_example, "王建国", "13904721234",
-                     "包头市东河区巴彦塔拉大街1号", "西脑包市场监管所", "豆制品", "豆腐、豆腐干",
-                     "2025-01-01", "2028-01-01", "在营", "王建国", "", "40.58", "110.05", ""])
+    writer.writerow(
+        [
+            "老东河豆腐坊",
+            dep.certificate_types[0],
+            dep.certificate_example,
+            "王建国",
+            "13904721234",
+            "包头市东河区巴彦塔拉大街1号",
+            "西脑包市场监管所",
+            "豆制品",
+            "豆腐、豆腐干",
+            "2025-01-01",
+            "2028-01-01",
+            "在营",
+            "王建国",
+            "",
+            "40.58",
+            "110.05",
+            "",
+        ]
+    )
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 # --- export ------------------------------------------------------------------------------------
 
-EXPORT_HEADER = ["作坊名称", "证件类型", "证件编号", "经营者", "联系电话", "地址", "所属所", "食品类别", "品种明细",
-                 "有效期起", "有效期至", "状态", "榜级", "最近检查", "食品安全管理员", "公示牌编号", "纬度", "经度",
-                 "使用的食品添加剂", "公示码"]
+EXPORT_HEADER = [
+    "作坊名称",
+    "证件类型",
+    "证件编号",
+    "经营者",
+    "联系电话",
+    "地址",
+    "所属所",
+    "食品类别",
+    "品种明细",
+    "有效期起",
+    "有效期至",
+    "状态",
+    "榜级",
+    "最近检查",
+    "食品安全管理员",
+    "公示牌编号",
+    "纬度",
+    "经度",
+    "使用的食品添加剂",
+    "公示码",
+]
 
 
 def export_rows(actor, filters: Filters):
@@ -693,11 +886,28 @@ def export_rows(actor, filters: Filters):
     query = list_query(actor, filters, "export").execution_options(yield_per=500)
     yield EXPORT_HEADER
     for w in db.session.scalars(query):
-        yield [w.name, w.cert_type, w.cert_no, w.operator_name, w.operator_phone or "", w.address,
-               w.station.name, "、".join(c.name for c in w.categories), w.varieties,
-               _iso(w.valid_from), _iso(w.valid_to), WORKSHOP_STATUS.get(w.status, w.status),
-               dep.tier(w.tier_code).name, _iso(w.last_inspected_on), w.safety_manager or "", w.plate_no or "",
-               "" if w.lat is None else w.lat, "" if w.lng is None else w.lng, w.additives, w.public_code]
+        yield [
+            w.name,
+            w.cert_type,
+            w.cert_no,
+            w.operator_name,
+            w.operator_phone or "",
+            w.address,
+            w.station.name,
+            "、".join(c.name for c in w.categories),
+            w.varieties,
+            _iso(w.valid_from),
+            _iso(w.valid_to),
+            WORKSHOP_STATUS.get(w.status, w.status),
+            dep.tier(w.tier_code).name,
+            _iso(w.last_inspected_on),
+            w.safety_manager or "",
+            w.plate_no or "",
+            "" if w.lat is None else w.lat,
+            "" if w.lng is None else w.lng,
+            w.additives,
+            w.public_code,
+        ]
 
 
 def _iso(d: date | None) -> str:

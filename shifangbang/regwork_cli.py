@@ -1,4 +1,5 @@
 """`flask titles evaluate` and `flask draws replay ID`."""
+
 from datetime import date
 
 import click
@@ -20,8 +21,10 @@ def titles_evaluate(on):
     proposals = titles.evaluate_all(day)
     for p in proposals:
         g = p.grant
-        click.echo(f"  建议撤销：{g.workshop.name} 的“{g.title.name}”——{titles.REVOCATION_RULES[p.rule]}"
-                   + (f"，并禁止 {p.bar_years} 年内再次申请" if p.bar_years else ""))
+        click.echo(
+            f"  建议撤销：{g.workshop.name} 的“{g.title.name}”——{titles.REVOCATION_RULES[p.rule]}"
+            + (f"，并禁止 {p.bar_years} 年内再次申请" if p.bar_years else "")
+        )
     click.echo(f"评估完成：新增 {len(proposals)} 条撤销建议，待管理员确认或驳回。")
 
 
@@ -36,7 +39,7 @@ def draws_replay(draw_id):
         replayed = draws.replay(d)
     except draws.DrawError as e:
         click.echo(f"重放失败：{e}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from e
     click.echo(f"种子：{d.seed}；作坊池 {len(d.pool)} 家；检查人员 {len(d.inspectors)} 名。")
     if replayed == d.result:
         click.echo(f"重放结果与记录一致（{len(replayed)} 个检查对象）。")

@@ -5,6 +5,7 @@ requested and the 7-working-day window after the result notice has closed. A fai
 re-test is pending, or whose window is still open, does not count yet; an overturned one never
 counts. Failures are counted in the calendar year of the sampling date.
 """
+
 from datetime import date
 
 from sqlalchemy import select
@@ -17,8 +18,22 @@ from .timeutil import today
 from .tx import transactional
 
 RETEST_WORKING_DAYS = 7
-AUDIT_FIELDS = ("workshop_id", "sampled_on", "product", "batch", "lab", "result", "failed_item", "measured_value",
-                "limit_value", "notice_no", "notice_on", "retest_status", "retest_requested_on", "retest_decided_on")
+AUDIT_FIELDS = (
+    "workshop_id",
+    "sampled_on",
+    "product",
+    "batch",
+    "lab",
+    "result",
+    "failed_item",
+    "measured_value",
+    "limit_value",
+    "notice_no",
+    "notice_on",
+    "retest_status",
+    "retest_requested_on",
+    "retest_decided_on",
+)
 
 
 class SamplingError(ValueError):
@@ -42,16 +57,20 @@ def is_confirmed_failure(s: Sampling, on: date | None = None) -> bool:
     return False  # requested (pending) or overturned
 
 
-def confirmed_failures(workshop: Workshop, since: date | None = None, until: date | None = None,
-                       on: date | None = None) -> list[Sampling]:
+def confirmed_failures(
+    workshop: Workshop, since: date | None = None, until: date | None = None, on: date | None = None
+) -> list[Sampling]:
     """Confirmed failed samplings of a workshop with since <= sampled_on <= until, as known on `on`."""
     q = select(Sampling).where(Sampling.workshop_id == workshop.id, Sampling.result == "fail")
     if since:
         q = q.where(Sampling.sampled_on >= since)
     if until:
         q = q.where(Sampling.sampled_on <= until)
-    return [s for s in db.session.scalars(q.order_by(Sampling.sampled_on, Sampling.id))
-            if is_confirmed_failure(s, on or until)]
+    return [
+        s
+        for s in db.session.scalars(q.order_by(Sampling.sampled_on, Sampling.id))
+        if is_confirmed_failure(s, on or until)
+    ]
 
 
 def _clean(value) -> str | None:
@@ -60,9 +79,21 @@ def _clean(value) -> str | None:
 
 
 @transactional
-def record(actor, workshop: Workshop, *, sampled_on: date, product: str, lab: str, result: str, batch: str = "",
-           failed_item: str | None = None, measured_value: str | None = None, limit_value: str | None = None,
-           notice_no: str | None = None, notice_on: date | None = None) -> Sampling:
+def record(
+    actor,
+    workshop: Workshop,
+    *,
+    sampled_on: date,
+    product: str,
+    lab: str,
+    result: str,
+    batch: str = "",
+    failed_item: str | None = None,
+    measured_value: str | None = None,
+    limit_value: str | None = None,
+    notice_no: str | None = None,
+    notice_on: date | None = None,
+) -> Sampling:
     access.require(actor, "sample", workshop.station_id)
     if sampled_on is None or sampled_on > today():
         raise SamplingError("抽样日期不能为空，也不能晚于今天。")
@@ -74,15 +105,27 @@ def record(actor, workshop: Workshop, *, sampled_on: date, product: str, lab: st
         if not (_clean(failed_item) and _clean(measured_value) and _clean(limit_value)):
             raise SamplingError("不合格结果须填写不合格项目、实测值和标准限值。")
         if not _clean(notice_no) or notice_on is None:
-            raise SamplingError("不合格结果须填写检验结果通知书编号和送达日期（复检期限自送达起算）。")
+            raise SamplingError(
+                "不合格结果须填写检验结果通知书编号和送达日期（复检期限自送达起算）。"
+            )
         if notice_on < sampled_on:
             raise SamplingError("通知书送达日期不能早于抽样日期。")
     else:
         failed_item = measured_value = limit_value = None
-    s = Sampling(workshop_id=workshop.id, sampled_on=sampled_on, product=product.strip(), batch=(batch or "").strip(),
-                 lab=lab.strip(), result=result, failed_item=_clean(failed_item), measured_value=_clean(measured_value),
-                 limit_value=_clean(limit_value), notice_no=_clean(notice_no), notice_on=notice_on,
-                 recorded_by_id=getattr(actor, "id", None))
+    s = Sampling(
+        workshop_id=workshop.id,
+        sampled_on=sampled_on,
+        product=product.strip(),
+        batch=(batch or "").strip(),
+        lab=lab.strip(),
+        result=result,
+        failed_item=_clean(failed_item),
+        measured_value=_clean(measured_value),
+        limit_value=_clean(limit_value),
+        notice_no=_clean(notice_no),
+        notice_on=notice_on,
+        recorded_by_id=getattr(actor, "id", None),
+    )
     db.session.add(s)
     db.session.flush()
     changes.touch(workshop)
@@ -102,12 +145,21 @@ def request_retest(actor, s: Sampling, requested_on: date) -> Sampling:
         raise SamplingError("复检申请日期不能早于通知书送达日期。")
     deadline = retest_deadline(s)
     if requested_on > deadline:
-        raise SamplingError(f"复检申请须在通知书送达后 {RETEST_WORKING_DAYS} 个工作日内提出"
-                            f"（截止 {deadline.year}年{deadline.month}月{deadline.day}日），已逾期。")
+        raise SamplingError(
+            f"复检申请须在通知书送达后 {RETEST_WORKING_DAYS} 个工作日内提出"
+            f"（截止 {deadline.year}年{deadline.month}月{deadline.day}日），已逾期。"
+        )
     before = audit.snapshot(s, AUDIT_FIELDS)
     s.retest_status, s.retest_requested_on = "requested", requested_on
     changes.touch(workshop)  # the public page shows 复检中
-    audit.record(actor, "sampling.retest_request", "sampling", s.id, before=before, after=audit.snapshot(s, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "sampling.retest_request",
+        "sampling",
+        s.id,
+        before=before,
+        after=audit.snapshot(s, AUDIT_FIELDS),
+    )
     return s
 
 
@@ -122,5 +174,12 @@ def decide_retest(actor, s: Sampling, upheld: bool, decided_on: date) -> Samplin
     before = audit.snapshot(s, AUDIT_FIELDS)
     s.retest_status, s.retest_decided_on = ("upheld" if upheld else "overturned"), decided_on
     changes.touch(workshop)
-    audit.record(actor, "sampling.retest_decide", "sampling", s.id, before=before, after=audit.snapshot(s, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "sampling.retest_decide",
+        "sampling",
+        s.id,
+        before=before,
+        after=audit.snapshot(s, AUDIT_FIELDS),
+    )
     return s

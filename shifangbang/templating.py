@@ -1,4 +1,5 @@
 """Jinja filters and globals shared by the public site and the back office."""
+
 from datetime import date, datetime
 
 from flask import Flask
@@ -37,6 +38,9 @@ def mask_phone(phone: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     deployment = app.extensions["deployment"]
-    app.jinja_env.filters.update(date_cn=date_cn, datetime_cn=datetime_cn, mask_name=mask_name,
-                                 mask_phone=mask_phone)
-    app.jinja_env.globals.update(deployment=deployment, labels=labels, tier=deployment.tier, today=today)
+    app.jinja_env.filters.update(
+        date_cn=date_cn, datetime_cn=datetime_cn, mask_name=mask_name, mask_phone=mask_phone
+    )
+    app.jinja_env.globals.update(
+        deployment=deployment, labels=labels, tier=deployment.tier, today=today
+    )

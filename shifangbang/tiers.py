@@ -3,7 +3,8 @@
 The workshop's current tier (Workshop.tier_code / tier_since) is the latest published decision,
 kept here so lists and search need no history scan.
 """
-from datetime import date, datetime, time, timedelta, timezone
+
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -14,8 +15,20 @@ from .models import Complaint, Inspection, Sampling, TierDecision, Workshop
 from .timeutil import CHINA, today, utcnow
 from .tx import transactional
 
-AUDIT_FIELDS = ("workshop_id", "from_tier", "to_tier", "direction", "reason_category", "reason", "status",
-                "effective_on", "inspection_id", "sampling_id", "complaint_id", "is_upgrade_request")
+AUDIT_FIELDS = (
+    "workshop_id",
+    "from_tier",
+    "to_tier",
+    "direction",
+    "reason_category",
+    "reason",
+    "status",
+    "effective_on",
+    "inspection_id",
+    "sampling_id",
+    "complaint_id",
+    "is_upgrade_request",
+)
 
 
 class TierError(ValueError):
@@ -46,22 +59,32 @@ def window_start(on: date) -> datetime:
         first = on.replace(year=on.year - 1) + timedelta(days=1)
     except ValueError:  # 29 February: a year earlier has no such day
         first = date(on.year - 1, 3, 1)
-    return datetime.combine(first, time(), CHINA).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(first, time(), CHINA).astimezone(UTC).replace(tzinfo=None)
 
 
 def upgrade_requests_in_last_year(workshop: Workshop, on: date | None = None) -> int:
     since = window_start(on or today())
     q = select(func.count(TierDecision.id)).where(
-        TierDecision.workshop_id == workshop.id, TierDecision.is_upgrade_request.is_(True),
+        TierDecision.workshop_id == workshop.id,
+        TierDecision.is_upgrade_request.is_(True),
         TierDecision.proposed_at >= since,
     )
     return db.session.scalar(q)
 
 
 @transactional
-def propose(actor, workshop: Workshop, to_tier: str, reason_category: str, reason: str = "", *,
-            inspection: Inspection | None = None, sampling: Sampling | None = None,
-            complaint: Complaint | None = None, upgrade_request: bool = False) -> TierDecision:
+def propose(
+    actor,
+    workshop: Workshop,
+    to_tier: str,
+    reason_category: str,
+    reason: str = "",
+    *,
+    inspection: Inspection | None = None,
+    sampling: Sampling | None = None,
+    complaint: Complaint | None = None,
+    upgrade_request: bool = False,
+) -> TierDecision:
     access.require(actor, "propose_tier", workshop.station_id)
     deployment = current_deployment()
     if to_tier not in deployment.tier_codes:
@@ -74,27 +97,41 @@ def propose(actor, workshop: Workshop, to_tier: str, reason_category: str, reaso
     if complaint is not None and complaint.verified is not True:
         raise TierError("只有经查属实的投诉举报可以作为定榜证据。")
     if upgrade_request:
-        limit = int(deployment.bureau.get("upgrade_requests_per_year", 2))
+        limit = deployment.bureau.upgrade_requests_per_year
         if upgrade_requests_in_last_year(workshop) >= limit:
             raise TierError(f"该作坊近 12 个月已提出 {limit} 次升榜申请，已达上限。")
     decision = TierDecision(
-        workshop_id=workshop.id, from_tier=workshop.tier_code, to_tier=to_tier,
-        direction=direction(workshop.tier_code, to_tier), reason_category=reason_category, reason=reason,
-        status="proposed", proposed_by_id=getattr(actor, "id", None),
-        inspection_id=inspection.id if inspection else None, sampling_id=sampling.id if sampling else None,
-        complaint_id=complaint.id if complaint else None, is_upgrade_request=upgrade_request,
+        workshop_id=workshop.id,
+        from_tier=workshop.tier_code,
+        to_tier=to_tier,
+        direction=direction(workshop.tier_code, to_tier),
+        reason_category=reason_category,
+        reason=reason,
+        status="proposed",
+        proposed_by_id=getattr(actor, "id", None),
+        inspection_id=inspection.id if inspection else None,
+        sampling_id=sampling.id if sampling else None,
+        complaint_id=complaint.id if complaint else None,
+        is_upgrade_request=upgrade_request,
     )
     if upgrade_request and decision.direction != "upgrade":
         raise TierError("升榜申请的目标榜级必须高于当前榜级。")
     db.session.add(decision)
     db.session.flush()
-    audit.record(actor, "tier.propose", "tier_decision", decision.id, after=audit.snapshot(decision, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "tier.propose",
+        "tier_decision",
+        decision.id,
+        after=audit.snapshot(decision, AUDIT_FIELDS),
+    )
     return decision
 
 
 @transactional
-def decide(actor, decision: TierDecision, approve: bool, effective_on: date | None = None,
-           note: str = "") -> TierDecision:
+def decide(
+    actor, decision: TierDecision, approve: bool, effective_on: date | None = None, note: str = ""
+) -> TierDecision:
     """The bureau approves (→ decided, awaiting publication) or rejects a proposal."""
     workshop = db.session.get(Workshop, decision.workshop_id)
     access.require(actor, "decide_tier", workshop.station_id)
@@ -109,8 +146,14 @@ def decide(actor, decision: TierDecision, approve: bool, effective_on: date | No
         decision.reason = (decision.reason + "\n" + note).strip()
     if approve:
         changes.touch(workshop)  # the public page now says 新评级待发布
-    audit.record(actor, "tier.decide" if approve else "tier.reject", "tier_decision", decision.id,
-                 before=before, after=audit.snapshot(decision, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "tier.decide" if approve else "tier.reject",
+        "tier_decision",
+        decision.id,
+        before=before,
+        after=audit.snapshot(decision, AUDIT_FIELDS),
+    )
     return decision
 
 
@@ -129,8 +172,14 @@ def publish(actor, decision: TierDecision) -> TierDecision:
     workshop.tier_code = decision.to_tier
     workshop.tier_since = decision.effective_on or today()
     changes.touch(workshop)
-    audit.record(actor, "tier.publish", "tier_decision", decision.id, before=before,
-                 after=audit.snapshot(decision, AUDIT_FIELDS))
+    audit.record(
+        actor,
+        "tier.publish",
+        "tier_decision",
+        decision.id,
+        before=before,
+        after=audit.snapshot(decision, AUDIT_FIELDS),
+    )
     return decision
 
 
@@ -145,44 +194,78 @@ def open_review(actor, workshop: Workshop, complaint: Complaint) -> TierDecision
     codes = [t.code for t in ladder]
     if workshop.tier_code not in codes or workshop.tier_code == codes[-1]:
         return None
-    exists = db.session.scalar(select(TierDecision.id).where(TierDecision.complaint_id == complaint.id))
+    exists = db.session.scalar(
+        select(TierDecision.id).where(TierDecision.complaint_id == complaint.id)
+    )
     if exists:
         return None
     lower = codes[codes.index(workshop.tier_code) + 1]
-    return propose(actor, workshop, lower, "complaint", f"投诉举报 {complaint.tracking_no} 经查属实", complaint=complaint)
+    return propose(
+        actor,
+        workshop,
+        lower,
+        "complaint",
+        f"投诉举报 {complaint.tracking_no} 经查属实",
+        complaint=complaint,
+    )
 
 
 def pending_publication(workshop: Workshop) -> TierDecision | None:
     """A decided but unpublished decision: the public page shows 新评级待发布."""
     return db.session.scalar(
-        select(TierDecision).where(TierDecision.workshop_id == workshop.id, TierDecision.status == "decided")
-        .order_by(TierDecision.decided_at.desc()).limit(1)
+        select(TierDecision)
+        .where(TierDecision.workshop_id == workshop.id, TierDecision.status == "decided")
+        .order_by(TierDecision.decided_at.desc())
+        .limit(1)
     )
 
 
 def full_history(workshop: Workshop) -> list[TierDecision]:
     """Every decision of the workshop (proposed, decided, published, rejected), newest first."""
-    return list(db.session.scalars(
-        select(TierDecision).where(TierDecision.workshop_id == workshop.id)
-        .order_by(TierDecision.proposed_at.desc(), TierDecision.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(TierDecision)
+            .where(TierDecision.workshop_id == workshop.id)
+            .order_by(TierDecision.proposed_at.desc(), TierDecision.id.desc())
+        )
+    )
 
 
 def evidence_choices(workshop: Workshop) -> dict:
     """What a proposal may link to: the workshop's inspections, samplings and verified complaints."""
     return {
-        "inspections": list(db.session.scalars(select(Inspection).where(Inspection.workshop_id == workshop.id)
-                                               .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(50))),
-        "samplings": list(db.session.scalars(select(Sampling).where(Sampling.workshop_id == workshop.id)
-                                             .order_by(Sampling.sampled_on.desc(), Sampling.id.desc()).limit(50))),
-        "complaints": list(db.session.scalars(select(Complaint).where(Complaint.workshop_id == workshop.id,
-                                                                      Complaint.verified.is_(True))
-                                              .order_by(Complaint.received_at.desc()).limit(50))),
+        "inspections": list(
+            db.session.scalars(
+                select(Inspection)
+                .where(Inspection.workshop_id == workshop.id)
+                .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
+                .limit(50)
+            )
+        ),
+        "samplings": list(
+            db.session.scalars(
+                select(Sampling)
+                .where(Sampling.workshop_id == workshop.id)
+                .order_by(Sampling.sampled_on.desc(), Sampling.id.desc())
+                .limit(50)
+            )
+        ),
+        "complaints": list(
+            db.session.scalars(
+                select(Complaint)
+                .where(Complaint.workshop_id == workshop.id, Complaint.verified.is_(True))
+                .order_by(Complaint.received_at.desc())
+                .limit(50)
+            )
+        ),
     }
 
 
 def published_history(workshop: Workshop) -> list[TierDecision]:
-    return list(db.session.scalars(
-        select(TierDecision).where(TierDecision.workshop_id == workshop.id, TierDecision.status == "published")
-        .order_by(TierDecision.published_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(TierDecision)
+            .where(TierDecision.workshop_id == workshop.id, TierDecision.status == "published")
+            .order_by(TierDecision.published_at.desc())
+        )
+    )

@@ -13,6 +13,7 @@ The engine proposes (RevocationProposal, the most severe finding, with all evide
 administrator confirms or dismisses. A bar stops any new demonstration title for the workshop
 until the day barred_until (that day itself is allowed again).
 """
+
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,10 +30,29 @@ from .tx import transactional
 
 BAR_YEARS = 2
 # Most severe first: the order in which a finding becomes the proposal's rule.
-RULE_ORDER = ("incident", "three_failures", "three_years", "two_failures", "late_rectification", "serious_problem")
+RULE_ORDER = (
+    "incident",
+    "three_failures",
+    "three_years",
+    "two_failures",
+    "late_rectification",
+    "serious_problem",
+)
 BARRING_RULES = {"incident", "three_failures", "three_years"}
-GRANT_FIELDS = ("workshop_id", "title_id", "granted_on", "certificate_no", "status", "last_reviewed_on", "revoked_on",
-                "revoke_rule", "revoke_reason", "barred_until", "serious_problem", "incident")
+GRANT_FIELDS = (
+    "workshop_id",
+    "title_id",
+    "granted_on",
+    "certificate_no",
+    "status",
+    "last_reviewed_on",
+    "revoked_on",
+    "revoke_rule",
+    "revoke_reason",
+    "barred_until",
+    "serious_problem",
+    "incident",
+)
 
 
 class TitleError(ValueError):
@@ -74,9 +94,19 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
     per_year = Counter(s.sampled_on.year for s in failures)
 
     def sample_evidence(years):
-        return {"samplings": [{"id": s.id, "sampled_on": s.sampled_on.isoformat(), "product": s.product,
-                               "failed_item": s.failed_item, "notice_no": s.notice_no}
-                              for s in failures if s.sampled_on.year in years]}
+        return {
+            "samplings": [
+                {
+                    "id": s.id,
+                    "sampled_on": s.sampled_on.isoformat(),
+                    "product": s.product,
+                    "failed_item": s.failed_item,
+                    "notice_no": s.notice_no,
+                }
+                for s in failures
+                if s.sampled_on.year in years
+            ]
+        }
 
     if grant.incident:
         findings.append(Finding("incident", {"note": grant.incident}))
@@ -84,27 +114,58 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
     if heavy:
         findings.append(Finding("three_failures", dict(sample_evidence(heavy), years=heavy)))
     years = sorted(per_year)
-    runs = [years[i:i + 3] for i in range(len(years) - 2) if years[i + 2] - years[i] == 2]
+    runs = [years[i : i + 3] for i in range(len(years) - 2) if years[i + 2] - years[i] == 2]
     if runs:
         run = runs[-1]
         findings.append(Finding("three_years", dict(sample_evidence(run), years=run)))
     double = sorted(y for y, n in per_year.items() if n >= 2)
     if double and not heavy:
         findings.append(Finding("two_failures", dict(sample_evidence(double), years=double)))
-    late_orders = [i for i in db.session.scalars(select(Inspection).where(
-        Inspection.workshop_id == workshop.id, Inspection.rectification_required.is_(True),
-        Inspection.rectification_due < on, Inspection.rectification_due >= grant.granted_on))
-        if i.rectification_done_on is None or i.rectification_done_on > i.rectification_due]
-    late_items = [r for r in rectification.overdue_items(workshop.id, on) if r.due_on >= grant.granted_on
-                  and r.inspection_id is None]  # inspection items are covered by their order
+    late_orders = [
+        i
+        for i in db.session.scalars(
+            select(Inspection).where(
+                Inspection.workshop_id == workshop.id,
+                Inspection.rectification_required.is_(True),
+                Inspection.rectification_due < on,
+                Inspection.rectification_due >= grant.granted_on,
+            )
+        )
+        if i.rectification_done_on is None or i.rectification_done_on > i.rectification_due
+    ]
+    late_items = [
+        r
+        for r in rectification.overdue_items(workshop.id, on)
+        if r.due_on >= grant.granted_on and r.inspection_id is None
+    ]  # inspection items are covered by their order
     if late_orders or late_items:
-        findings.append(Finding("late_rectification", {
-            "inspections": [{"id": i.id, "inspected_on": i.inspected_on.isoformat(), "due": i.rectification_due.isoformat(),
-                             "done_on": i.rectification_done_on.isoformat() if i.rectification_done_on else None}
-                            for i in late_orders],
-            "ledger": [{"id": r.id, "problem": r.problem, "due": r.due_on.isoformat(),
-                        "fixed_on": r.fixed_on.isoformat() if r.fixed_on else None} for r in late_items],
-        }))
+        findings.append(
+            Finding(
+                "late_rectification",
+                {
+                    "inspections": [
+                        {
+                            "id": i.id,
+                            "inspected_on": i.inspected_on.isoformat(),
+                            "due": i.rectification_due.isoformat(),
+                            "done_on": i.rectification_done_on.isoformat()
+                            if i.rectification_done_on
+                            else None,
+                        }
+                        for i in late_orders
+                    ],
+                    "ledger": [
+                        {
+                            "id": r.id,
+                            "problem": r.problem,
+                            "due": r.due_on.isoformat(),
+                            "fixed_on": r.fixed_on.isoformat() if r.fixed_on else None,
+                        }
+                        for r in late_items
+                    ],
+                },
+            )
+        )
     if grant.serious_problem:
         findings.append(Finding("serious_problem", {"note": grant.serious_problem}))
     findings.sort(key=lambda f: RULE_ORDER.index(f.rule))
@@ -112,39 +173,68 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
 
 
 def _evidence_key(rule: str, evidence: dict) -> tuple:
-    ids = tuple(sorted((k, x["id"]) for k in ("samplings", "inspections", "ledger") for x in evidence.get(k, ())))
+    ids = tuple(
+        sorted(
+            (k, x["id"])
+            for k in ("samplings", "inspections", "ledger")
+            for x in evidence.get(k, ())
+        )
+    )
     return rule, ids, evidence.get("note")
 
 
 @transactional
-def propose_revocations(grant: TitleGrant, on: date | None = None, actor=None) -> RevocationProposal | None:
+def propose_revocations(
+    grant: TitleGrant, on: date | None = None, actor=None
+) -> RevocationProposal | None:
     """Run the engine for one grant; file a proposal for the most severe finding unless one is
     already pending, or the same finding with the same evidence was dismissed before."""
     findings = evaluate(grant, on)
     if not findings:
         return None
-    existing = list(db.session.scalars(select(RevocationProposal).where(RevocationProposal.grant_id == grant.id)))
+    existing = list(
+        db.session.scalars(
+            select(RevocationProposal).where(RevocationProposal.grant_id == grant.id)
+        )
+    )
     if any(p.status == "pending" for p in existing):
         return None
     top = findings[0]
-    evidence = dict(top.evidence, also=[{"rule": f.rule, **f.evidence} for f in findings[1:]],
-                    evaluated_on=(on or today()).isoformat())
-    if any(p.status == "dismissed" and _evidence_key(p.rule, p.evidence) == _evidence_key(top.rule, evidence)
-           for p in existing):
+    evidence = dict(
+        top.evidence,
+        also=[{"rule": f.rule, **f.evidence} for f in findings[1:]],
+        evaluated_on=(on or today()).isoformat(),
+    )
+    if any(
+        p.status == "dismissed"
+        and _evidence_key(p.rule, p.evidence) == _evidence_key(top.rule, evidence)
+        for p in existing
+    ):
         return None
-    proposal = RevocationProposal(grant_id=grant.id, rule=top.rule, bar_years=top.bar_years, evidence=evidence)
+    proposal = RevocationProposal(
+        grant_id=grant.id, rule=top.rule, bar_years=top.bar_years, evidence=evidence
+    )
     db.session.add(proposal)
     db.session.flush()
-    audit.record(actor, "title.propose_revocation", "revocation_proposal", proposal.id,
-                 after={"grant_id": grant.id, "rule": top.rule, "bar_years": top.bar_years})
+    audit.record(
+        actor,
+        "title.propose_revocation",
+        "revocation_proposal",
+        proposal.id,
+        after={"grant_id": grant.id, "rule": top.rule, "bar_years": top.bar_years},
+    )
     return proposal
 
 
 @transactional
 def evaluate_all(on: date | None = None) -> list[RevocationProposal]:
     """`flask titles evaluate`: the engine over every held grant."""
-    grants = db.session.scalars(select(TitleGrant).where(TitleGrant.status == "held")
-                                .options(selectinload(TitleGrant.workshop)).order_by(TitleGrant.id))
+    grants = db.session.scalars(
+        select(TitleGrant)
+        .where(TitleGrant.status == "held")
+        .options(selectinload(TitleGrant.workshop))
+        .order_by(TitleGrant.id)
+    )
     return [p for g in grants if (p := propose_revocations(g, on)) is not None]
 
 
@@ -153,8 +243,11 @@ def evaluate_all(on: date | None = None) -> list[RevocationProposal]:
 
 def barred_until(workshop: Workshop, on: date) -> date | None:
     """The day the workshop may again hold a demonstration title, if it is barred on `on`."""
-    bars = db.session.scalars(select(TitleGrant.barred_until).where(
-        TitleGrant.workshop_id == workshop.id, TitleGrant.barred_until > on)).all()
+    bars = db.session.scalars(
+        select(TitleGrant.barred_until).where(
+            TitleGrant.workshop_id == workshop.id, TitleGrant.barred_until > on
+        )
+    ).all()
     return max(bars) if bars else None
 
 
@@ -169,26 +262,46 @@ def create_title(actor, name: str, authority: str, level: str) -> Title:
     title = Title(name=name, authority=authority, level=level)
     db.session.add(title)
     db.session.flush()
-    audit.record(actor, "title.create", "title", title.id, after={"name": name, "authority": authority, "level": level})
+    audit.record(
+        actor,
+        "title.create",
+        "title",
+        title.id,
+        after={"name": name, "authority": authority, "level": level},
+    )
     return title
 
 
 @transactional
-def grant(actor, workshop: Workshop, title: Title, granted_on: date, certificate_no: str = "") -> TitleGrant:
+def grant(
+    actor, workshop: Workshop, title: Title, granted_on: date, certificate_no: str = ""
+) -> TitleGrant:
     access.require(actor, "grant_title", workshop.station_id)
     if granted_on is None or granted_on > today():
         raise TitleError("授予日期不能为空，也不能晚于今天。")
     bar = barred_until(workshop, granted_on)
     if bar is not None:
-        raise TitleError(f"该作坊因被撤销称号，{bar.year}年{bar.month}月{bar.day}日前不得再申请示范称号。")
-    if db.session.scalar(select(TitleGrant.id).where(TitleGrant.workshop_id == workshop.id,
-                                                     TitleGrant.title_id == title.id, TitleGrant.status == "held")):
+        raise TitleError(
+            f"该作坊因被撤销称号，{bar.year}年{bar.month}月{bar.day}日前不得再申请示范称号。"
+        )
+    if db.session.scalar(
+        select(TitleGrant.id).where(
+            TitleGrant.workshop_id == workshop.id,
+            TitleGrant.title_id == title.id,
+            TitleGrant.status == "held",
+        )
+    ):
         raise TitleError("该作坊已持有此称号。")
     if workshop.status != "open":
         raise TitleError("只能向在营作坊授予称号。")
-    g = TitleGrant(workshop_id=workshop.id, title_id=title.id, granted_on=granted_on,
-                   certificate_no=(certificate_no or "").strip() or None, status="held",
-                   granted_by_id=getattr(actor, "id", None))
+    g = TitleGrant(
+        workshop_id=workshop.id,
+        title_id=title.id,
+        granted_on=granted_on,
+        certificate_no=(certificate_no or "").strip() or None,
+        status="held",
+        granted_by_id=getattr(actor, "id", None),
+    )
     db.session.add(g)
     db.session.flush()
     changes.touch(workshop)
@@ -205,7 +318,14 @@ def review(actor, g: TitleGrant, on: date | None = None) -> RevocationProposal |
     on = on or today()
     before = audit.snapshot(g, GRANT_FIELDS)
     g.last_reviewed_on = on
-    audit.record(actor, "title.review", "title_grant", g.id, before=before, after=audit.snapshot(g, GRANT_FIELDS))
+    audit.record(
+        actor,
+        "title.review",
+        "title_grant",
+        g.id,
+        before=before,
+        after=audit.snapshot(g, GRANT_FIELDS),
+    )
     return propose_revocations(g, on, actor=actor)
 
 
@@ -220,12 +340,21 @@ def flag(actor, g: TitleGrant, kind: str, note: str) -> TitleGrant:
         raise TitleError("请说明问题情况。")
     before = audit.snapshot(g, GRANT_FIELDS)
     setattr(g, kind, note)
-    audit.record(actor, f"title.flag_{kind}", "title_grant", g.id, before=before, after=audit.snapshot(g, GRANT_FIELDS))
+    audit.record(
+        actor,
+        f"title.flag_{kind}",
+        "title_grant",
+        g.id,
+        before=before,
+        after=audit.snapshot(g, GRANT_FIELDS),
+    )
     return g
 
 
 @transactional
-def revoke(actor, g: TitleGrant, rule: str, reason: str = "", bar_years: int = 0, on: date | None = None) -> TitleGrant:
+def revoke(
+    actor, g: TitleGrant, rule: str, reason: str = "", bar_years: int = 0, on: date | None = None
+) -> TitleGrant:
     access.require(actor, "revoke_title", g.workshop.station_id)
     if g.status != "held":
         raise TitleError("该称号已撤销。")
@@ -236,23 +365,49 @@ def revoke(actor, g: TitleGrant, rule: str, reason: str = "", bar_years: int = 0
     g.status, g.revoked_on, g.revoke_rule = "revoked", on, rule
     g.revoke_reason = (reason or REVOCATION_RULES[rule]).strip()
     g.barred_until = add_years(on, bar_years) if bar_years else None
-    for p in db.session.scalars(select(RevocationProposal).where(RevocationProposal.grant_id == g.id,
-                                                                 RevocationProposal.status == "pending")):
-        p.status, p.decided_by_id, p.decided_at, p.note = "dismissed", getattr(actor, "id", None), utcnow(), "称号已撤销"
+    for p in db.session.scalars(
+        select(RevocationProposal).where(
+            RevocationProposal.grant_id == g.id, RevocationProposal.status == "pending"
+        )
+    ):
+        p.status, p.decided_by_id, p.decided_at, p.note = (
+            "dismissed",
+            getattr(actor, "id", None),
+            utcnow(),
+            "称号已撤销",
+        )
     changes.touch(g.workshop)
-    audit.record(actor, "title.revoke", "title_grant", g.id, before=before, after=audit.snapshot(g, GRANT_FIELDS))
+    audit.record(
+        actor,
+        "title.revoke",
+        "title_grant",
+        g.id,
+        before=before,
+        after=audit.snapshot(g, GRANT_FIELDS),
+    )
     return g
 
 
 @transactional
-def confirm(actor, proposal: RevocationProposal, note: str = "", on: date | None = None) -> TitleGrant:
+def confirm(
+    actor, proposal: RevocationProposal, note: str = "", on: date | None = None
+) -> TitleGrant:
     access.require(actor, "revoke_title", proposal.grant.workshop.station_id)
     if proposal.status != "pending":
         raise TitleError("该撤销建议已处理。")
-    proposal.status, proposal.decided_by_id, proposal.decided_at = "confirmed", getattr(actor, "id", None), utcnow()
+    proposal.status, proposal.decided_by_id, proposal.decided_at = (
+        "confirmed",
+        getattr(actor, "id", None),
+        utcnow(),
+    )
     proposal.note = (note or "").strip()
-    audit.record(actor, "title.confirm_revocation", "revocation_proposal", proposal.id,
-                 after={"rule": proposal.rule, "bar_years": proposal.bar_years, "note": proposal.note})
+    audit.record(
+        actor,
+        "title.confirm_revocation",
+        "revocation_proposal",
+        proposal.id,
+        after={"rule": proposal.rule, "bar_years": proposal.bar_years, "note": proposal.note},
+    )
     reason = REVOCATION_RULES[proposal.rule] + (f"；{proposal.note}" if proposal.note else "")
     return revoke(actor, proposal.grant, proposal.rule, reason, proposal.bar_years, on)
 
@@ -264,8 +419,17 @@ def dismiss(actor, proposal: RevocationProposal, note: str) -> RevocationProposa
         raise TitleError("该撤销建议已处理。")
     if not (note or "").strip():
         raise TitleError("驳回撤销建议须说明理由。")
-    proposal.status, proposal.decided_by_id, proposal.decided_at = "dismissed", getattr(actor, "id", None), utcnow()
+    proposal.status, proposal.decided_by_id, proposal.decided_at = (
+        "dismissed",
+        getattr(actor, "id", None),
+        utcnow(),
+    )
     proposal.note = note.strip()
-    audit.record(actor, "title.dismiss_revocation", "revocation_proposal", proposal.id,
-                 after={"rule": proposal.rule, "note": proposal.note})
+    audit.record(
+        actor,
+        "title.dismiss_revocation",
+        "revocation_proposal",
+        proposal.id,
+        after={"rule": proposal.rule, "note": proposal.note},
+    )
     return proposal

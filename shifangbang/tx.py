@@ -3,6 +3,7 @@
 Nested calls (one operation composed of others) join the caller's transaction, so a whole
 operation is durable at once, before any view acknowledges it.
 """
+
 from contextvars import ContextVar
 from functools import wraps
 

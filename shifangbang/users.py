@@ -3,6 +3,7 @@
 Account changes are for bureau administrators (access action "manage_users"); the CLI acts as
 the system (actor None), which is only accepted outside a web request.
 """
+
 import hmac
 import time
 from datetime import timedelta
@@ -33,7 +34,9 @@ class UserError(ValueError):
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
-    kinds = sum(any(f(c) for c in password) for f in (str.isdigit, str.isalpha, lambda c: not c.isalnum()))
+    kinds = sum(
+        any(f(c) for c in password) for f in (str.isdigit, str.isalpha, lambda c: not c.isalnum())
+    )
     if kinds < 2:
         raise UserError("密码须包含字母、数字、符号中的至少两类。")
 
@@ -51,8 +54,14 @@ def _check_role(role: str, jurisdiction_id: int | None) -> None:
         raise UserError("执法人员和只读账号必须指定所属辖区。")
 
 
-def create_user(actor, username: str, password: str, role: str, display_name: str,
-                jurisdiction_id: int | None = None) -> User:
+def create_user(
+    actor,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str,
+    jurisdiction_id: int | None = None,
+) -> User:
     _authorise(actor)
     username = (username or "").strip()
     display_name = (display_name or "").strip()
@@ -64,12 +73,22 @@ def create_user(actor, username: str, password: str, role: str, display_name: st
     if db.session.scalar(select(User).where(User.username == username)):
         raise UserError(f"用户名 {username} 已存在。")
     check_password_strength(password)
-    user = User(username=username, display_name=display_name, role=role, jurisdiction_id=jurisdiction_id,
-                password_hash=generate_password_hash(password))
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        jurisdiction_id=jurisdiction_id,
+        password_hash=generate_password_hash(password),
+    )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", "user", user.id,
-                 after={"username": username, "role": role, "jurisdiction_id": jurisdiction_id})
+    audit.record(
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        after={"username": username, "role": role, "jurisdiction_id": jurisdiction_id},
+    )
     return user
 
 
@@ -110,7 +129,9 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
 USER_FIELDS = ("username", "display_name", "role", "jurisdiction_id", "active", "totp_required")
 
 
-def update_user(actor, user: User, *, role: str, jurisdiction_id: int | None, display_name: str) -> None:
+def update_user(
+    actor, user: User, *, role: str, jurisdiction_id: int | None, display_name: str
+) -> None:
     """Change role, jurisdiction and name. Administrators cannot demote themselves (no lock-out)."""
     _authorise(actor)
     _check_role(role, jurisdiction_id)
@@ -123,7 +144,14 @@ def update_user(actor, user: User, *, role: str, jurisdiction_id: int | None, di
     user.role = role
     user.jurisdiction_id = None if role == "admin" and jurisdiction_id is None else jurisdiction_id
     user.display_name = display_name
-    audit.record(actor, "user.update", "user", user.id, before=before, after=audit.snapshot(user, USER_FIELDS))
+    audit.record(
+        actor,
+        "user.update",
+        "user",
+        user.id,
+        before=before,
+        after=audit.snapshot(user, USER_FIELDS),
+    )
 
 
 def set_active(actor, user: User, active: bool) -> None:
@@ -135,8 +163,14 @@ def set_active(actor, user: User, active: bool) -> None:
     if active:
         user.failed_logins = 0
         user.locked_until = None
-    audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
-                 before=before, after=audit.snapshot(user, USER_FIELDS))
+    audit.record(
+        actor,
+        "user.activate" if active else "user.deactivate",
+        "user",
+        user.id,
+        before=before,
+        after=audit.snapshot(user, USER_FIELDS),
+    )
 
 
 # --- TOTP second factor -----------------------------------------------------------------------
@@ -181,26 +215,45 @@ def reset_totp(actor, user: User, required: bool | None = None) -> None:
     user.totp_secret = None
     if required is not None:
         user.totp_required = required
-    audit.record(actor, "user.totp_reset", "user", user.id, before=before,
-                 after={"totp": False, "totp_required": user.totp_required})
+    audit.record(
+        actor,
+        "user.totp_reset",
+        "user",
+        user.id,
+        before=before,
+        after={"totp": False, "totp_required": user.totp_required},
+    )
 
 
 def set_totp_required(actor, user: User, required: bool) -> None:
     _authorise(actor)
     before = {"totp_required": user.totp_required}
     user.totp_required = required
-    audit.record(actor, "user.totp_require", "user", user.id, before=before, after={"totp_required": required})
+    audit.record(
+        actor,
+        "user.totp_require",
+        "user",
+        user.id,
+        before=before,
+        after={"totp_required": required},
+    )
 
 
 def _claim_step(user: User, step: int) -> bool:
     """Mark this step used, unless it (or a later one) already was: a code seen over a shoulder
     or replayed from a captured request does not sign in a second time. One UPDATE, so two
     sign-ins racing with the same code cannot both win."""
-    claimed = db.session.execute(
-        update(User).where(User.id == user.id,
-                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)).rowcount == 1
+    claimed = (
+        db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step)
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     if claimed:
         set_committed_value(user, "totp_last_step", step)
     return claimed

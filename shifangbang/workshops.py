@@ -1,4 +1,5 @@
 """Workshop queries and rules shared by the public site, the back office and the API."""
+
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +16,11 @@ def tier_rank_expression():
 
 def tier_counts(jurisdiction_ids: set[int] | None = None) -> dict[str, int]:
     """Open workshops per tier code (unrated included)."""
-    q = select(Workshop.tier_code, func.count()).where(Workshop.status == "open").group_by(Workshop.tier_code)
+    q = (
+        select(Workshop.tier_code, func.count())
+        .where(Workshop.status == "open")
+        .group_by(Workshop.tier_code)
+    )
     if jurisdiction_ids is not None:
         q = q.where(Workshop.station_id.in_(jurisdiction_ids))
     return dict(db.session.execute(q).all())

@@ -1,4 +1,5 @@
 """Test helpers for complaints: a valid public form, and a few Pillow-made pictures."""
+
 import io
 
 from PIL import Image
@@ -11,8 +12,15 @@ CONTENT = "昨天在这家作坊买的豆腐有酸味，吃了以后肚子疼，
 
 
 def form(workshop=None, kind="complaint", **extra) -> dict:
-    values = {"kind": kind, "category": "spoiled", "content": CONTENT, "product": "豆腐",
-              "demand": "退款并道歉" if kind in ("complaint", "both") else "", "name": NAME, "phone": PHONE}
+    values = {
+        "kind": kind,
+        "category": "spoiled",
+        "content": CONTENT,
+        "product": "豆腐",
+        "demand": "退款并道歉" if kind in ("complaint", "both") else "",
+        "name": NAME,
+        "phone": PHONE,
+    }
     if workshop is not None:
         values["w"] = workshop.public_code
     values.update(extra)
@@ -25,7 +33,8 @@ def place():
     w = factories.workshop(j["xinaobao"])
     changes.touch(w)  # as the registry does: searches (the complaint form's too) find it
     return {
-        **j, "workshop": w,
+        **j,
+        "workshop": w,
         "officer": factories.user("officer", j["xinaobao"]),
         "county_officer": factories.user("officer", j["donghe"]),
         "other_officer": factories.user("officer", j["nanmen"]),
@@ -34,7 +43,9 @@ def place():
     }
 
 
-def submit(workshop=None, kind="complaint", uploads=(), ip="10.0.0.1", **extra) -> complaints.Receipt:
+def submit(
+    workshop=None, kind="complaint", uploads=(), ip="10.0.0.1", **extra
+) -> complaints.Receipt:
     return complaints.submit(form(workshop, kind, **extra), list(uploads), client_ip=ip)
 
 

@@ -4,6 +4,7 @@
 Backends: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. With CI=true nothing may
 be skipped: a skip fails the run.
 """
+
 import os
 import shutil
 import socket
@@ -123,8 +124,13 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
-                                                "class_": _BoundSession})
+        _db.session = _db._make_scoped_session(
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _BoundSession,
+            }
+        )
         try:
             yield _db
         finally:
@@ -175,8 +181,14 @@ class LiveServer:
     `app` is a Flask app on the same database, for arranging data and checking results.
     """
 
-    def __init__(self, base: Path, workers: int = 2, demo_size: int = 80, database_url: str | None = None,
-                 migrate: bool = True):
+    def __init__(
+        self,
+        base: Path,
+        workers: int = 2,
+        demo_size: int = 80,
+        database_url: str | None = None,
+        migrate: bool = True,
+    ):
         self.base = base
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -188,7 +200,9 @@ class LiveServer:
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
         )
-        self.app = make_test_app(self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False)
+        self.app = make_test_app(
+            self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False
+        )
         if migrate:
             self.flask("db", "upgrade")
         if demo_size:
@@ -196,16 +210,32 @@ class LiveServer:
         self.flask("setup", "--no-demo")  # builds this server's own index
         self.log = open(base / "gunicorn.log", "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-             "shifangbang.wsgi:app"],
-            env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "shifangbang.wsgi:app",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_http(self.url + "/healthz", self.proc)
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         """Run a `flask` CLI command against this server's database and index."""
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "shifangbang", *args], env=self.env,
-                              check=True, cwd=ROOT, capture_output=True)
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "shifangbang", *args],
+            env=self.env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -225,8 +255,13 @@ def live_server(tmp_path_factory):
 
 # --- a real browser -----------------------------------------------------------------------------
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN"}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 
@@ -238,8 +273,15 @@ def browser():
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()

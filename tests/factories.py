@@ -1,10 +1,12 @@
 """Small builders for test data. Each returns flushed model objects inside the test's transaction."""
+
 import itertools
 from datetime import date
 
+from werkzeug.security import generate_password_hash
+
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, User, Workshop
-from werkzeug.security import generate_password_hash
 
 PASSWORD = "Test-pass-2026"
 _counter = itertools.count(1)
@@ -17,12 +19,21 @@ def jurisdictions() -> dict[str, Jurisdiction]:
     city = Jurisdiction(code=f"T{n}", name="包头市", level="city")
     donghe = Jurisdiction(code=f"T{n}-DH", name="东河区", level="county", parent=city)
     kun = Jurisdiction(code=f"T{n}-KD", name="昆都仑区", level="county", parent=city)
-    xinaobao = Jurisdiction(code=f"T{n}-DH1", name="西脑包市场监管所", level="station", parent=donghe)
+    xinaobao = Jurisdiction(
+        code=f"T{n}-DH1", name="西脑包市场监管所", level="station", parent=donghe
+    )
     nanmen = Jurisdiction(code=f"T{n}-DH2", name="南门外市场监管所", level="station", parent=donghe)
     kun1 = Jurisdiction(code=f"T{n}-KD1", name="昆北市场监管所", level="station", parent=kun)
     db.session.add_all([city, donghe, kun, xinaobao, nanmen, kun1])
     db.session.flush()
-    return {"city": city, "donghe": donghe, "kun": kun, "xinaobao": xinaobao, "nanmen": nanmen, "kun1": kun1}
+    return {
+        "city": city,
+        "donghe": donghe,
+        "kun": kun,
+        "xinaobao": xinaobao,
+        "nanmen": nanmen,
+        "kun1": kun1,
+    }
 
 
 def category(name: str = "豆制品", high_risk: bool = True) -> ProductCategory:
@@ -61,9 +72,16 @@ def workshop(station: Jurisdiction, **fields) -> Workshop:
     return w
 
 
-def user(role: str = "officer", jurisdiction: Jurisdiction | None = None, username: str | None = None) -> User:
-    u = User(username=username or f"user{next(_counter)}", display_name="测试人员", role=role,
-             jurisdiction_id=jurisdiction.id if jurisdiction else None, password_hash=_PW_HASH)
+def user(
+    role: str = "officer", jurisdiction: Jurisdiction | None = None, username: str | None = None
+) -> User:
+    u = User(
+        username=username or f"user{next(_counter)}",
+        display_name="测试人员",
+        role=role,
+        jurisdiction_id=jurisdiction.id if jurisdiction else None,
+        password_hash=_PW_HASH,
+    )
     db.session.add(u)
     db.session.flush()
     return u

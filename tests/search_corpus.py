@@ -1,4 +1,5 @@
 """A fixed, hand-written set of workshops for the search tests (names, products, places, tiers)."""
+
 from datetime import date
 
 from shifangbang.extensions import db
@@ -8,14 +9,46 @@ from . import factories as f
 
 # name, varieties, category (high-risk?), station key, tier, status, (lat, lng)
 WORKSHOPS = [
-    ("老东河凉糕作坊", "凉糕、黄米凉糕", ("糕点", True), "xinaobao", "gold", "open", (40.5870, 110.0480)),
-    ("萨拉齐凉皮坊", "凉皮、面筋", ("粮食加工品", False), "kun1", "silver", "open", (40.6560, 109.8400)),
+    (
+        "老东河凉糕作坊",
+        "凉糕、黄米凉糕",
+        ("糕点", True),
+        "xinaobao",
+        "gold",
+        "open",
+        (40.5870, 110.0480),
+    ),
+    (
+        "萨拉齐凉皮坊",
+        "凉皮、面筋",
+        ("粮食加工品", False),
+        "kun1",
+        "silver",
+        "open",
+        (40.6560, 109.8400),
+    ),
     ("固阳莜面手工作坊", "莜面、莜面鱼鱼", ("粮食加工品", False), "nanmen", "bronze", "open", None),
-    ("王记豆腐坊", "豆腐、豆腐干", ("豆制品", True), "xinaobao", "gold", "open", (40.5900, 110.0300)),
+    (
+        "王记豆腐坊",
+        "豆腐、豆腐干",
+        ("豆制品", True),
+        "xinaobao",
+        "gold",
+        "open",
+        (40.5900, 110.0300),
+    ),
     ("李家老豆腐", "豆腐、豆腐皮", ("豆制品", True), "kun1", "orange", "open", (40.6600, 109.8500)),
     ("重庆小面作坊", "挂面、小面", ("粮食加工品", False), "kun1", "silver", "open", None),
     ("长寿麻花店", "麻花", ("糕点", True), "nanmen", "bronze", "open", None),
-    ("福源胡麻油坊", "胡麻油", ("食用植物油", True), "xinaobao", "silver", "open", (40.5950, 110.0700)),
+    (
+        "福源胡麻油坊",
+        "胡麻油",
+        ("食用植物油", True),
+        "xinaobao",
+        "silver",
+        "open",
+        (40.5950, 110.0700),
+    ),
     ("晋泉老陈醋坊", "老陈醋、熏醋", ("食醋", True), "kun1", "gold", "open", None),
     ("草原手把肉加工坊", "手把肉、风干肉", ("肉制品", True), "nanmen", "bronze", "open", None),
     ("蒙香牛肉干作坊", "牛肉干", ("肉制品", True), "kun1", "unrated", "open", None),
@@ -48,9 +81,18 @@ def create() -> dict:
         extra = {"cert_no": LAODONGHE_CERT} if name == "老东河凉糕作坊" else {}
         if name == "老东河凉糕作坊":
             extra["regional_brand"] = "老东河凉糕"
-        w = f.workshop(j[station], name=name, varieties=varieties, categories=[cats[cat]], tier_code=tier,
-                       status=status, lat=loc[0] if loc else None, lng=loc[1] if loc else None,
-                       address=f"包头市{j[station].parent.name}第{i + 1}街{i + 1}号", **extra)
+        w = f.workshop(
+            j[station],
+            name=name,
+            varieties=varieties,
+            categories=[cats[cat]],
+            tier_code=tier,
+            status=status,
+            lat=loc[0] if loc else None,
+            lng=loc[1] if loc else None,
+            address=f"包头市{j[station].parent.name}第{i + 1}街{i + 1}号",
+            **extra,
+        )
         out[name] = w
     title = db.session.query(Title).filter_by(name="包头市食品小作坊示范点").first()
     if title is None:
@@ -58,6 +100,8 @@ def create() -> dict:
         db.session.add(title)
         db.session.flush()
     for name in ("王记豆腐坊", "晋泉老陈醋坊"):
-        db.session.add(TitleGrant(workshop_id=out[name].id, title_id=title.id, granted_on=date(2025, 6, 1)))
+        db.session.add(
+            TitleGrant(workshop_id=out[name].id, title_id=title.id, granted_on=date(2025, 6, 1))
+        )
     db.session.flush()
     return {"j": j, "w": out, "cats": cats, "title": title}

@@ -1,4 +1,5 @@
 """The factory, configuration, deployment settings, schema and health check."""
+
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,10 @@ def test_default_database_is_sqlite_in_instance_folder_with_wal(tmp_path, monkey
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("SECRET_KEY", "x")
     app = create_app({"TESTING": True})
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{Path(app.instance_path) / 'shifangbang.db'}"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == f"sqlite:///{Path(app.instance_path) / 'shifangbang.db'}"
+    )
     engine = create_engine(f"sqlite:///{tmp_path / 'wal.db'}")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -92,15 +96,30 @@ def test_migrations_match_models(app):
             diff = compare_metadata(MigrationContext.configure(conn), _db.metadata)
             assert diff == []
             tables = set(inspect(conn).get_table_names())
-    assert {"workshop", "tier_decision", "complaint", "audit_log", "change_log", "title_grant"} <= tables
+    assert {
+        "workshop",
+        "tier_decision",
+        "complaint",
+        "audit_log",
+        "change_log",
+        "title_grant",
+    } <= tables
 
 
 def test_foreign_keys_are_enforced(db):
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError):
-        w = Workshop(public_code="BAD1", cert_type="登记证", cert_no="x", name="x", operator_name="x",
-                     address="x", station_id=999999, seven_in_place={})
+        w = Workshop(
+            public_code="BAD1",
+            cert_type="登记证",
+            cert_no="x",
+            name="x",
+            operator_name="x",
+            address="x",
+            station_id=999999,
+            seven_in_place={},
+        )
         db.session.add(w)
         db.session.flush()
 
@@ -148,8 +167,15 @@ def test_client_address_behind_a_trusted_proxy(tmp_path, monkeypatch):
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
         app = create_app({"TESTING": True, "SECRET_KEY": "x"})
         app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
-        return app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
-                                     environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+        return (
+            app.test_client()
+            .get(
+                "/_addr",
+                headers={"X-Forwarded-For": "203.0.113.7"},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            )
+            .get_data(as_text=True)
+        )
 
     assert seen_address(0) == "127.0.0.1"
     assert seen_address(1) == "203.0.113.7"

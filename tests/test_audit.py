@@ -1,4 +1,5 @@
 """The audit log is hash-chained: edits, deletions and insertions are detected."""
+
 from sqlalchemy import text
 
 from shifangbang import audit
@@ -59,16 +60,25 @@ def test_cli_verify_detects_altered_registry_change(runner, db):
     registry.update_workshop(w.officer, w.own.id, data, w.own.version)
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     seq = db.session.scalar(text("SELECT seq FROM audit_log WHERE action = 'workshop.edit'"))
-    db.session.execute(text("UPDATE audit_log SET actor_id = NULL, actor_name = 'system' WHERE seq = :s"), {"s": seq})
+    db.session.execute(
+        text("UPDATE audit_log SET actor_id = NULL, actor_name = 'system' WHERE seq = :s"),
+        {"s": seq},
+    )
     db.session.expire_all()
     result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 1 and f"第 {seq} 条" in result.output and "记录被修改" in result.output
+    assert (
+        result.exit_code == 1 and f"第 {seq} 条" in result.output and "记录被修改" in result.output
+    )
 
 
 def test_inserted_row_without_chain_is_detected(db):
     _entries(db, 2)
-    db.session.execute(text("INSERT INTO audit_log (at, actor_name, action, entity) "
-                            "VALUES (CURRENT_TIMESTAMP, 'mallory', 'workshop.edit', 'workshop')"))
+    db.session.execute(
+        text(
+            "INSERT INTO audit_log (at, actor_name, action, entity) "
+            "VALUES (CURRENT_TIMESTAMP, 'mallory', 'workshop.edit', 'workshop')"
+        )
+    )
     db.session.expire_all()
     _, problems = audit.verify()
     assert any(p.seq is None and "直接插入" in p.message for p in problems)

@@ -1,4 +1,5 @@
 """`flask backup` / `flask restore` for SQLite: consistent online copies, safe restores."""
+
 import sqlite3
 import threading
 
@@ -73,7 +74,7 @@ def test_backup_refuses_to_overwrite_and_restore_refuses_foreign_files(sqlite_ap
         backup.restore(url, other)
     not_db = tmp_path / "notes.txt"
     not_db.write_text("hello")
-    with pytest.raises(Exception):
+    with pytest.raises(backup.BackupError, match="不是有效的 SQLite"):
         backup.restore(url, not_db)
 
 

@@ -1,5 +1,6 @@
 """Rate limits on submission and tracking (a Chinese 429), shared between servers through Redis;
 CSRF on the public form. These build their own apps: the shared test app runs without limits."""
+
 import os
 import subprocess
 import sys
@@ -38,18 +39,28 @@ def restore_limiter():
 def _limited_app(tmp_path, **extra):
     from flask_migrate import upgrade
 
-    app = make_test_app(f"sqlite:///{tmp_path / 'limits.db'}", tmp_path / "index", RATELIMIT_ENABLED=True,
-                        RATELIMIT_STORAGE_URI=REDIS_URL, **extra)
+    app = make_test_app(
+        f"sqlite:///{tmp_path / 'limits.db'}",
+        tmp_path / "index",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+        **extra,
+    )
     with app.app_context():
         upgrade()
     return app
 
 
 def test_track_and_submit_limits_trigger_a_chinese_429(tmp_path, redis_db, restore_limiter):
-    app = _limited_app(tmp_path, COMPLAINT_TRACK_LIMIT="3 per minute", COMPLAINT_SUBMIT_LIMIT="2 per minute")
+    app = _limited_app(
+        tmp_path, COMPLAINT_TRACK_LIMIT="3 per minute", COMPLAINT_SUBMIT_LIMIT="2 per minute"
+    )
     client = app.test_client()
     for _ in range(3):
-        assert client.post("/track", data={"number": "TS1234567890", "password": "X"}).status_code == 200
+        assert (
+            client.post("/track", data={"number": "TS1234567890", "password": "X"}).status_code
+            == 200
+        )
     resp = client.post("/track", data={"number": "TS1234567890", "password": "X"})
     assert resp.status_code == 429
     assert "操作太频繁" in resp.get_data(as_text=True)
@@ -59,8 +70,11 @@ def test_track_and_submit_limits_trigger_a_chinese_429(tmp_path, redis_db, resto
     resp = client.post("/complain", data={"kind": "report"})
     assert resp.status_code == 429 and "操作太频繁" in resp.get_data(as_text=True)
     # Another client address has its own allowance.
-    other = client.post("/track", data={"number": "TS1234567890", "password": "X"},
-                        environ_base={"REMOTE_ADDR": "10.20.30.40"})
+    other = client.post(
+        "/track",
+        data={"number": "TS1234567890", "password": "X"},
+        environ_base={"REMOTE_ADDR": "10.20.30.40"},
+    )
     assert other.status_code == 200
     assert redis_db.keys("LIMITS*")  # the counters live in Redis
 
@@ -79,24 +93,51 @@ def test_limit_is_shared_between_servers_through_redis(tmp_path, redis_db, resto
     app = _limited_app(tmp_path, COMPLAINT_TRACK_LIMIT="3 per minute")
     client = app.test_client()
     for _ in range(3):
-        assert client.post("/track", data={"number": "TS1234567890", "password": "X"}).status_code == 200
+        assert (
+            client.post("/track", data={"number": "TS1234567890", "password": "X"}).status_code
+            == 200
+        )
     # A separate process — another app server — sees the same counter for this client.
-    out = subprocess.run([sys.executable, "-c", SECOND_SERVER, f"sqlite:///{tmp_path / 'limits.db'}",
-                          str(tmp_path / "index2"), REDIS_URL], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SECOND_SERVER,
+            f"sqlite:///{tmp_path / 'limits.db'}",
+            str(tmp_path / "index2"),
+            REDIS_URL,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "429"
     redis_db.flushdb()  # and a fresh counter lets it through again
-    out = subprocess.run([sys.executable, "-c", SECOND_SERVER, f"sqlite:///{tmp_path / 'limits.db'}",
-                          str(tmp_path / "index2"), REDIS_URL], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SECOND_SERVER,
+            f"sqlite:///{tmp_path / 'limits.db'}",
+            str(tmp_path / "index2"),
+            REDIS_URL,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.strip().splitlines()[-1] == "200"
 
 
 def test_public_form_needs_csrf(tmp_path):
     from flask_migrate import upgrade
 
-    app = make_test_app(f"sqlite:///{tmp_path / 'csrf.db'}", tmp_path / "index", WTF_CSRF_ENABLED=True)
+    app = make_test_app(
+        f"sqlite:///{tmp_path / 'csrf.db'}", tmp_path / "index", WTF_CSRF_ENABLED=True
+    )
     with app.app_context():
         upgrade()
     client = app.test_client()

@@ -1,5 +1,6 @@
 """Complaints domain: submission rules, routing, deadlines, every workflow step (allowed and
 forbidden), events and audit, 查实 → tier review, tracking, confidentiality, the inbox."""
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -42,7 +43,9 @@ def test_complaint_cannot_be_anonymous_and_needs_a_demand(p, db):
 
 
 def test_anonymous_report_stores_no_identity(p, db):
-    c = cd.one(cd.submit(p["workshop"], kind="report", anonymous="1", name="张三", phone="13900000000"))
+    c = cd.one(
+        cd.submit(p["workshop"], kind="report", anonymous="1", name="张三", phone="13900000000")
+    )
     assert c.anonymous and c.reporter_name is None and c.reporter_phone is None
     assert c.kind == "report" and c.status == "new"
 
@@ -68,13 +71,25 @@ def test_both_makes_two_items_sharing_submission_and_password(p, db):
 
 def test_routing_to_station_or_chosen_county(p, db):
     assert cd.one(cd.submit(p["workshop"])).jurisdiction_id == p["xinaobao"].id
-    r = cd.submit(None, kind="report", anonymous="1", unregistered_name="无名豆腐坊",
-                  unregistered_address="东河区某村东头蓝色铁门", county=str(p["donghe"].id))
+    r = cd.submit(
+        None,
+        kind="report",
+        anonymous="1",
+        unregistered_name="无名豆腐坊",
+        unregistered_address="东河区某村东头蓝色铁门",
+        county=str(p["donghe"].id),
+    )
     c = cd.one(r)
     assert c.workshop_id is None and c.jurisdiction_id == p["donghe"].id
     assert c.unregistered_address == "东河区某村东头蓝色铁门"
     with pytest.raises(complaints.SubmissionInvalid) as e:  # a station is not a county choice
-        cd.submit(None, kind="report", anonymous="1", unregistered_address="某处", county=str(p["xinaobao"].id))
+        cd.submit(
+            None,
+            kind="report",
+            anonymous="1",
+            unregistered_address="某处",
+            county=str(p["xinaobao"].id),
+        )
     assert "county" in e.value.errors
     with pytest.raises(complaints.SubmissionInvalid) as e:
         cd.submit(None, kind="report", anonymous="1", county=str(p["donghe"].id))
@@ -107,7 +122,9 @@ def test_similar_submission_is_suggested_never_blocked(p, db):
     assert second.similar_recent and cd.one(second).id  # stored all the same
     assert not cd.submit(p["workshop"], ip="10.9.9.9").similar_recent
     # Older than 7 days: no suggestion.
-    db.session.execute(Complaint.__table__.update().values(received_at=utcnow() - timedelta(days=8)))
+    db.session.execute(
+        Complaint.__table__.update().values(received_at=utcnow() - timedelta(days=8))
+    )
     assert not cd.submit(p["workshop"], ip="10.1.1.1").similar_recent
     # The fingerprint is keyed: it does not contain the address.
     assert "10.1.1.1" not in (cd.one(second).client_fingerprint or "")
@@ -129,21 +146,29 @@ def _at(day: date, hour_local=10) -> datetime:
 
 
 def test_next_deadline_by_stage_across_national_day():
-    c = Complaint(kind="complaint", status="new", received_at=_at(date(2026, 9, 30)), extended=False)
+    c = Complaint(
+        kind="complaint", status="new", received_at=_at(date(2026, 9, 30)), extended=False
+    )
     assert complaints.next_deadline(c) == date(2026, 10, 15)
     # Received 9/29 at 23:30 UTC is already 9/30 in China.
     c.received_at = datetime(2026, 9, 29, 23, 30)
     assert complaints.next_deadline(c) == date(2026, 10, 15)
     c.status = "accepted"
-    assert complaints.next_deadline(c, stage_start=date(2026, 8, 2)) == date(2026, 10, 8)  # 10/1 → 10/8
-    r = Complaint(kind="report", status="verifying", received_at=_at(date(2026, 2, 12)), extended=False)
+    assert complaints.next_deadline(c, stage_start=date(2026, 8, 2)) == date(
+        2026, 10, 8
+    )  # 10/1 → 10/8
+    r = Complaint(
+        kind="report", status="verifying", received_at=_at(date(2026, 2, 12)), extended=False
+    )
     assert complaints.next_deadline(r) == date(2026, 3, 11)
     r.extended = True
     assert complaints.next_deadline(r) == date(2026, 4, 1)
     r.status, r.extended = "case_opened", False
     assert complaints.next_deadline(r, stage_start=date(2026, 7, 3)) == date(2026, 10, 8)
     r.extended = True
-    assert complaints.next_deadline(r, stage_start=date(2026, 7, 3)) == date(2026, 11, 2)  # 10/31 Sat
+    assert complaints.next_deadline(r, stage_start=date(2026, 7, 3)) == date(
+        2026, 11, 2
+    )  # 10/31 Sat
 
 
 # --- the workflow --------------------------------------------------------------------------------
@@ -159,8 +184,12 @@ PATHS = {  # action → (kind, the actions that lead to its source status)
     "close_case": ("report", ["verify", "open_case"]),
     "transfer": ("report", ["verify"]),
 }
-ARGS = {"refuse": {"reason": "not_consumption"}, "terminate": {"reason": "no_agreement"},
-        "no_case": {"note": "情节轻微，已当场责令改正"}, "transfer": {"note": "移送卫健部门"}}
+ARGS = {
+    "refuse": {"reason": "not_consumption"},
+    "terminate": {"reason": "no_agreement"},
+    "no_case": {"note": "情节轻微，已当场责令改正"},
+    "transfer": {"note": "移送卫健部门"},
+}
 
 
 def _item(p, kind):
@@ -184,7 +213,9 @@ def test_each_transition_records_event_audit_and_deadline(p, db, action):
     audits_before = db.session.query(AuditLog).count()
     t = complaints.TRANSITIONS[action]
     source = c.status
-    ev = complaints.transition(p["officer"], c, action, public_reply="已收到，正在办理。", **ARGS.get(action, {}))
+    ev = complaints.transition(
+        p["officer"], c, action, public_reply="已收到，正在办理。", **ARGS.get(action, {})
+    )
     assert c.status == t.target
     assert (ev.from_status, ev.to_status, ev.actor_id) == (source, t.target, p["officer"].id)
     assert ev.public_reply == "已收到，正在办理。"
@@ -203,7 +234,9 @@ def test_each_transition_records_event_audit_and_deadline(p, db, action):
         complaints.transition(p["officer"], c, action, **ARGS.get(action, {}))
 
 
-@pytest.mark.parametrize("action", sorted(a for a, t in complaints.TRANSITIONS.items() if len(t.kinds) == 1))
+@pytest.mark.parametrize(
+    "action", sorted(a for a, t in complaints.TRANSITIONS.items() if len(t.kinds) == 1)
+)
 def test_each_transition_refused_for_the_wrong_kind(p, db, action):
     kind, _ = PATHS[action]
     other = _item(p, "report" if kind == "complaint" else "complaint")
@@ -247,7 +280,9 @@ def test_reasons_come_from_closed_lists(p, db):
     complaints.transition(p["officer"], d, "accept")
     db.session.commit()
     with pytest.raises(complaints.ComplaintError):
-        complaints.transition(p["officer"], d, "terminate", reason="over_three_years")  # a refusal reason
+        complaints.transition(
+            p["officer"], d, "terminate", reason="over_three_years"
+        )  # a refusal reason
     complaints.transition(p["officer"], d, "terminate", reason="timeout")
     assert d.termination_reason == "timeout"
 
@@ -272,7 +307,9 @@ def test_concurrent_step_is_refused(p, db):
     c = _item(p, "complaint")
     db.session.commit()
     # Another officer accepted it meanwhile (the row changed under this session's object).
-    db.session.execute(Complaint.__table__.update().where(Complaint.id == c.id).values(status="accepted"))
+    db.session.execute(
+        Complaint.__table__.update().where(Complaint.id == c.id).values(status="accepted")
+    )
     with pytest.raises(complaints.ComplaintError, match="刚被其他人处理"):
         complaints.transition(p["officer"], c, "refuse", reason="not_consumption")
 
@@ -318,8 +355,11 @@ def test_assignment_notes_and_replies(p, db):
     complaints.reply(p["officer"], c, "您的投诉已转办理人员。")
     with pytest.raises(complaints.ComplaintError):
         complaints.reply(p["officer"], c, "   ")
-    actions = db.session.scalars(select(AuditLog.action).where(AuditLog.entity == "complaint",
-                                                              AuditLog.entity_id == str(c.id))).all()
+    actions = db.session.scalars(
+        select(AuditLog.action).where(
+            AuditLog.entity == "complaint", AuditLog.entity_id == str(c.id)
+        )
+    ).all()
     assert {"complaint.assign", "complaint.note", "complaint.reply"} <= set(actions)
     assert [e.note for e in c.events if e.note][-1] == "已电话联系作坊负责人"
 
@@ -348,8 +388,15 @@ def test_verified_report_opens_a_tier_review(p, db):
 
 
 def test_reroute_black_workshop_from_county_to_station(p, db):
-    r = cd.one(cd.submit(None, kind="report", anonymous="1", unregistered_address="某村",
-                         county=str(p["donghe"].id)))
+    r = cd.one(
+        cd.submit(
+            None,
+            kind="report",
+            anonymous="1",
+            unregistered_address="某村",
+            county=str(p["donghe"].id),
+        )
+    )
     db.session.commit()
     with pytest.raises(access.Forbidden):  # a station officer cannot act on a county item
         complaints.transition(p["officer"], r, "verify")
@@ -377,7 +424,9 @@ def test_track_view_has_status_replies_not_text_notes_or_identity(p, db):
     r = cd.submit(p["workshop"])
     c = cd.one(r)
     complaints.add_note(p["officer"], c, "内部：举报人是邻居")
-    complaints.transition(p["officer"], c, "accept", note="内部备注不公开", public_reply="已受理，将组织调解。")
+    complaints.transition(
+        p["officer"], c, "accept", note="内部备注不公开", public_reply="已受理，将组织调解。"
+    )
     complaints.reply(p["officer"], c, "作坊同意退款。")
     v = complaints.track(r.items[0][1], r.password)
     assert v.status == "已受理（调解中）"
@@ -408,7 +457,9 @@ def test_identity_only_for_handling_officers_and_admins_and_audited(p, db):
     for who in ("officer", "county_officer", "admin"):
         ident = complaints.reporter_identity(p[who], c)
         assert (ident.name, ident.phone) == (cd.NAME, cd.PHONE)
-    views = db.session.scalars(select(AuditLog).where(AuditLog.action == "complaint.view_reporter")).all()
+    views = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "complaint.view_reporter")
+    ).all()
     assert [v.actor_id for v in views] == [p["officer"].id, p["county_officer"].id, p["admin"].id]
     assert all(v.entity_id == str(c.id) for v in views)
 
@@ -436,13 +487,26 @@ def test_inbox_scope_filters_order_and_pagination(p, db):
     items, total = complaints.inbox(p["officer"], complaints.InboxFilter())
     ids = [c.id for c in items]
     assert theirs.id not in ids and {c.id for c in mine} <= set(ids)
-    assert [c.status for c in items].index("accepted") > max(i for i, c in enumerate(items) if c.status == "new")
-    assert [c.id for c in complaints.inbox(p["officer"], complaints.InboxFilter(overdue=True))[0]] == [mine[1].id]
-    assert [c.id for c in complaints.inbox(p["officer"], complaints.InboxFilter(
-        assignee_id=p["officer"].id))[0]] == [mine[2].id]
-    assert [c.status for c in complaints.inbox(p["officer"], complaints.InboxFilter(status="accepted"))[0]] == ["accepted"]
+    assert [c.status for c in items].index("accepted") > max(
+        i for i, c in enumerate(items) if c.status == "new"
+    )
+    assert [
+        c.id for c in complaints.inbox(p["officer"], complaints.InboxFilter(overdue=True))[0]
+    ] == [mine[1].id]
+    assert [
+        c.id
+        for c in complaints.inbox(
+            p["officer"], complaints.InboxFilter(assignee_id=p["officer"].id)
+        )[0]
+    ] == [mine[2].id]
+    assert [
+        c.status
+        for c in complaints.inbox(p["officer"], complaints.InboxFilter(status="accepted"))[0]
+    ] == ["accepted"]
     assert complaints.inbox(p["officer"], complaints.InboxFilter(kind="report"))[1] == 0
-    admin_ids = [c.id for c in complaints.inbox(p["admin"], complaints.InboxFilter(per_page=100))[0]]
+    admin_ids = [
+        c.id for c in complaints.inbox(p["admin"], complaints.InboxFilter(per_page=100))[0]
+    ]
     assert theirs.id in admin_ids
     page1, total = complaints.inbox(p["admin"], complaints.InboxFilter(per_page=2))
     page2, _ = complaints.inbox(p["admin"], complaints.InboxFilter(per_page=2, page=2))
@@ -464,8 +528,14 @@ def test_inbox_query_count_does_not_grow_with_rows(p, db):
         event.listen(engine, "before_cursor_execute", listener)
         try:
             items, _ = complaints.inbox(p["admin"], complaints.InboxFilter(per_page=100))
-            _ = [(c.workshop.name if c.workshop else None, c.jurisdiction.name,
-                  c.assigned_to.display_name if c.assigned_to else None) for c in items]
+            _ = [
+                (
+                    c.workshop.name if c.workshop else None,
+                    c.jurisdiction.name,
+                    c.assigned_to.display_name if c.assigned_to else None,
+                )
+                for c in items
+            ]
         finally:
             event.remove(engine, "before_cursor_execute", listener)
         return len(statements)

@@ -1,5 +1,6 @@
 """End to end in chromium: a report with a photo from a phone, tracked; an officer handles it on a
 desktop; the reply shows on the phone's tracking page."""
+
 import io
 
 import pytest
@@ -74,7 +75,9 @@ def test_report_with_photo_tracked_handled_and_answered(live_server, page, deskt
     assert "污水直接流进原料间" in d.content()
     assert d.locator("img[alt='照片 1']").evaluate("img => img.naturalWidth") > 0  # the photo loads
     verify = d.locator("section.action", has_text="开始核查")
-    verify.locator("textarea[name=public_reply]").fill("已收到，执法人员将在三个工作日内到现场核查。")
+    verify.locator("textarea[name=public_reply]").fill(
+        "已收到，执法人员将在三个工作日内到现场核查。"
+    )
     verify.locator("button").click()
     d.wait_for_selector("text=已开始核查")
     d.fill("textarea[name=reply]", "现场核查已完成，已责令作坊立即整改。")

@@ -1,4 +1,5 @@
 """The public form, acknowledgement and /track; the back-office inbox, detail, actions, photos."""
+
 import io
 import re
 
@@ -65,14 +66,19 @@ def test_form_workshop_search_uses_the_search_index(app, client, db, p, tmp_path
     try:
         index.rebuild()
         for q in ("salaqi", "salaqu", "凉皮"):
-            assert f"w={w.public_code}" in client.get("/complain", query_string={"q": q}).get_data(as_text=True), q
+            assert f"w={w.public_code}" in client.get("/complain", query_string={"q": q}).get_data(
+                as_text=True
+            ), q
     finally:
         app.extensions["search_index"] = saved
 
 
 def test_submit_with_photo_stores_it_without_exif(client, db, p):
-    resp = _post(client, cd.form(p["workshop"], kind="report", anonymous="1"),
-                 files=[("IMG_0001.jpg", cd.jpeg_with_gps())])
+    resp = _post(
+        client,
+        cd.form(p["workshop"], kind="report", anonymous="1"),
+        files=[("IMG_0001.jpg", cd.jpeg_with_gps())],
+    )
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
     html = resp.get_data(as_text=True)
@@ -92,16 +98,21 @@ def test_both_gives_two_numbers_one_password(client, p):
     assert [n[:2] for n in numbers] == ["TS", "JB"]
 
 
-@pytest.mark.parametrize("upload,message", [
-    (("notes.txt", b"just some text, not a picture"), "不是有效的图片"),
-    (("big.png", None), "像素尺寸过大"),
-])
+@pytest.mark.parametrize(
+    "upload,message",
+    [
+        (("notes.txt", b"just some text, not a picture"), "不是有效的图片"),
+        (("big.png", None), "像素尺寸过大"),
+    ],
+)
 def test_refused_photo_keeps_the_form(client, db, p, upload, message):
     name, content = upload
     content = content if content is not None else cd.bomb()
     before = _count(db)
     data = cd.form(p["workshop"], content="作坊后院堆着发霉的黄豆，工人直接拿去泡。")
-    resp = _post(client, data, files=[("ok.jpg", cd.jpeg_with_gps(size=(400, 300))), (name, content)])
+    resp = _post(
+        client, data, files=[("ok.jpg", cd.jpeg_with_gps(size=(400, 300))), (name, content)]
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert message in html and "其余内容已保留" in html
@@ -157,7 +168,14 @@ def test_track_shows_timeline_and_replies_never_text_or_identity(client, db, p):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
     assert "已受理（调解中）" in html and "三日内联系双方调解" in html
-    for secret in (cd.CONTENT, cd.NAME, cd.PHONE, cd.PHONE[-4:], "当事人住在作坊隔壁", "退款并道歉"):
+    for secret in (
+        cd.CONTENT,
+        cd.NAME,
+        cd.PHONE,
+        cd.PHONE[-4:],
+        "当事人住在作坊隔壁",
+        "退款并道歉",
+    ):
         assert secret not in html
 
 
@@ -168,8 +186,9 @@ def test_wrong_number_and_wrong_password_get_the_same_answer(client, p):
     wrong_no = client.post("/track", data={"number": "TS1111111111", "password": r.password})
     assert wrong_pw.status_code == wrong_no.status_code == 200
     # Identical apart from echoing the number the person typed back into the form.
-    assert wrong_pw.get_data(as_text=True).replace(number, "N") == wrong_no.get_data(as_text=True).replace(
-        "TS1111111111", "N")
+    assert wrong_pw.get_data(as_text=True).replace(number, "N") == wrong_no.get_data(
+        as_text=True
+    ).replace("TS1111111111", "N")
     assert "跟踪号或查询密码不正确" in wrong_pw.get_data(as_text=True)
 
 
@@ -191,7 +210,11 @@ def test_inbox_lists_items_without_identity(app, db, p):
     assert cd.NAME not in html and cd.PHONE not in html and cd.CONTENT not in html
     other = _login(app, p["other_officer"]).get("/admin/complaints").get_data(as_text=True)
     assert late.tracking_no not in other
-    filtered = _login(app, p["officer"]).get("/admin/complaints?overdue=1&kind=complaint").get_data(as_text=True)
+    filtered = (
+        _login(app, p["officer"])
+        .get("/admin/complaints?overdue=1&kind=complaint")
+        .get_data(as_text=True)
+    )
     assert late.tracking_no in filtered
 
 
@@ -204,7 +227,9 @@ def test_identity_shown_only_on_request_to_allowed_officers_and_audited(app, db,
     audits = db.session.query(AuditLog).filter_by(action="complaint.view_reporter").count()
     html = officer.post(f"/admin/complaints/{c.id}/identity").get_data(as_text=True)
     assert cd.NAME in html and cd.PHONE in html and "记入审计日志" in html
-    assert db.session.query(AuditLog).filter_by(action="complaint.view_reporter").count() == audits + 1
+    assert (
+        db.session.query(AuditLog).filter_by(action="complaint.view_reporter").count() == audits + 1
+    )
     viewer = _login(app, p["viewer"])
     html = viewer.get(f"/admin/complaints/{c.id}").get_data(as_text=True)
     assert cd.NAME not in html and "查看身份信息" not in html
@@ -212,7 +237,9 @@ def test_identity_shown_only_on_request_to_allowed_officers_and_audited(app, db,
     other = _login(app, p["other_officer"])
     assert other.get(f"/admin/complaints/{c.id}").status_code == 403
     assert other.post(f"/admin/complaints/{c.id}/identity").status_code == 403
-    assert db.session.query(AuditLog).filter_by(action="complaint.view_reporter").count() == audits + 1
+    assert (
+        db.session.query(AuditLog).filter_by(action="complaint.view_reporter").count() == audits + 1
+    )
 
 
 def test_photos_only_from_the_back_office_with_authorisation(app, client, db, p):
@@ -225,9 +252,14 @@ def test_photos_only_from_the_back_office_with_authorisation(app, client, db, p)
     assert resp.status_code == 200 and resp.mimetype == "image/jpeg" and resp.data == att.data
     assert resp.headers["Cache-Control"] == "no-store"
     assert _login(app, p["other_officer"]).get(url).status_code == 403
-    g.pop("_login_user", None)  # the db fixture's app context outlives requests; forget the last user
+    g.pop(
+        "_login_user", None
+    )  # the db fixture's app context outlives requests; forget the last user
     assert client.get(url).status_code == 302  # to the sign-in page
-    assert _login(app, p["officer"]).get(f"/admin/complaints/{c.id}/photos/{att.id + 999}").status_code == 404
+    assert (
+        _login(app, p["officer"]).get(f"/admin/complaints/{c.id}/photos/{att.id + 999}").status_code
+        == 404
+    )
 
 
 def test_actions_through_the_forms(app, db, p):
@@ -237,15 +269,30 @@ def test_actions_through_the_forms(app, db, p):
     html = officer.get(f"/admin/complaints/{c.id}").get_data(as_text=True)
     assert "受理" in html and "不予受理" in html and "开始核查" not in html
     # A refusal without a reason: a Chinese message, the typed note kept, nothing changed.
-    resp = officer.post(f"/admin/complaints/{c.id}/act", data={"action": "refuse", "note": "我写的备注"})
+    resp = officer.post(
+        f"/admin/complaints/{c.id}/act", data={"action": "refuse", "note": "我写的备注"}
+    )
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
     assert "请从列表中选择不予受理的理由" in body and "我写的备注" in body
-    resp = officer.post(f"/admin/complaints/{c.id}/act", data={"action": "accept", "public_reply": "已受理"})
+    resp = officer.post(
+        f"/admin/complaints/{c.id}/act", data={"action": "accept", "public_reply": "已受理"}
+    )
     assert resp.status_code == 302
-    assert officer.post(f"/admin/complaints/{c.id}/assign", data={"assignee": p["officer"].id}).status_code == 302
-    assert officer.post(f"/admin/complaints/{c.id}/note", data={"note": "约定周五调解"}).status_code == 302
-    assert officer.post(f"/admin/complaints/{c.id}/reply", data={"reply": "周五上午调解"}).status_code == 302
+    assert (
+        officer.post(
+            f"/admin/complaints/{c.id}/assign", data={"assignee": p["officer"].id}
+        ).status_code
+        == 302
+    )
+    assert (
+        officer.post(f"/admin/complaints/{c.id}/note", data={"note": "约定周五调解"}).status_code
+        == 302
+    )
+    assert (
+        officer.post(f"/admin/complaints/{c.id}/reply", data={"reply": "周五上午调解"}).status_code
+        == 302
+    )
     db.session.expire_all()
     c = db.session.get(Complaint, c.id)
     assert c.status == "accepted" and c.assigned_to_id == p["officer"].id
@@ -253,9 +300,13 @@ def test_actions_through_the_forms(app, db, p):
     assert "约定周五调解" in html and "周五上午调解" in html and "调解成功" in html
     # Someone else's station: refused by the domain, not only hidden.
     other = _login(app, p["other_officer"])
-    assert other.post(f"/admin/complaints/{c.id}/act", data={"action": "mediate"}).status_code == 403
+    assert (
+        other.post(f"/admin/complaints/{c.id}/act", data={"action": "mediate"}).status_code == 403
+    )
     viewer = _login(app, p["viewer"])
-    assert viewer.post(f"/admin/complaints/{c.id}/act", data={"action": "mediate"}).status_code == 403
+    assert (
+        viewer.post(f"/admin/complaints/{c.id}/act", data={"action": "mediate"}).status_code == 403
+    )
 
 
 def test_finding_opens_review_from_the_form(app, db, p):
@@ -264,5 +315,7 @@ def test_finding_opens_review_from_the_form(app, db, p):
     db.session.commit()
     officer = _login(app, p["officer"])
     officer.post(f"/admin/complaints/{r.id}/act", data={"action": "verify"})
-    resp = officer.post(f"/admin/complaints/{r.id}/finding", data={"verified": "1"}, follow_redirects=True)
+    resp = officer.post(
+        f"/admin/complaints/{r.id}/finding", data={"verified": "1"}, follow_redirects=True
+    )
     assert "已生成降榜复核建议" in resp.get_data(as_text=True)

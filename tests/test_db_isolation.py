@@ -1,4 +1,5 @@
 """The `db` fixture must undo even committed work: later tests start from an empty database."""
+
 from shifangbang.extensions import db as _db
 from shifangbang.models import Workshop
 

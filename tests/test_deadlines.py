@@ -1,5 +1,6 @@
 """Working-day arithmetic across the 2026 holidays as chinese-calendar publishes them, and the
 provisional counting for a year it has not published yet (2027 at the time of writing)."""
+
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -25,21 +26,24 @@ def test_library_data_for_2026_spring_festival_and_make_up_days():
     assert deadlines.is_working_day(date(2026, 2, 28)) and date(2026, 2, 28).weekday() == 5
 
 
-@pytest.mark.parametrize("start,n,expected", [
-    # Wed 9/30 + 7: Thu 10/8, Fri 10/9, Sat 10/10 (make-up), Mon 10/12 … Thu 10/15.
-    (date(2026, 9, 30), 7, date(2026, 10, 15)),
-    # Fri 9/18 + 7: Sun 9/20 (make-up) counts, 9/25–9/27 (中秋) and 10/1–10/7 do not.
-    (date(2026, 9, 18), 7, date(2026, 9, 29)),
-    (date(2026, 9, 18), 15, date(2026, 10, 15)),
-    # A holiday start day: counting begins on the first working day after it.
-    (date(2026, 10, 3), 1, date(2026, 10, 8)),
-    # Thu 2/12 + 15: Fri 2/13, Sat 2/14 (make-up), 2/24–2/27, Sat 2/28 (make-up), 3/2 … 3/11.
-    (date(2026, 2, 12), 15, date(2026, 3, 11)),
-    # … and +15 more after an extension.
-    (date(2026, 2, 12), 30, date(2026, 4, 1)),
-    # Complaint acceptance received on the eve of Spring Festival.
-    (date(2026, 2, 13), 7, date(2026, 3, 2)),
-])
+@pytest.mark.parametrize(
+    "start,n,expected",
+    [
+        # Wed 9/30 + 7: Thu 10/8, Fri 10/9, Sat 10/10 (make-up), Mon 10/12 … Thu 10/15.
+        (date(2026, 9, 30), 7, date(2026, 10, 15)),
+        # Fri 9/18 + 7: Sun 9/20 (make-up) counts, 9/25–9/27 (中秋) and 10/1–10/7 do not.
+        (date(2026, 9, 18), 7, date(2026, 9, 29)),
+        (date(2026, 9, 18), 15, date(2026, 10, 15)),
+        # A holiday start day: counting begins on the first working day after it.
+        (date(2026, 10, 3), 1, date(2026, 10, 8)),
+        # Thu 2/12 + 15: Fri 2/13, Sat 2/14 (make-up), 2/24–2/27, Sat 2/28 (make-up), 3/2 … 3/11.
+        (date(2026, 2, 12), 15, date(2026, 3, 11)),
+        # … and +15 more after an extension.
+        (date(2026, 2, 12), 30, date(2026, 4, 1)),
+        # Complaint acceptance received on the eve of Spring Festival.
+        (date(2026, 2, 13), 7, date(2026, 3, 2)),
+    ],
+)
 def test_add_working_days_across_2026_holidays(start, n, expected):
     assert deadlines.add_working_days(start, n) == expected
     assert not deadlines.provisional(start, expected)

@@ -1,4 +1,5 @@
 """Demo data: deterministic, complete (every state present), consistent with the domain rules."""
+
 import hashlib
 import json
 from collections import defaultdict
@@ -40,7 +41,15 @@ def test_generation_is_deterministic_from_the_seed(app):
         assert _digest(first) != _digest(demo.generate(8, SIZE, DAY, d))
         # Names, codes and certificates do not depend on the day the demo is loaded.
         later = demo.generate(7, SIZE, date(2027, 3, 1), d)
-    pick = lambda out: [(w["name"], w["public_code"], w["cert_no"]) for t, rows in out if t == "workshop" for w in rows]
+
+    def pick(out):
+        return [
+            (w["name"], w["public_code"], w["cert_no"])
+            for t, rows in out
+            if t == "workshop"
+            for w in rows
+        ]
+
     assert pick(first) == pick(later)
     assert len(pick(first)) == SIZE
 
@@ -64,37 +73,70 @@ def test_every_state_is_present(db, loaded):
     assert _values(db, Inspection.kind) == set(labels.INSPECTION_KIND)
     assert _values(db, Sampling.result) == set(labels.SAMPLING_RESULT)
     assert _values(db, Sampling.retest_status) == set(labels.RETEST_STATUS)
-    assert {r for r in db.session.scalars(select(Sampling.retest_status).where(Sampling.result == "fail"))} \
-        == set(labels.RETEST_STATUS)
+    assert {
+        r
+        for r in db.session.scalars(select(Sampling.retest_status).where(Sampling.result == "fail"))
+    } == set(labels.RETEST_STATUS)
     assert _values(db, Complaint.kind) == set(labels.COMPLAINT_KIND)
     assert _values(db, Complaint.status) == set(labels.COMPLAINT_STATUS)
-    for kind, statuses in (("complaint", {"new", "accepted", "refused", "mediated", "terminated", "transferred"}),
-                           ("report", {"new", "verifying", "case_opened", "no_case", "case_closed", "transferred"})):
-        assert set(db.session.scalars(select(Complaint.status).where(Complaint.kind == kind))) == statuses
+    for kind, statuses in (
+        ("complaint", {"new", "accepted", "refused", "mediated", "terminated", "transferred"}),
+        ("report", {"new", "verifying", "case_opened", "no_case", "case_closed", "transferred"}),
+    ):
+        assert (
+            set(db.session.scalars(select(Complaint.status).where(Complaint.kind == kind)))
+            == statuses
+        )
     assert _values(db, TitleGrant.status) == set(labels.GRANT_STATUS)
     assert _values(db, TierDecision.status) == set(labels.TIER_DECISION_STATUS)
     assert {"initial", "upgrade", "downgrade"} <= _values(db, TierDecision.direction)
     # Harder cases a demo must show.
-    assert db.session.scalar(select(func.count()).where(Complaint.workshop_id.is_(None),
-                                                          Complaint.unregistered_name.is_not(None)))
+    assert db.session.scalar(
+        select(func.count()).where(
+            Complaint.workshop_id.is_(None), Complaint.unregistered_name.is_not(None)
+        )
+    )
     assert db.session.scalar(select(func.count()).where(Complaint.anonymous.is_(True)))
-    assert db.session.scalar(select(func.count()).where(
-        Complaint.status.in_(labels.OPEN_COMPLAINT_STATUSES), Complaint.due_on < DAY))
-    assert db.session.scalar(select(func.count()).where(
-        Workshop.status == "open", Workshop.last_inspected_on < date(2025, 11, 23)))
-    fixed, open_, overdue = (db.session.scalar(select(func.count()).where(c)) for c in (
-        RectificationItem.fixed_on.is_not(None),
-        RectificationItem.fixed_on.is_(None) & (RectificationItem.due_on >= DAY),
-        RectificationItem.fixed_on.is_(None) & (RectificationItem.due_on < DAY)))
+    assert db.session.scalar(
+        select(func.count()).where(
+            Complaint.status.in_(labels.OPEN_COMPLAINT_STATUSES), Complaint.due_on < DAY
+        )
+    )
+    assert db.session.scalar(
+        select(func.count()).where(
+            Workshop.status == "open", Workshop.last_inspected_on < date(2025, 11, 23)
+        )
+    )
+    fixed, open_, overdue = (
+        db.session.scalar(select(func.count()).where(c))
+        for c in (
+            RectificationItem.fixed_on.is_not(None),
+            RectificationItem.fixed_on.is_(None) & (RectificationItem.due_on >= DAY),
+            RectificationItem.fixed_on.is_(None) & (RectificationItem.due_on < DAY),
+        )
+    )
     assert fixed and open_ and overdue
     assert db.session.scalar(select(func.count()).where(TitleGrant.barred_until.is_not(None)))
-    high_risk = set(db.session.scalars(select(ProductCategory.name).where(ProductCategory.high_risk)))
-    assert {"肉制品", "豆制品", "食醋", "糕点", "淀粉及淀粉制品", "食用油、油脂及其制品"} == high_risk
+    high_risk = set(
+        db.session.scalars(select(ProductCategory.name).where(ProductCategory.high_risk))
+    )
+    assert {
+        "肉制品",
+        "豆制品",
+        "食醋",
+        "糕点",
+        "淀粉及淀粉制品",
+        "食用油、油脂及其制品",
+    } == high_risk
 
 
 def test_one_account_per_role_and_passwords_work(db, loaded):
-    roles = {role for role in db.session.scalars(
-        select(User.role).where(User.username.in_([u for u, _p, _r in loaded])))}
+    roles = {
+        role
+        for role in db.session.scalars(
+            select(User.role).where(User.username.in_([u for u, _p, _r in loaded]))
+        )
+    }
     assert roles == {"admin", "officer", "viewer"}
     for username, password, _label in loaded:
         users.check_password_strength(password)
@@ -112,9 +154,12 @@ def test_foreign_keys_hold(db, loaded):
     for table in insp.get_table_names():
         for fk in insp.get_foreign_keys(table):
             col, ref_col = fk["constrained_columns"][0], fk["referred_columns"][0]
-            orphans = conn.execute(text(
-                f'SELECT COUNT(*) FROM "{table}" t WHERE t."{col}" IS NOT NULL AND NOT EXISTS '
-                f'(SELECT 1 FROM "{fk["referred_table"]}" r WHERE r."{ref_col}" = t."{col}")')).scalar()
+            orphans = conn.execute(
+                text(
+                    f'SELECT COUNT(*) FROM "{table}" t WHERE t."{col}" IS NOT NULL AND NOT EXISTS '
+                    f'(SELECT 1 FROM "{fk["referred_table"]}" r WHERE r."{ref_col}" = t."{col}")'
+                )
+            ).scalar()
             assert orphans == 0, f"{table}.{col}"
             checked += 1
     assert checked > 20
@@ -122,12 +167,17 @@ def test_foreign_keys_hold(db, loaded):
 
 def test_current_tier_is_the_latest_published_decision(db, loaded):
     latest = {}
-    for d in db.session.scalars(select(TierDecision).where(TierDecision.status == "published")
-                                .order_by(TierDecision.published_at)):
+    for d in db.session.scalars(
+        select(TierDecision)
+        .where(TierDecision.status == "published")
+        .order_by(TierDecision.published_at)
+    ):
         latest[d.workshop_id] = d
     for w in db.session.scalars(select(Workshop)):
         d = latest.get(w.id)
-        assert (w.tier_code, w.tier_since) == ((d.to_tier, d.effective_on) if d else ("unrated", None)), w.name
+        assert (w.tier_code, w.tier_since) == (
+            (d.to_tier, d.effective_on) if d else ("unrated", None)
+        ), w.name
 
 
 def test_inspections_agree_with_rule_and_workshops(db, loaded):
@@ -152,10 +202,15 @@ def test_samplings_and_complaints_are_consistent(db, loaded):
         else:
             assert s.retest_status == "none" and s.failed_item is None
     deployment = current_deployment()
-    assert all(deployment.valid_certificate_number(c) for c in db.session.scalars(select(Workshop.cert_no)))
+    assert all(
+        deployment.valid_certificate_number(c) for c in db.session.scalars(select(Workshop.cert_no))
+    )
     for c in db.session.scalars(select(Complaint)):
-        events = db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
-                                    .order_by(ComplaintEvent.id)).all()
+        events = db.session.scalars(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == c.id)
+            .order_by(ComplaintEvent.id)
+        ).all()
         assert events[0].to_status == "new" and events[-1].to_status == c.status
         assert all(e.public_reply for e in events)
         assert all(a.to_status == b.from_status for a, b in zip(events, events[1:]))

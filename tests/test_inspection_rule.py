@@ -1,4 +1,5 @@
 """The first domain rule: an inspection's overall result from its checklist items."""
+
 from types import SimpleNamespace
 
 import pytest

@@ -1,4 +1,5 @@
 """Recording inspections, rectification orders and the tier proposals the result implies."""
+
 from datetime import timedelta
 
 import pytest
@@ -28,9 +29,14 @@ def s(db):
 
 
 def answers(fail=(), na=()):
-    return [ItemResult(c["code"], "fail" if c["code"] in fail else "na" if c["code"] in na else "pass",
-                       "发现问题" if c["code"] in fail else "")
-            for c in current_deployment().checklist_items()]
+    return [
+        ItemResult(
+            c["code"],
+            "fail" if c["code"] in fail else "na" if c["code"] in na else "pass",
+            "发现问题" if c["code"] in fail else "",
+        )
+        for c in current_deployment().checklist_items()
+    ]
 
 
 def ordinary_codes(n):
@@ -43,9 +49,16 @@ def key_code():
 
 def rec(s, items, day=None, due=None, who=None, inspectors=None, **kw):
     day = day or today() - timedelta(days=1)
-    return inspections.record(who or s["o1"], s["w"], inspected_on=day, kind="routine",
-                              inspector_ids=inspectors or [s["o1"].id, s["o2"].id], items=items,
-                              rectification_due=due, **kw)
+    return inspections.record(
+        who or s["o1"],
+        s["w"],
+        inspected_on=day,
+        kind="routine",
+        inspector_ids=inspectors or [s["o1"].id, s["o2"].id],
+        items=items,
+        rectification_due=due,
+        **kw,
+    )
 
 
 def test_failed_key_item_is_fail_proposes_two_step_downgrade_and_logs_problems(db, s):
@@ -86,18 +99,36 @@ def test_no_downgrade_below_bottom_or_for_unrated(db, s):
 
 def test_pass_proposes_upgrade_only_when_rectification_closed_and_no_confirmed_failure(db, s):
     w = s["w"]
-    first = rec(s, answers(fail=ordinary_codes(1)), day=today() - timedelta(days=20), due=today() - timedelta(days=5))
+    first = rec(
+        s,
+        answers(fail=ordinary_codes(1)),
+        day=today() - timedelta(days=20),
+        due=today() - timedelta(days=5),
+    )
     assert first.proposal is None
     assert rec(s, answers()).proposal is None  # the order is still open
     inspections.complete_rectification(s["o1"], first, today() - timedelta(days=6))
-    assert db.session.query(RectificationItem).filter_by(inspection_id=first.id).one().fixed_on is not None
+    assert (
+        db.session.query(RectificationItem).filter_by(inspection_id=first.id).one().fixed_on
+        is not None
+    )
     p = rec(s, answers()).proposal
     assert p is not None and p.to_tier == "gold" and p.direction == "upgrade"
     assert rec(s, answers()).proposal is None  # one open proposal at a time
     db.session.delete(p)
-    sampling.record(s["o1"], w, sampled_on=today() - timedelta(days=60), product="豆腐", lab="包头市检验检测中心",
-                    result="fail", failed_item="苯甲酸", measured_value="0.5g/kg", limit_value="不得使用",
-                    notice_no="BT-1", notice_on=today() - timedelta(days=55))
+    sampling.record(
+        s["o1"],
+        w,
+        sampled_on=today() - timedelta(days=60),
+        product="豆腐",
+        lab="包头市检验检测中心",
+        result="fail",
+        failed_item="苯甲酸",
+        measured_value="0.5g/kg",
+        limit_value="不得使用",
+        notice_no="BT-1",
+        notice_on=today() - timedelta(days=55),
+    )
     assert rec(s, answers()).proposal is None  # a confirmed failure within 12 months blocks it
 
 
@@ -132,8 +163,15 @@ def test_authorisation_other_station_and_viewer(db, s):
 
 
 def test_overdue_rectifications_list(db, s):
-    late = rec(s, answers(fail=ordinary_codes(1)), day=today() - timedelta(days=30), due=today() - timedelta(days=1))
-    rec(s, answers(fail=ordinary_codes(1)), day=today() - timedelta(days=30), due=today())  # due today: not yet late
+    late = rec(
+        s,
+        answers(fail=ordinary_codes(1)),
+        day=today() - timedelta(days=30),
+        due=today() - timedelta(days=1),
+    )
+    rec(
+        s, answers(fail=ordinary_codes(1)), day=today() - timedelta(days=30), due=today()
+    )  # due today: not yet late
     listed = inspections.overdue_rectifications({s["j"]["xinaobao"].id})
     assert [i.id for i in listed] == [late.id]
     assert inspections.overdue_rectifications({s["j"]["kun1"].id}) == []

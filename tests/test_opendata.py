@@ -1,4 +1,5 @@
 """Open data: the daily export per jurisdiction, the LIVES zip, the download routes and the CLI."""
+
 import csv
 import io
 import json
@@ -11,11 +12,28 @@ from shifangbang.timeutil import today
 from .api_data import arrange
 
 LIVES_COLUMNS = {
-    "businesses.csv": ["business_id", "name", "address", "city", "state", "postal_code", "latitude", "longitude",
-                       "phone_number", "business_certificate", "owner_name"],
+    "businesses.csv": [
+        "business_id",
+        "name",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "latitude",
+        "longitude",
+        "phone_number",
+        "business_certificate",
+        "owner_name",
+    ],
     "inspections.csv": ["business_id", "score", "date", "description", "type", "inspection_id"],
     "violations.csv": ["business_id", "date", "code", "description", "inspection_id"],
-    "feed_info.csv": ["feed_date", "feed_version", "municipality_name", "municipality_url", "contact_email"],
+    "feed_info.csv": [
+        "feed_date",
+        "feed_version",
+        "municipality_name",
+        "municipality_url",
+        "contact_email",
+    ],
     "legend.csv": ["minimum_score", "maximum_score", "description"],
 }
 
@@ -41,21 +59,35 @@ def test_lives_zip_has_lives_columns_stable_ids_and_scores(app, db):
         assert files[name][0] == columns, name
     businesses = {b["business_id"]: b for b in files["businesses.csv"][1]}
     gold = businesses[data["gold"].public_code]
-    assert gold["name"] == "老东河凉糕坊" and gold["owner_name"] == "张**" and gold["phone_number"] == ""
-    assert "张三丰" not in blob.decode("latin-1") and "13904720001".encode() not in blob
-    inspections = [i for i in files["inspections.csv"][1] if i["business_id"] == data["gold"].public_code]
-    assert [i["score"] for i in inspections] == ["100", "87"]  # pass without items; basic with one failure
+    assert (
+        gold["name"] == "老东河凉糕坊"
+        and gold["owner_name"] == "张**"
+        and gold["phone_number"] == ""
+    )
+    assert "张三丰" not in blob.decode("latin-1") and b"13904720001" not in blob
+    inspections = [
+        i for i in files["inspections.csv"][1] if i["business_id"] == data["gold"].public_code
+    ]
+    assert [i["score"] for i in inspections] == [
+        "100",
+        "87",
+    ]  # pass without items; basic with one failure
     assert inspections[1]["date"] == (today() - timedelta(days=40)).strftime("%Y%m%d")
     assert inspections[1]["type"] == "routine" and "基本符合" in inspections[1]["description"]
-    bronze = [i for i in files["inspections.csv"][1] if i["business_id"] == data["bronze"].public_code]
+    bronze = [
+        i for i in files["inspections.csv"][1] if i["business_id"] == data["bronze"].public_code
+    ]
     assert bronze[0]["score"] == "55" and bronze[0]["type"] == "complaint"  # one key item failed
     violations = files["violations.csv"][1]
     gold_v = [v for v in violations if v["business_id"] == data["gold"].public_code]
-    assert [(v["code"], v["inspection_id"]) for v in gold_v] == [("A4", inspections[1]["inspection_id"])]
+    assert [(v["code"], v["inspection_id"]) for v in gold_v] == [
+        ("A4", inspections[1]["inspection_id"])
+    ]
     assert "纱窗破损" in gold_v[0]["description"]
     # Stable ids: the same rows get the same ids in another export.
-    assert [i["inspection_id"] for i in read_zip(again)["inspections.csv"][1]] == \
-        [i["inspection_id"] for i in files["inspections.csv"][1]]
+    assert [i["inspection_id"] for i in read_zip(again)["inspections.csv"][1]] == [
+        i["inspection_id"] for i in files["inspections.csv"][1]
+    ]
     feed = files["feed_info.csv"][1][0]
     assert feed["feed_date"] == today().strftime("%Y%m%d") and feed["feed_version"] == "2.0"
     assert feed["municipality_name"] == "包头市市场监督管理局"

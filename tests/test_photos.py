@@ -1,4 +1,5 @@
 """Photo intake: metadata stripped (GPS above all), orientation kept, size bounded, junk refused."""
+
 import io
 
 import pytest
@@ -41,11 +42,14 @@ def test_png_with_alpha_becomes_jpeg():
     assert p.mime == "image/jpeg" and Image.open(io.BytesIO(p.data)).mode == "RGB"
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"%PDF-1.4 not a picture at all", "不是有效的图片"),
-    (b"", "空文件"),
-    (cd.jpeg_with_gps()[:2000], "不是有效的图片"),  # truncated
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"%PDF-1.4 not a picture at all", "不是有效的图片"),
+        (b"", "空文件"),
+        (cd.jpeg_with_gps()[:2000], "不是有效的图片"),  # truncated
+    ],
+)
 def test_non_images_refused(data, message):
     with pytest.raises(photos.PhotoError, match=message):
         photos.process(data, "第 1 张照片")

@@ -1,4 +1,5 @@
 """Posters: numbering, tier at issue, audit, authorisation, and the print pages."""
+
 import re
 
 import pytest
@@ -77,7 +78,9 @@ def test_station_batch_issues_one_poster_per_open_workshop(db, j):
 
 def test_poster_pages_in_the_back_office(client, db, j, app):
     officer = f.user("officer", j["xinaobao"])
-    shop = f.workshop(j["xinaobao"], name="西脑包豆腐坊", tier_code="bronze", plate_no="DH-XNB-0007")
+    shop = f.workshop(
+        j["xinaobao"], name="西脑包豆腐坊", tier_code="bronze", plate_no="DH-XNB-0007"
+    )
     t = Title(name="包头市食品小作坊示范点", authority="包头市市场监督管理局", level="city")
     db.session.add(t)
     db.session.flush()
@@ -92,8 +95,18 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
     sheet = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "@page{size:A4 portrait;margin:0}" in sheet
     assert sheet.count('class="sheet A4"') == 1
-    for text in ("包头市市场监督管理局", "西脑包豆腐坊", shop.cert_no, "DH-XNB-0007", "铜榜", "#a0522d",
-                 "包头市食品小作坊示范点", "第 1 期", f"{today().year}年{today().month}月{today().day}日", "<svg"):
+    for text in (
+        "包头市市场监督管理局",
+        "西脑包豆腐坊",
+        shop.cert_no,
+        "DH-XNB-0007",
+        "铜榜",
+        "#a0522d",
+        "包头市食品小作坊示范点",
+        "第 1 期",
+        f"{today().year}年{today().month}月{today().day}日",
+        "<svg",
+    ):
         assert text in sheet, text
     # Batch for the station: one sheet per open workshop, A5.
     f.workshop(j["xinaobao"])
@@ -113,8 +126,14 @@ def test_poster_pages_refuse_other_stations_and_viewers(client, db, j):
     poster = posters.issue(mine, shop)
     f.login(client, other)
     assert client.get(f"/admin/posters/print?ids={poster.id}").status_code == 403
-    assert client.post("/admin/posters/issue", data={"workshop_id": shop.id, "size": "A4"}).status_code == 403
-    assert client.post("/admin/posters/issue", data={"station_id": j["xinaobao"].id}).status_code == 403
+    assert (
+        client.post("/admin/posters/issue", data={"workshop_id": shop.id, "size": "A4"}).status_code
+        == 403
+    )
+    assert (
+        client.post("/admin/posters/issue", data={"station_id": j["xinaobao"].id}).status_code
+        == 403
+    )
     assert "西脑包市场监管所" not in client.get("/admin/posters").get_data(as_text=True)
     client.post("/admin/logout")
     f.login(client, viewer)

@@ -1,4 +1,5 @@
 """The workshop page and posters in chromium (phone viewport), with screenshots and QR decoding."""
+
 import io
 import time
 from datetime import date, timedelta
@@ -22,29 +23,80 @@ def arrange(live_server, name: str, tier: str = "silver"):
     with live_server.app.app_context():
         j = f.jurisdictions()
         j["xinaobao"].phone = "0472-4171234"
-        w = f.workshop(j["xinaobao"], name=name, tier_code=tier, tier_since=today() - timedelta(days=60),
-                       last_inspected_on=today() - timedelta(days=45), safety_manager="李秀英",
-                       pledge_signed_on=date(2025, 3, 1), additives="食用碱",
-                       seven_in_place={k: True for k in ("purchase", "cleaning", "health", "process", "records")},
-                       regional_brand="老东河凉糕", plate_no="DH-0001")
+        w = f.workshop(
+            j["xinaobao"],
+            name=name,
+            tier_code=tier,
+            tier_since=today() - timedelta(days=60),
+            last_inspected_on=today() - timedelta(days=45),
+            safety_manager="李秀英",
+            pledge_signed_on=date(2025, 3, 1),
+            additives="食用碱",
+            seven_in_place={
+                k: True for k in ("purchase", "cleaning", "health", "process", "records")
+            },
+            regional_brand="老东河凉糕",
+            plate_no="DH-0001",
+        )
         w.staff = [StaffMember(name="赵小红", health_cert_expires=today() + timedelta(days=200))]
         officer = f.user("officer", j["xinaobao"])
-        db.session.add(Inspection(workshop_id=w.id, inspected_on=today() - timedelta(days=45), kind="routine",
-                                  result="pass"))
-        db.session.add(Sampling(workshop_id=w.id, sampled_on=today() - timedelta(days=20), product="凉糕",
-                                lab="包头市食品检验检测中心", result="pass"))
-        db.session.add(Sampling(workshop_id=w.id, sampled_on=today() - timedelta(days=80), product="凉糕（散装）",
-                                lab="包头市食品检验检测中心", result="fail", failed_item="菌落总数",
-                                measured_value="2.1×10⁵CFU/g", limit_value="≤1×10⁵CFU/g", retest_status="requested"))
-        db.session.add(TierDecision(workshop_id=w.id, from_tier="unrated", to_tier="bronze", direction="initial",
-                                    reason_category="initial", status="published",
-                                    effective_on=today() - timedelta(days=300),
-                                    published_at=utcnow() - timedelta(days=300)))
-        db.session.add(TierDecision(workshop_id=w.id, from_tier="bronze", to_tier=tier, direction="upgrade",
-                                    reason_category="inspection", status="published",
-                                    effective_on=today() - timedelta(days=60),
-                                    published_at=utcnow() - timedelta(days=60)))
-        t = Title(name=f"包头市食品小作坊示范点（{name}）", authority="包头市市场监督管理局", level="city")
+        db.session.add(
+            Inspection(
+                workshop_id=w.id,
+                inspected_on=today() - timedelta(days=45),
+                kind="routine",
+                result="pass",
+            )
+        )
+        db.session.add(
+            Sampling(
+                workshop_id=w.id,
+                sampled_on=today() - timedelta(days=20),
+                product="凉糕",
+                lab="包头市食品检验检测中心",
+                result="pass",
+            )
+        )
+        db.session.add(
+            Sampling(
+                workshop_id=w.id,
+                sampled_on=today() - timedelta(days=80),
+                product="凉糕（散装）",
+                lab="包头市食品检验检测中心",
+                result="fail",
+                failed_item="菌落总数",
+                measured_value="2.1×10⁵CFU/g",
+                limit_value="≤1×10⁵CFU/g",
+                retest_status="requested",
+            )
+        )
+        db.session.add(
+            TierDecision(
+                workshop_id=w.id,
+                from_tier="unrated",
+                to_tier="bronze",
+                direction="initial",
+                reason_category="initial",
+                status="published",
+                effective_on=today() - timedelta(days=300),
+                published_at=utcnow() - timedelta(days=300),
+            )
+        )
+        db.session.add(
+            TierDecision(
+                workshop_id=w.id,
+                from_tier="bronze",
+                to_tier=tier,
+                direction="upgrade",
+                reason_category="inspection",
+                status="published",
+                effective_on=today() - timedelta(days=60),
+                published_at=utcnow() - timedelta(days=60),
+            )
+        )
+        t = Title(
+            name=f"包头市食品小作坊示范点（{name}）", authority="包头市市场监督管理局", level="city"
+        )
         db.session.add(t)
         db.session.flush()
         db.session.add(TitleGrant(workshop_id=w.id, title_id=t.id, granted_on=date(2025, 6, 1)))
@@ -54,6 +106,7 @@ def arrange(live_server, name: str, tier: str = "silver"):
 
 def cjk_renders(page, selector: str) -> bool:
     """Two different Chinese strings must render differently: missing fonts give identical boxes."""
+
     def shot(text):
         page.eval_on_selector(selector, "(el, t) => el.textContent = t", text)
         return page.locator(selector).screenshot()
@@ -73,7 +126,9 @@ def test_workshop_page_on_a_phone(live_server, page):
     assert page.locator("h1").text_content() == "老东河凉糕坊"
     since = today() - timedelta(days=60)
     dates = page.locator(".dates")
-    assert dates.is_visible() and f"{since.year}年{since.month}月{since.day}日" in dates.text_content()
+    assert (
+        dates.is_visible() and f"{since.year}年{since.month}月{since.day}日" in dates.text_content()
+    )
     assert "最近检查" in dates.text_content()
     # The complaint button is on the first screen, wide enough to hit.
     button = page.locator("a.cta").first
@@ -119,7 +174,9 @@ def test_poster_prints_and_its_qr_decodes_then_goes_stale(live_server, browser, 
         assert sheet.count() == 1 and sheet.get_attribute("data-issue") == "1"
         assert admin.locator(".tier").text_content() == "金榜"
         box = sheet.bounding_box()
-        assert abs(box["width"] - 210 / 25.4 * 96) < 2 and abs(box["height"] - 297 / 25.4 * 96) < 2  # A4
+        assert (
+            abs(box["width"] - 210 / 25.4 * 96) < 2 and abs(box["height"] - 297 / 25.4 * 96) < 2
+        )  # A4
         png = sheet.screenshot()
         screenshot(admin, "poster-a4")
         assert decode_png(png) == [f"{live_server.url}/w/{code}?p=1"]

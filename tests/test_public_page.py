@@ -1,4 +1,5 @@
 """The workshop's public page (/w/<code>): content, states, masking, caching, unknown codes, posters."""
+
 import gzip
 import io
 from datetime import date, datetime, timedelta
@@ -27,35 +28,80 @@ ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://sfb.example.cn"  # BASE_URL of the test app
 
 
-def decision(db, w, to, frm="unrated", direction="initial", reason="initial", status="published", days_ago=100):
-    d = TierDecision(workshop_id=w.id, from_tier=frm, to_tier=to, direction=direction, reason_category=reason,
-                     status=status, effective_on=today() - timedelta(days=days_ago),
-                     decided_at=utcnow() - timedelta(days=days_ago),
-                     published_at=utcnow() - timedelta(days=days_ago) if status == "published" else None)
+def decision(
+    db,
+    w,
+    to,
+    frm="unrated",
+    direction="initial",
+    reason="initial",
+    status="published",
+    days_ago=100,
+):
+    d = TierDecision(
+        workshop_id=w.id,
+        from_tier=frm,
+        to_tier=to,
+        direction=direction,
+        reason_category=reason,
+        status=status,
+        effective_on=today() - timedelta(days=days_ago),
+        decided_at=utcnow() - timedelta(days=days_ago),
+        published_at=utcnow() - timedelta(days=days_ago) if status == "published" else None,
+    )
     db.session.add(d)
     return d
 
 
 def rich_workshop(db, j, *, samplings=4, titles=2, history=True, tier="gold"):
     """A workshop with everything the page shows: history, titles, inspection, samplings, staff."""
-    w = f.workshop(j["xinaobao"], name="老东河凉糕作坊", tier_code=tier, tier_since=today() - timedelta(days=30),
-                   last_inspected_on=today() - timedelta(days=40), safety_manager="李秀英",
-                   pledge_signed_on=date(2025, 3, 1), additives="食用碱、单甘酯",
-                   seven_in_place={"purchase": True, "cleaning": True, "health": False},
-                   regional_brand="老东河凉糕", time_honoured=True)
-    w.staff = [StaffMember(name="赵小红", role="生产人员", health_cert_expires=today() + timedelta(days=200)),
-               StaffMember(name="钱大力", role="生产人员", health_cert_expires=today() - timedelta(days=3))]
+    w = f.workshop(
+        j["xinaobao"],
+        name="老东河凉糕作坊",
+        tier_code=tier,
+        tier_since=today() - timedelta(days=30),
+        last_inspected_on=today() - timedelta(days=40),
+        safety_manager="李秀英",
+        pledge_signed_on=date(2025, 3, 1),
+        additives="食用碱、单甘酯",
+        seven_in_place={"purchase": True, "cleaning": True, "health": False},
+        regional_brand="老东河凉糕",
+        time_honoured=True,
+    )
+    w.staff = [
+        StaffMember(
+            name="赵小红", role="生产人员", health_cert_expires=today() + timedelta(days=200)
+        ),
+        StaffMember(
+            name="钱大力", role="生产人员", health_cert_expires=today() - timedelta(days=3)
+        ),
+    ]
     officer = f.user("officer", j["xinaobao"])
     officer.display_name = "刘执法"
-    insp = Inspection(workshop_id=w.id, inspected_on=today() - timedelta(days=40), kind="random", result="basic",
-                      rectification_required=True, rectification_due=today() + timedelta(days=10))
+    insp = Inspection(
+        workshop_id=w.id,
+        inspected_on=today() - timedelta(days=40),
+        kind="random",
+        result="basic",
+        rectification_required=True,
+        rectification_due=today() + timedelta(days=10),
+    )
     insp.inspectors = [officer]
     db.session.add(insp)
     for n in range(samplings):
-        db.session.add(Sampling(workshop_id=w.id, sampled_on=today() - timedelta(days=10 + 30 * n),
-                                product=f"凉糕批次{n}", lab="包头市食品检验所", result="pass"))
+        db.session.add(
+            Sampling(
+                workshop_id=w.id,
+                sampled_on=today() - timedelta(days=10 + 30 * n),
+                product=f"凉糕批次{n}",
+                lab="包头市食品检验所",
+                result="pass",
+            )
+        )
     for n in range(titles):
-        t = Title(name=f"包头市食品小作坊示范点{n}-{w.id}", authority="包头市市场监督管理局", level="city")
+        t = Title(
+            name=f"包头市食品小作坊示范点{n}-{w.id}", authority="包头市市场监督管理局", level="city"
+        )
         db.session.add(t)
         db.session.flush()
         db.session.add(TitleGrant(workshop_id=w.id, title_id=t.id, granted_on=date(2024, 5, 1)))
@@ -80,7 +126,9 @@ def count_queries(db, fn):
         result = fn()
     finally:
         event.remove(engine, "before_cursor_execute", before)
-    return result, [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+    return result, [
+        s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))
+    ]
 
 
 @pytest.fixture
@@ -108,8 +156,15 @@ def test_page_shows_the_official_status_with_dates_and_masked_operator(client, d
     for secret in ("王建国", "13904721234", "李秀英", "赵小红", "钱大力"):
         assert secret not in html
     # Info board.
-    assert "不使用回收食品作为原料生产食品" in html and "进货查验到位" in html and "✘ 未到位" in html
-    assert "食用碱、单甘酯" in html and "植物性原料" in html and "12315" in html and "内部知情人举报" in html
+    assert (
+        "不使用回收食品作为原料生产食品" in html and "进货查验到位" in html and "✘ 未到位" in html
+    )
+    assert (
+        "食用碱、单甘酯" in html
+        and "植物性原料" in html
+        and "12315" in html
+        and "内部知情人举报" in html
+    )
     assert "已过期" in html  # 钱大力's health certificate
     assert "老字号" in html and "西脑包市场监管所" in html
     assert html.count("更新于") >= 6
@@ -119,13 +174,22 @@ def test_page_shows_the_official_status_with_dates_and_masked_operator(client, d
 
 def test_last_three_samplings_with_failure_details_and_retest_pending(client, db, j):
     w = rich_workshop(db, j, samplings=0)
-    for n, (result, retest) in enumerate([("pass", "none"), ("fail", "requested"), ("fail", "upheld"),
-                                          ("pass", "none")]):
-        db.session.add(Sampling(workshop_id=w.id, sampled_on=today() - timedelta(days=5 + 20 * n),
-                                product=f"产品{n}", lab="检验所", result=result, retest_status=retest,
-                                failed_item="苯甲酸" if result == "fail" else None,
-                                measured_value="1.2g/kg" if result == "fail" else None,
-                                limit_value="≤1.0g/kg" if result == "fail" else None))
+    for n, (result, retest) in enumerate(
+        [("pass", "none"), ("fail", "requested"), ("fail", "upheld"), ("pass", "none")]
+    ):
+        db.session.add(
+            Sampling(
+                workshop_id=w.id,
+                sampled_on=today() - timedelta(days=5 + 20 * n),
+                product=f"产品{n}",
+                lab="检验所",
+                result=result,
+                retest_status=retest,
+                failed_item="苯甲酸" if result == "fail" else None,
+                measured_value="1.2g/kg" if result == "fail" else None,
+                limit_value="≤1.0g/kg" if result == "fail" else None,
+            )
+        )
     db.session.commit()
     html = client.get(f"/w/{w.public_code}").get_data(as_text=True)
     assert "产品0" in html and "产品1" in html and "产品2" in html and "产品3" not in html
@@ -137,7 +201,7 @@ def test_last_three_samplings_with_failure_details_and_retest_pending(client, db
 def test_tier_history_timeline(client, db, j):
     w = rich_workshop(db, j)
     html = client.get(f"/w/{w.public_code}").get_data(as_text=True)
-    timeline = html[html.index('id="history"'):html.index('id="basic"')]
+    timeline = html[html.index('id="history"') : html.index('id="basic"')]
     assert timeline.count("<li") == 3
     assert timeline.count("升榜") == 2 and "首次定榜" in timeline
     assert "整改到位" in timeline and "监督检查结果" in timeline and "首次评定" in timeline
@@ -146,17 +210,31 @@ def test_tier_history_timeline(client, db, j):
 
 def test_titles_held_and_recently_revoked(client, db, j):
     w = rich_workshop(db, j, titles=1)
-    for name, revoked_on in (("最近撤销的称号", today() - timedelta(days=20)),
-                             ("很久以前撤销的称号", today() - timedelta(days=800))):
+    for name, revoked_on in (
+        ("最近撤销的称号", today() - timedelta(days=20)),
+        ("很久以前撤销的称号", today() - timedelta(days=800)),
+    ):
         t = Title(name=name, authority="吕梁市市场监督管理局", level="city")
         db.session.add(t)
         db.session.flush()
-        db.session.add(TitleGrant(workshop_id=w.id, title_id=t.id, granted_on=date(2020, 1, 1), status="revoked",
-                                  revoked_on=revoked_on, revoke_rule="two_failures"))
+        db.session.add(
+            TitleGrant(
+                workshop_id=w.id,
+                title_id=t.id,
+                granted_on=date(2020, 1, 1),
+                status="revoked",
+                revoked_on=revoked_on,
+                revoke_rule="two_failures",
+            )
+        )
     db.session.commit()
     html = client.get(f"/w/{w.public_code}").get_data(as_text=True)
     assert "包头市食品小作坊示范点0" in html and "有效" in html
-    assert "<s>最近撤销的称号</s>" in html and "已撤销" in html and "同一年度抽检不合格2次及以上" in html
+    assert (
+        "<s>最近撤销的称号</s>" in html
+        and "已撤销" in html
+        and "同一年度抽检不合格2次及以上" in html
+    )
     assert "很久以前撤销的称号" not in html
 
 
@@ -164,9 +242,16 @@ def test_rectification_items_only_for_tiers_that_carry_a_list(client, db, j):
     gold = rich_workshop(db, j)
     bronze = f.workshop(j["xinaobao"], tier_code="bronze", tier_since=today())
     for shop in (gold, bronze):
-        db.session.add(RectificationItem(workshop_id=shop.id, problem="防蝇设施缺失", due_on=today() - timedelta(days=1)))
-        db.session.add(RectificationItem(workshop_id=shop.id, problem="已整改的问题", due_on=today(),
-                                         fixed_on=today()))
+        db.session.add(
+            RectificationItem(
+                workshop_id=shop.id, problem="防蝇设施缺失", due_on=today() - timedelta(days=1)
+            )
+        )
+        db.session.add(
+            RectificationItem(
+                workshop_id=shop.id, problem="已整改的问题", due_on=today(), fixed_on=today()
+            )
+        )
     db.session.commit()
     html = client.get(f"/w/{bronze.public_code}").get_data(as_text=True)
     assert "一坊一策" in html and "防蝇设施缺失" in html and "已逾期" in html
@@ -192,13 +277,17 @@ def test_pending_publication_state_does_not_reveal_the_new_tier(client, db, j):
     db.session.commit()
     html = client.get(f"/w/{w.public_code}").get_data(as_text=True)
     assert "新评级待发布" in html
-    assert "橙榜" not in html.split('id="basic"')[0].split("class=\"desc\"")[1]
+    assert "橙榜" not in html.split('id="basic"')[0].split('class="desc"')[1]
 
 
 @pytest.mark.parametrize("days, overdue", [(364, False), (366, True)])
 def test_overdue_for_inspection(client, db, j, days, overdue):
-    w = f.workshop(j["xinaobao"], tier_code="silver", tier_since=today() - timedelta(days=500),
-                   last_inspected_on=today() - timedelta(days=days))
+    w = f.workshop(
+        j["xinaobao"],
+        tier_code="silver",
+        tier_since=today() - timedelta(days=500),
+        last_inspected_on=today() - timedelta(days=days),
+    )
     db.session.commit()
     html = client.get(f"/w/{w.public_code}").get_data(as_text=True)
     assert ("超期未检" in html) is overdue
@@ -210,9 +299,13 @@ def test_never_inspected_long_registered_workshop_is_overdue(db, j):
     assert public_status.assemble(w.public_code).overdue
 
 
-@pytest.mark.parametrize("status, label", [("suspended", "停业"), ("cancelled", "注销"), ("revoked", "吊销")])
+@pytest.mark.parametrize(
+    "status, label", [("suspended", "停业"), ("cancelled", "注销"), ("revoked", "吊销")]
+)
 def test_closed_workshops_get_a_red_banner(client, db, j, status, label):
-    w = f.workshop(j["xinaobao"], status=status, status_changed_on=date(2026, 2, 3), tier_code="gold")
+    w = f.workshop(
+        j["xinaobao"], status=status, status_changed_on=date(2026, 2, 3), tier_code="gold"
+    )
     db.session.commit()
     html = client.get(f"/w/{w.public_code}").get_data(as_text=True)
     assert f'<p class="banner" role="alert">该作坊已{label}（2026年2月3日起）' in html
@@ -230,7 +323,9 @@ def test_assemble_uses_a_bounded_number_of_queries(app, db, j):
     big = rich_workshop(db, j, samplings=12, titles=8, tier="bronze")
     for n in range(10):
         db.session.add(RectificationItem(workshop_id=big.id, problem=f"问题{n}", due_on=today()))
-        db.session.add(StaffMember(workshop_id=big.id, name=f"员工{n}", health_cert_expires=today()))
+        db.session.add(
+            StaffMember(workshop_id=big.id, name=f"员工{n}", health_cert_expires=today())
+        )
     db.session.commit()
     small_code, big_code = small.public_code, big.public_code
     db.session.expire_all()
@@ -240,14 +335,22 @@ def test_assemble_uses_a_bounded_number_of_queries(app, db, j):
         with app.test_request_context(f"/w/{code}"):
             from flask import render_template
 
-            render_template("public/workshop.html", s=status, w=status.workshop, canonical="x", complain_url="y",
-                            health_cert_state=public_status.health_cert_state)
+            render_template(
+                "public/workshop.html",
+                s=status,
+                w=status.workshop,
+                canonical="x",
+                complain_url="y",
+                health_cert_state=public_status.health_cert_state,
+            )
         return status
 
     s_small, q_small = count_queries(db, lambda: render(small_code))
     db.session.expire_all()
     s_big, q_big = count_queries(db, lambda: render(big_code))
-    assert len(s_big.titles_held) == 8 and len(s_big.samplings) == 3 and len(s_big.rectification) == 10
+    assert (
+        len(s_big.titles_held) == 8 and len(s_big.samplings) == 3 and len(s_big.rectification) == 10
+    )
     assert len(s_big.history) == 3 and len(s_big.staff) == 12
     assert len(q_big) <= 11, "\n".join(q[:90].replace("\n", " ") for q in q_big)
     assert len(q_big) - len(q_small) <= 1  # only the rectification query is extra (bronze)
@@ -271,7 +374,9 @@ def test_cache_headers_and_conditional_requests(client, db, j):
     # A large-type reader gets other markup, so another ETag.
     client.set_cookie("large_text", "1")
     large = client.get(url)
-    assert large.headers["ETag"] != etag and '<html lang="zh-CN" class="large">' in large.get_data(as_text=True)
+    assert large.headers["ETag"] != etag and '<html lang="zh-CN" class="large">' in large.get_data(
+        as_text=True
+    )
     client.delete_cookie("large_text")
     # A public change gives a new ETag and fresh content, even though the page was cached.
     w.name = "老东河凉糕作坊（新址）"
@@ -284,7 +389,9 @@ def test_cache_headers_and_conditional_requests(client, db, j):
 
 def test_last_modified_is_the_last_public_change(client, db, j):
     w = rich_workshop(db, j)
-    w.public_changed_at = datetime.combine(today(), datetime.min.time()) + timedelta(hours=1)  # after local midnight
+    w.public_changed_at = datetime.combine(today(), datetime.min.time()) + timedelta(
+        hours=1
+    )  # after local midnight
     db.session.commit()
     r = client.get(f"/w/{w.public_code}")
     assert r.last_modified.replace(tzinfo=None) == w.public_changed_at.replace(microsecond=0)
@@ -293,7 +400,9 @@ def test_last_modified_is_the_last_public_change(client, db, j):
 def test_page_and_css_weigh_at_most_20_kb_compressed(client, db, j):
     w = rich_workshop(db, j, samplings=3, titles=3)
     html = client.get(f"/w/{w.public_code}").data
-    css = b"".join((ROOT / "static/css" / name).read_bytes() for name in ("site.css", "workshop.css"))
+    css = b"".join(
+        (ROOT / "static/css" / name).read_bytes() for name in ("site.css", "workshop.css")
+    )
     total = len(gzip.compress(html, 9)) + len(gzip.compress(css, 9))
     assert total <= 20 * 1024, total
     assert '<link rel="stylesheet" href="/static/css/workshop.css">' in html.decode()
@@ -320,10 +429,24 @@ def test_lowercase_code_redirects_to_the_canonical_address(client, db, j):
 
 def test_outdated_poster_notice(client, db, j):
     w = rich_workshop(db, j)
-    db.session.add(Poster(workshop_id=w.id, issue_no=1, size="A4", tier_code="silver",
-                          issued_at=utcnow() - timedelta(days=60)))
-    db.session.add(Poster(workshop_id=w.id, issue_no=2, size="A4", tier_code="gold",
-                          issued_at=utcnow() + timedelta(seconds=5)))
+    db.session.add(
+        Poster(
+            workshop_id=w.id,
+            issue_no=1,
+            size="A4",
+            tier_code="silver",
+            issued_at=utcnow() - timedelta(days=60),
+        )
+    )
+    db.session.add(
+        Poster(
+            workshop_id=w.id,
+            issue_no=2,
+            size="A4",
+            tier_code="gold",
+            issued_at=utcnow() + timedelta(seconds=5),
+        )
+    )
     db.session.commit()
     notice = "您扫描的公示牌已过期，请以本页信息为准"
     old = client.get(f"/w/{w.public_code}?p=1").get_data(as_text=True)
@@ -360,7 +483,12 @@ def test_qr_png_decodes_to_the_canonical_url(client, db, j):
     img = Image.open(io.BytesIO(r.data)).convert("L")
     quiet = 4 * 10  # 4 modules × box size 10
     assert all(img.getpixel((x, y)) == 255 for x in range(img.width) for y in range(quiet))
-    assert client.get(f"/w/{w.public_code}/qr.png", headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(
+            f"/w/{w.public_code}/qr.png", headers={"If-None-Match": r.headers["ETag"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_qr_svg_has_a_white_quiet_zone_and_the_same_matrix(client, db, j):
@@ -419,7 +547,9 @@ def test_wechat_verification_file(tmp_path, app):
     toml = toml.replace('wechat_verify_content = ""', 'wechat_verify_content = "abc123"')
     path = tmp_path / "deployment.toml"
     path.write_text(toml, encoding="utf-8")
-    configured = make_test_app(f"sqlite:///{tmp_path / 'w.db'}", tmp_path / "idx", DEPLOYMENT_FILE=str(path))
+    configured = make_test_app(
+        f"sqlite:///{tmp_path / 'w.db'}", tmp_path / "idx", DEPLOYMENT_FILE=str(path)
+    )
     r = configured.test_client().get("/MP_verify_abc123.txt")
     assert r.status_code == 200 and r.data == b"abc123" and r.mimetype == "text/plain"
     assert configured.test_client().get("/MP_verify_other.txt").status_code == 404

@@ -1,4 +1,5 @@
 """The workshop registry: validation, create/edit/status, optimistic locking, import and export."""
+
 import csv
 import io
 from datetime import date, timedelta
@@ -16,29 +17,49 @@ from .registry_helpers import HEADER, cert_no, csv_bytes, domain_data, sheet_row
 
 def test_create_validates_and_records(db):
     w = world(db)
-    created = registry.create_workshop(w.officer, domain_data(w.stations["xinaobao"], name="东河凉糕坊"))
+    created = registry.create_workshop(
+        w.officer, domain_data(w.stations["xinaobao"], name="东河凉糕坊")
+    )
     assert created.id and len(created.public_code) <= 10
-    assert created.status == "open" and created.seven_in_place["purchase"] and not created.seven_in_place["storage"]
-    assert [s.name for s in created.staff] == ["赵六"] and created.staff[0].health_cert_expires == date(2026, 12, 31)
+    assert (
+        created.status == "open"
+        and created.seven_in_place["purchase"]
+        and not created.seven_in_place["storage"]
+    )
+    assert [s.name for s in created.staff] == ["赵六"] and created.staff[
+        0
+    ].health_cert_expires == date(2026, 12, 31)
     row = db.session.scalars(select(AuditLog).where(AuditLog.action == "workshop.create")).one()
-    assert row.actor_id == w.officer.id and row.after["name"] == "东河凉糕坊" and row.after["categories"] == ["豆制品"]
-    assert db.session.scalar(select(func.count()).select_from(ChangeLog).where(ChangeLog.workshop_id == created.id)) == 1
+    assert (
+        row.actor_id == w.officer.id
+        and row.after["name"] == "东河凉糕坊"
+        and row.after["categories"] == ["豆制品"]
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(ChangeLog).where(ChangeLog.workshop_id == created.id)
+        )
+        == 1
+    )
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("cert_type", "营业执照", "证件类型应为"),
-    ("cert_no", "12345", "证件编号格式不对"),
-    ("operator_phone", "1234567", "联系电话应为"),
-    ("operator_phone", "23904721234", "联系电话应为"),
-    ("valid_from", "2025-02-30", "有效期起不是有效日期"),
-    ("valid_to", "2020-01-01", "有效期至不能早于有效期起"),
-    ("lat", "95", "纬度应在"),
-    ("lng", "东经", "经度应为数字"),
-    ("name", "", "请填写作坊名称"),
-    ("category_ids", [], "请至少选择一个食品类别"),
-    ("category_ids", ["999999"], "不在目录中"),
-    ("station_id", "", "请选择所属"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("cert_type", "营业执照", "证件类型应为"),
+        ("cert_no", "12345", "证件编号格式不对"),
+        ("operator_phone", "1234567", "联系电话应为"),
+        ("operator_phone", "23904721234", "联系电话应为"),
+        ("valid_from", "2025-02-30", "有效期起不是有效日期"),
+        ("valid_to", "2020-01-01", "有效期至不能早于有效期起"),
+        ("lat", "95", "纬度应在"),
+        ("lng", "东经", "经度应为数字"),
+        ("name", "", "请填写作坊名称"),
+        ("category_ids", [], "请至少选择一个食品类别"),
+        ("category_ids", ["999999"], "不在目录中"),
+        ("station_id", "", "请选择所属"),
+    ],
+)
 def test_validation_messages_in_chinese(db, field, value, message):
     w = world(db)
     data = domain_data(w.stations["xinaobao"], **{field: value})
@@ -52,17 +73,26 @@ def test_certificate_number_is_unique_and_phones_accepted(db):
     w = world(db)
     with pytest.raises(registry.ValidationError, match="已被其他作坊使用"):
         registry.create_workshop(w.admin, domain_data(w.stations["kun1"], cert_no=w.own.cert_no))
-    ok = registry.create_workshop(w.admin, domain_data(w.stations["kun1"], operator_phone="0472-5155315"))
+    ok = registry.create_workshop(
+        w.admin, domain_data(w.stations["kun1"], operator_phone="0472-5155315")
+    )
     assert ok.operator_phone == "0472-5155315"
-    ok2 = registry.create_workshop(w.admin, domain_data(w.stations["kun1"], operator_phone="+86 139 0472 1234"))
+    ok2 = registry.create_workshop(
+        w.admin, domain_data(w.stations["kun1"], operator_phone="+86 139 0472 1234")
+    )
     assert ok2.operator_phone == "13904721234"
 
 
 def test_edit_records_before_after_and_bumps_version(db):
     w = world(db)
     version = w.own.version
-    data = domain_data(w.own.station, name="西脑包新豆腐坊", cert_no=w.own.cert_no, operator_name=w.own.operator_name,
-                       address=w.own.address)
+    data = domain_data(
+        w.own.station,
+        name="西脑包新豆腐坊",
+        cert_no=w.own.cert_no,
+        operator_name=w.own.operator_name,
+        address=w.own.address,
+    )
     registry.update_workshop(w.officer, w.own.id, data, version)
     db.session.refresh(w.own)
     assert w.own.name == "西脑包新豆腐坊" and w.own.version == version + 1
@@ -89,10 +119,16 @@ def test_concurrent_write_between_read_and_flush_is_caught(db):
     """The version check in the form can race; the UPDATE … WHERE version = n cannot."""
     w = world(db)
     version = w.own.version
-    db.session.execute(Workshop.__table__.update().where(Workshop.id == w.own.id).values(version=version + 1, name="别人"))
+    db.session.execute(
+        Workshop.__table__.update()
+        .where(Workshop.id == w.own.id)
+        .values(version=version + 1, name="别人")
+    )
     # The session still holds the old version in memory, as if read just before the other commit.
     with pytest.raises(registry.ConflictError):
-        registry.update_workshop(w.admin, w.own.id, domain_data(w.own.station, cert_no=w.own.cert_no), version)
+        registry.update_workshop(
+            w.admin, w.own.id, domain_data(w.own.station, cert_no=w.own.cert_no), version
+        )
 
 
 def test_change_status_needs_date_and_reason(db):
@@ -101,28 +137,48 @@ def test_change_status_needs_date_and_reason(db):
         registry.change_status(w.officer, w.own.id, "revoked", "", "", w.own.version)
     assert "请填写状态变更日期" in str(e.value) and "请填写变更原因" in str(e.value)
     with pytest.raises(registry.ValidationError, match="不能晚于今天"):
-        registry.change_status(w.officer, w.own.id, "revoked", date.today() + timedelta(days=3), "x", w.own.version)
-    registry.change_status(w.officer, w.own.id, "suspended", "2026-01-05", "季节性停产", w.own.version)
+        registry.change_status(
+            w.officer, w.own.id, "revoked", date.today() + timedelta(days=3), "x", w.own.version
+        )
+    registry.change_status(
+        w.officer, w.own.id, "suspended", "2026-01-05", "季节性停产", w.own.version
+    )
     db.session.refresh(w.own)
     assert w.own.status == "suspended" and w.own.status_changed_on == date(2026, 1, 5)
     row = db.session.scalars(select(AuditLog).where(AuditLog.action == "workshop.status")).one()
-    assert row.before["status"] == "open" and row.after == {"status": "suspended", "status_changed_on": "2026-01-05",
-                                                            "reason": "季节性停产"}
+    assert row.before["status"] == "open" and row.after == {
+        "status": "suspended",
+        "status_changed_on": "2026-01-05",
+        "reason": "季节性停产",
+    }
 
 
 def test_list_query_search_filters_and_scope(db):
     w = world(db)
-    f.workshop(w.stations["nanmen"], name="南门外糕点坊", categories=[w.cake], tier_code="gold", status="suspended")
+    f.workshop(
+        w.stations["nanmen"],
+        name="南门外糕点坊",
+        categories=[w.cake],
+        tier_code="gold",
+        status="suspended",
+    )
 
     def names(actor, **kw):
-        return sorted(x.name for x in db.session.scalars(registry.list_query(actor, registry.Filters(**kw))))
+        return sorted(
+            x.name for x in db.session.scalars(registry.list_query(actor, registry.Filters(**kw)))
+        )
 
     assert len(names(w.admin)) == 3
     assert names(w.officer) == ["西脑包老豆腐坊"]  # own station only
     assert names(w.admin, q="糕点") == ["南门外糕点坊"]
     assert names(w.admin, q=w.other.cert_no[-8:]) == ["昆北凉糕坊"]
-    assert names(w.admin, category_id=w.cake.id, tier="gold", status="suspended") == ["南门外糕点坊"]
-    assert names(w.admin, station_id=w.stations["donghe"].id) == ["南门外糕点坊", "西脑包老豆腐坊"]  # a county: its stations
+    assert names(w.admin, category_id=w.cake.id, tier="gold", status="suspended") == [
+        "南门外糕点坊"
+    ]
+    assert names(w.admin, station_id=w.stations["donghe"].id) == [
+        "南门外糕点坊",
+        "西脑包老豆腐坊",
+    ]  # a county: its stations
 
 
 def test_list_query_has_no_n_plus_one(db, app):
@@ -183,24 +239,38 @@ def test_dry_run_lists_every_bad_row_and_writes_nothing(db):
 def test_import_is_idempotent_by_certificate_number(db):
     w = world(db)
     rows = [sheet_row("西脑包市场监管所", 作坊名称=f"导入作坊{i}") for i in range(3)]
-    rows.append(sheet_row(w.stations["kun1"].code, 证件编号=w.other.cert_no, 作坊名称="昆北凉糕坊（更名）",
-                          食品类别="糕点、豆制品"))
+    rows.append(
+        sheet_row(
+            w.stations["kun1"].code,
+            证件编号=w.other.cert_no,
+            作坊名称="昆北凉糕坊（更名）",
+            食品类别="糕点、豆制品",
+        )
+    )
     content = xlsx_bytes(rows)
     first = registry.import_rows(w.admin, registry.read_sheet("a.xlsx", content))
     assert (first.created, first.updated, first.applied) == (3, 1, True)
     assert db.session.scalar(select(func.count(Workshop.id))) == 5
     db.session.refresh(w.other)
-    assert w.other.name == "昆北凉糕坊（更名）" and sorted(c.name for c in w.other.categories) == ["糕点", "豆制品"]
+    assert w.other.name == "昆北凉糕坊（更名）" and sorted(c.name for c in w.other.categories) == [
+        "糕点",
+        "豆制品",
+    ]
     audits = db.session.scalar(select(func.count(AuditLog.id)))
     again = registry.import_rows(w.admin, registry.read_sheet("a.xlsx", content))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
     assert db.session.scalar(select(func.count(Workshop.id))) == 5
-    assert db.session.scalar(select(func.count(AuditLog.id))) == audits  # nothing changed, nothing logged
+    assert (
+        db.session.scalar(select(func.count(AuditLog.id))) == audits
+    )  # nothing changed, nothing logged
     # A changed status in the sheet updates, never duplicates.
     rows[0][HEADER.index("状态")] = "停业"
     third = registry.import_rows(w.admin, registry.read_sheet("a.csv", csv_bytes(rows)))
     assert (third.created, third.updated) == (0, 1)
-    assert db.session.scalar(select(Workshop.status).where(Workshop.name == "导入作坊0")) == "suspended"
+    assert (
+        db.session.scalar(select(Workshop.status).where(Workshop.name == "导入作坊0"))
+        == "suspended"
+    )
 
 
 def test_import_keeps_fields_the_sheet_does_not_carry(db):
@@ -212,19 +282,38 @@ def test_import_keeps_fields_the_sheet_does_not_carry(db):
     report = registry.import_rows(w.officer, registry.read_sheet("b.csv", csv_bytes([row])))
     assert report.updated == 1
     db.session.refresh(w.own)
-    assert w.own.name == "改名豆腐坊" and w.own.trademark == "老东河" and w.own.seven_in_place["purchase"] is True
+    assert (
+        w.own.name == "改名豆腐坊"
+        and w.own.trademark == "老东河"
+        and w.own.seven_in_place["purchase"] is True
+    )
 
 
 def test_gbk_csv_and_excel_dates_and_numbers(db):
     w = world(db)
-    rows = [sheet_row("西脑包市场监管所", 作坊名称="萨拉齐凉皮坊", 有效期起="2025/3/1", 有效期至="2028年2月28日")]
+    rows = [
+        sheet_row(
+            "西脑包市场监管所",
+            作坊名称="萨拉齐凉皮坊",
+            有效期起="2025/3/1",
+            有效期至="2028年2月28日",
+        )
+    ]
     report = registry.import_rows(w.admin, registry.read_sheet("gbk.csv", csv_bytes(rows, "gbk")))
     assert report.created == 1, report.errors
     made = db.session.scalar(select(Workshop).where(Workshop.name == "萨拉齐凉皮坊"))
     assert made.valid_from == date(2025, 3, 1) and made.valid_to == date(2028, 2, 28)
     # xlsx: real date cells and a phone number stored as a number.
     from datetime import datetime
-    rows = [sheet_row("西脑包市场监管所", 作坊名称="固阳莜面坊", 联系电话=13904721111, 有效期起=datetime(2025, 5, 1))]
+
+    rows = [
+        sheet_row(
+            "西脑包市场监管所",
+            作坊名称="固阳莜面坊",
+            联系电话=13904721111,
+            有效期起=datetime(2025, 5, 1),
+        )
+    ]
     report = registry.import_rows(w.admin, registry.read_sheet("d.xlsx", xlsx_bytes(rows)))
     made = db.session.scalar(select(Workshop).where(Workshop.name == "固阳莜面坊"))
     assert made.operator_phone == "13904721111" and made.valid_from == date(2025, 5, 1)
@@ -242,7 +331,11 @@ def test_unreadable_files_are_refused_in_chinese(db):
 def test_cli_import_dry_run_then_import(runner, db, tmp_path):
     w = world(db)
     good = tmp_path / "good.csv"
-    good.write_bytes(csv_bytes([sheet_row(w.stations["xinaobao"].code, 作坊名称=f"命令行作坊{i}") for i in range(5)]))
+    good.write_bytes(
+        csv_bytes(
+            [sheet_row(w.stations["xinaobao"].code, 作坊名称=f"命令行作坊{i}") for i in range(5)]
+        )
+    )
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([sheet_row("西脑包市场监管所"), sheet_row("无此所")]))
     result = runner.invoke(args=["registry", "import", str(bad), "--dry-run"])
@@ -254,7 +347,9 @@ def test_cli_import_dry_run_then_import(runner, db, tmp_path):
     assert result.exit_code == 0 and "已新增 5 家" in result.output, result.output
     assert db.session.scalar(select(func.count(Workshop.id))) == 7
     result = runner.invoke(args=["registry", "import", str(good)])
-    assert "已新增 0 家" in result.output and db.session.scalar(select(func.count(Workshop.id))) == 7
+    assert (
+        "已新增 0 家" in result.output and db.session.scalar(select(func.count(Workshop.id))) == 7
+    )
 
 
 # --- export -----------------------------------------------------------------------------------

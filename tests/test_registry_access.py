@@ -1,5 +1,6 @@
 """Who may do what, where: role × own/other jurisdiction × action, through the HTTP views and
 through the domain functions (authorisation lives in the domain, the views only pass it on)."""
+
 import base64
 from datetime import date
 
@@ -24,7 +25,9 @@ def expected(role: str, where: str, action: str) -> bool:
 
 
 def _target(w, where):
-    return (w.own if where == "own" else w.other), w.stations["xinaobao" if where == "own" else "kun1"]
+    return (w.own if where == "own" else w.other), w.stations[
+        "xinaobao" if where == "own" else "kun1"
+    ]
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -51,22 +54,40 @@ def test_http_matrix(app, db, role, where, action):
         assert r.status_code == (302 if allow else 403), r.get_data(as_text=True)[:500]
         assert count() == before + (1 if allow else 0)
     elif action == "edit":
-        r = client.post(f"/admin/workshops/{workshop.id}/edit", data=edit_form(workshop, name="矩阵改名"))
+        r = client.post(
+            f"/admin/workshops/{workshop.id}/edit", data=edit_form(workshop, name="矩阵改名")
+        )
         assert r.status_code == (302 if allow else 403), r.get_data(as_text=True)[:500]
         db.session.expire_all()
         assert (db.session.get(Workshop, workshop.id).name == "矩阵改名") is allow
     elif action == "change_status":
-        r = client.post(f"/admin/workshops/{workshop.id}/status",
-                        data={"status": "suspended", "on": date.today().isoformat(), "reason": "矩阵测试",
-                              "version": workshop.version})
+        r = client.post(
+            f"/admin/workshops/{workshop.id}/status",
+            data={
+                "status": "suspended",
+                "on": date.today().isoformat(),
+                "reason": "矩阵测试",
+                "version": workshop.version,
+            },
+        )
         assert r.status_code == (302 if allow else 403)
         db.session.expire_all()
         assert (db.session.get(Workshop, workshop.id).status == "suspended") is allow
     elif action == "import":
-        content = csv_bytes([sheet_row(station.name, 作坊名称="矩阵导入坊"),
-                             sheet_row(station.name, 证件编号=workshop.cert_no, 作坊名称="矩阵导入改名")])
-        r = client.post("/admin/workshops/import", data={"confirm": "1", "filename": "m.csv",
-                                                          "payload": base64.b64encode(content).decode()})
+        content = csv_bytes(
+            [
+                sheet_row(station.name, 作坊名称="矩阵导入坊"),
+                sheet_row(station.name, 证件编号=workshop.cert_no, 作坊名称="矩阵导入改名"),
+            ]
+        )
+        r = client.post(
+            "/admin/workshops/import",
+            data={
+                "confirm": "1",
+                "filename": "m.csv",
+                "payload": base64.b64encode(content).decode(),
+            },
+        )
         if allow:
             assert r.status_code == 302
         else:
@@ -104,7 +125,9 @@ def test_domain_matrix(app, db, role, where, action):
                 data = domain_data(station, cert_no=workshop.cert_no, name="域改名")
                 registry.update_workshop(user, workshop.id, data, workshop.version)
             elif action == "change_status":
-                registry.change_status(user, workshop.id, "revoked", date.today(), "吊销", workshop.version)
+                registry.change_status(
+                    user, workshop.id, "revoked", date.today(), "吊销", workshop.version
+                )
             elif action == "import":
                 rows = registry.read_sheet("x.csv", csv_bytes([sheet_row(station.name)]))
                 report = registry.import_rows(user, rows)

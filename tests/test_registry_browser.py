@@ -1,5 +1,6 @@
 """A regulator's day in a real browser: sign in, create a workshop, import a sheet with bad rows,
 read the errors, import the corrected sheet, and find the change in the audit log."""
+
 import pytest
 
 from shifangbang.extensions import db
@@ -13,7 +14,11 @@ from .registry_helpers import cert_no, sheet_row, xlsx_bytes
 def arranged(live_server):
     with live_server.app.app_context():
         j = f.jurisdictions()
-        j["xinaobao"].name = "测试一所"  # the demo data has its own 西脑包所; a shared name is (rightly) ambiguous
+        j[
+            "xinaobao"
+        ].name = (
+            "测试一所"  # the demo data has its own 西脑包所; a shared name is (rightly) ambiguous
+        )
         f.category("豆制品", True)
         f.category("糕点", True)
         admin = f.user("admin", username="juzhang")
@@ -59,13 +64,18 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
     screenshot(page, "registry-created")
 
     # Import a sheet with bad rows.
-    bad = xlsx_bytes([
-        sheet_row(arranged["station"], 作坊名称="萨拉齐凉皮坊"),
-        sheet_row(arranged["station"], 作坊名称="固阳莜面坊", 证件编号="蒙食小作坊登字第12号"),
-        sheet_row("火星市场监管所", 作坊名称="无名坊"),
-    ])
+    bad = xlsx_bytes(
+        [
+            sheet_row(arranged["station"], 作坊名称="萨拉齐凉皮坊"),
+            sheet_row(arranged["station"], 作坊名称="固阳莜面坊", 证件编号="蒙食小作坊登字第12号"),
+            sheet_row("火星市场监管所", 作坊名称="无名坊"),
+        ]
+    )
     page.goto(url + "/admin/workshops/import")
-    page.set_input_files("#file", files=[{"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": bad}])
+    page.set_input_files(
+        "#file",
+        files=[{"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": bad}],
+    )
     page.click("button:has-text('上传并检查')")
     errors = page.inner_text("table.errors")
     assert "第 3 行" in errors and "证件编号格式不对" in errors
@@ -73,12 +83,17 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
     assert page.locator("button:has-text('确认导入')").count() == 0
     screenshot(page, "registry-import-errors")
 
-    good = xlsx_bytes([
-        sheet_row(arranged["station"], 作坊名称="萨拉齐凉皮坊"),
-        sheet_row(arranged["station"], 作坊名称="固阳莜面坊", 食品类别="糕点"),
-        sheet_row(arranged["station"], 作坊名称="东河豆腐坊"),
-    ])
-    page.set_input_files("#file", files=[{"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": good}])
+    good = xlsx_bytes(
+        [
+            sheet_row(arranged["station"], 作坊名称="萨拉齐凉皮坊"),
+            sheet_row(arranged["station"], 作坊名称="固阳莜面坊", 食品类别="糕点"),
+            sheet_row(arranged["station"], 作坊名称="东河豆腐坊"),
+        ]
+    )
+    page.set_input_files(
+        "#file",
+        files=[{"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": good}],
+    )
     page.click("button:has-text('上传并检查')")
     assert "将新增 3 家" in page.inner_text("#import-report")
     page.click("button:has-text('确认导入')")

@@ -1,5 +1,6 @@
 """Browser: an officer records a failed inspection, the bureau decides and publishes the proposed
 downgrade; the published tier reaches the database, the change log and (once merged) the public pages."""
+
 from datetime import timedelta
 
 import pytest
@@ -78,8 +79,14 @@ def test_failed_inspection_to_published_downgrade(live_server, desktop_page):
         d = db.session.scalar(select(TierDecision).where(TierDecision.workshop_id == wid))
         assert (d.status, d.reason_category, d.from_tier) == ("published", "inspection", "silver")
         assert d.inspection_id is not None and d.published_at is not None
-        assert db.session.scalar(select(ChangeLog.id).where(ChangeLog.workshop_id == wid,
-                                                            ChangeLog.at >= d.published_at)) is not None
+        assert (
+            db.session.scalar(
+                select(ChangeLog.id).where(
+                    ChangeLog.workshop_id == wid, ChangeLog.at >= d.published_at
+                )
+            )
+            is not None
+        )
     check_public_pages(page, base, code, "老东河凉糕坊", "橙榜")
 
 

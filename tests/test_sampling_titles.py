@@ -1,4 +1,5 @@
 """Sampling re-tests and which failures count; titles: grant, bar, review and the revocation rules."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -14,19 +15,36 @@ from . import factories as f
 @pytest.fixture
 def s(db):
     j = f.jurisdictions()
-    data = {"j": j, "w": f.workshop(j["xinaobao"], tier_code="gold"),
-            "officer": f.user("officer", j["xinaobao"]), "o2": f.user("officer", j["xinaobao"]),
-            "other": f.user("officer", j["kun1"]), "admin": f.user("admin")}
-    data["title"] = Title(name=f"东河区示范作坊{data['w'].id}", authority="东河区市场监督管理局", level="county")
+    data = {
+        "j": j,
+        "w": f.workshop(j["xinaobao"], tier_code="gold"),
+        "officer": f.user("officer", j["xinaobao"]),
+        "o2": f.user("officer", j["xinaobao"]),
+        "other": f.user("officer", j["kun1"]),
+        "admin": f.user("admin"),
+    }
+    data["title"] = Title(
+        name=f"东河区示范作坊{data['w'].id}", authority="东河区市场监督管理局", level="county"
+    )
     db.session.add(data["title"])
     db.session.commit()
     return data
 
 
 def fail(s, day: date, notice: date | None = None, who=None):
-    return sampling.record(who or s["officer"], s["w"], sampled_on=day, product="豆腐", lab="包头市检验检测中心",
-                           result="fail", failed_item="苯甲酸", measured_value="0.31 g/kg", limit_value="不得使用",
-                           notice_no=f"BT{day:%Y%m%d}", notice_on=notice or day)
+    return sampling.record(
+        who or s["officer"],
+        s["w"],
+        sampled_on=day,
+        product="豆腐",
+        lab="包头市检验检测中心",
+        result="fail",
+        failed_item="苯甲酸",
+        measured_value="0.31 g/kg",
+        limit_value="不得使用",
+        notice_no=f"BT{day:%Y%m%d}",
+        notice_on=notice or day,
+    )
 
 
 # --- sampling ---------------------------------------------------------------------------------------
@@ -34,12 +52,35 @@ def fail(s, day: date, notice: date | None = None, who=None):
 
 def test_failure_needs_item_values_and_notice(db, s):
     with pytest.raises(sampling.SamplingError, match="实测值"):
-        sampling.record(s["officer"], s["w"], sampled_on=date(2025, 1, 2), product="豆腐", lab="x", result="fail")
+        sampling.record(
+            s["officer"],
+            s["w"],
+            sampled_on=date(2025, 1, 2),
+            product="豆腐",
+            lab="x",
+            result="fail",
+        )
     with pytest.raises(sampling.SamplingError, match="通知书"):
-        sampling.record(s["officer"], s["w"], sampled_on=date(2025, 1, 2), product="豆腐", lab="x", result="fail",
-                        failed_item="a", measured_value="1", limit_value="0.5")
-    ok = sampling.record(s["officer"], s["w"], sampled_on=date(2025, 1, 2), product="豆腐", lab="x", result="pass",
-                         failed_item="ignored")
+        sampling.record(
+            s["officer"],
+            s["w"],
+            sampled_on=date(2025, 1, 2),
+            product="豆腐",
+            lab="x",
+            result="fail",
+            failed_item="a",
+            measured_value="1",
+            limit_value="0.5",
+        )
+    ok = sampling.record(
+        s["officer"],
+        s["w"],
+        sampled_on=date(2025, 1, 2),
+        product="豆腐",
+        lab="x",
+        result="pass",
+        failed_item="ignored",
+    )
     assert ok.failed_item is None and not sampling.is_confirmed_failure(ok, date(2026, 1, 1))
     with pytest.raises(access.Forbidden):
         fail(s, date(2025, 1, 2), who=s["other"])
@@ -81,7 +122,10 @@ def test_grant_is_admin_only_and_not_twice(db, s):
     with pytest.raises(access.Forbidden):
         titles.grant(s["officer"], s["w"], s["title"], date(2024, 1, 1))
     g = titles.grant(s["admin"], s["w"], s["title"], date(2024, 1, 1), "DH-001")
-    assert g.status == "held" and db.session.query(ChangeLog).filter_by(workshop_id=s["w"].id).count() == 1
+    assert (
+        g.status == "held"
+        and db.session.query(ChangeLog).filter_by(workshop_id=s["w"].id).count() == 1
+    )
     with pytest.raises(titles.TitleError, match="已持有"):
         titles.grant(s["admin"], s["w"], s["title"], date(2024, 2, 1))
 
@@ -92,8 +136,12 @@ def test_bar_expires_on_its_day(db, s):
     p = titles.propose_revocations(g, date(2024, 3, 1))
     assert p.rule == "incident" and p.bar_years == 2
     titles.confirm(s["admin"], p, on=date(2024, 3, 1))
-    assert (g.status, g.revoked_on, g.revoke_rule, g.barred_until) == ("revoked", date(2024, 3, 1), "incident",
-                                                                       date(2026, 3, 1))
+    assert (g.status, g.revoked_on, g.revoke_rule, g.barred_until) == (
+        "revoked",
+        date(2024, 3, 1),
+        "incident",
+        date(2026, 3, 1),
+    )
     with pytest.raises(titles.TitleError, match="2026年3月1日前不得再申请"):
         titles.grant(s["admin"], s["w"], s["title"], date(2026, 2, 28))
     assert titles.grant(s["admin"], s["w"], s["title"], date(2026, 3, 1)).status == "held"
@@ -127,7 +175,8 @@ def test_pending_and_overturned_do_not_count(db, s):
     c = fail(s, date(2025, 7, 7))
     assert [x.rule for x in titles.evaluate(g, date(2026, 6, 1))] == ["two_failures"]
     assert [e["id"] for e in titles.evaluate(g, date(2026, 6, 1))[0].evidence["samplings"]] == [
-        x.id for x in sampling.confirmed_failures(s["w"], on=date(2026, 6, 1))]
+        x.id for x in sampling.confirmed_failures(s["w"], on=date(2026, 6, 1))
+    ]
     assert c.id in [e["id"] for e in titles.evaluate(g, date(2026, 6, 1))[0].evidence["samplings"]]
 
 
@@ -146,7 +195,11 @@ def test_three_consecutive_years_vs_a_gap_year(db, s):
     assert found == []  # 2021, 2022, (gap) 2024
     fail(s, date(2023, 5, 8))
     findings = titles.evaluate(g, date(2026, 6, 1))
-    assert [x.rule for x in findings] == ["three_years"] and findings[0].evidence["years"] == [2022, 2023, 2024]
+    assert [x.rule for x in findings] == ["three_years"] and findings[0].evidence["years"] == [
+        2022,
+        2023,
+        2024,
+    ]
 
 
 def test_failures_before_the_grant_do_not_count(db, s):
@@ -158,15 +211,27 @@ def test_failures_before_the_grant_do_not_count(db, s):
 def test_late_rectification_and_serious_problem(db, s):
     found, g = rules(s, on=today())
     assert found == []
-    items = [ItemResult(c["code"], "pass") for c in __import__("shifangbang").current_deployment().checklist_items()]
+    items = [
+        ItemResult(c["code"], "pass")
+        for c in __import__("shifangbang").current_deployment().checklist_items()
+    ]
     items[1] = ItemResult(items[1].code, "fail", "防蝇设施缺失")
-    insp = inspections.record(s["officer"], s["w"], inspected_on=today() - timedelta(days=20), kind="routine",
-                              inspector_ids=[s["officer"].id, s["o2"].id], items=items,
-                              rectification_due=today() - timedelta(days=1))
+    insp = inspections.record(
+        s["officer"],
+        s["w"],
+        inspected_on=today() - timedelta(days=20),
+        kind="routine",
+        inspector_ids=[s["officer"].id, s["o2"].id],
+        items=items,
+        rectification_due=today() - timedelta(days=1),
+    )
     assert [x.rule for x in titles.evaluate(g, today())] == ["late_rectification"]
     assert titles.evaluate(g, today() - timedelta(days=1)) == []  # due day itself is not late
     titles.flag(s["admin"], g, "serious_problem", "擅自扩大生产品种")
-    assert [x.rule for x in titles.evaluate(g, today())] == ["late_rectification", "serious_problem"]
+    assert [x.rule for x in titles.evaluate(g, today())] == [
+        "late_rectification",
+        "serious_problem",
+    ]
     assert insp.id == titles.evaluate(g, today())[0].evidence["inspections"][0]["id"]
 
 
@@ -187,8 +252,14 @@ def test_proposals_confirm_dismiss_and_no_duplicates(db, s):
     p2 = titles.propose_revocations(g, date(2026, 6, 1))
     assert p2.rule == "three_failures" and p2.bar_years == 2
     titles.confirm(s["admin"], p2, "", on=date(2026, 6, 1))
-    assert g.status == "revoked" and g.barred_until == date(2028, 6, 1) and g.revoke_rule == "three_failures"
-    assert {"title.confirm_revocation", "title.revoke"} <= {a.action for a in db.session.query(AuditLog)}
+    assert (
+        g.status == "revoked"
+        and g.barred_until == date(2028, 6, 1)
+        and g.revoke_rule == "three_failures"
+    )
+    assert {"title.confirm_revocation", "title.revoke"} <= {
+        a.action for a in db.session.query(AuditLog)
+    }
     with pytest.raises(titles.TitleError):
         titles.confirm(s["admin"], p2)
 

@@ -1,5 +1,6 @@
 """Search: relevance over a fixed corpus, filters and sorting, index sync from the change log,
 the database fallback, and safety of any input."""
+
 import random
 import shutil
 
@@ -95,8 +96,12 @@ def index(app, db, tmp_path):
 
 
 def names(db, result) -> list[str]:
-    by_id = {w.id: w.name for w in db.session.scalars(select(Workshop).where(
-        Workshop.id.in_([h.id for h in result.hits])))}
+    by_id = {
+        w.id: w.name
+        for w in db.session.scalars(
+            select(Workshop).where(Workshop.id.in_([h.id for h in result.hits]))
+        )
+    }
     return [by_id[h.id] for h in result.hits]
 
 
@@ -124,14 +129,30 @@ def test_filters(db, corpus, index):
     index.rebuild()
     j, cats = corpus["j"], corpus["cats"]
     assert set(find(db, "", tier="gold", per_page=50)) == {
-        "老东河凉糕作坊", "王记豆腐坊", "晋泉老陈醋坊", "东河奶豆腐作坊", "刘家烧麦馆", "丰收炒米坊"}
+        "老东河凉糕作坊",
+        "王记豆腐坊",
+        "晋泉老陈醋坊",
+        "东河奶豆腐作坊",
+        "刘家烧麦馆",
+        "丰收炒米坊",
+    }
     assert set(find(db, "豆腐", county=j["kun"].id)) == {"李家老豆腐"}
-    assert set(find(db, "", station=j["xinaobao"].id, tier="silver")) == {"福源胡麻油坊", "巴彦塔拉月饼坊"}
+    assert set(find(db, "", station=j["xinaobao"].id, tier="silver")) == {
+        "福源胡麻油坊",
+        "巴彦塔拉月饼坊",
+    }
     assert set(find(db, "", category=cats["豆制品"].id, per_page=50)) == {
-        "王记豆腐坊", "李家老豆腐", "绿源豆芽坊", "乐乐豆腐脑", "兴旺腐竹厂"}
+        "王记豆腐坊",
+        "李家老豆腐",
+        "绿源豆芽坊",
+        "乐乐豆腐脑",
+        "兴旺腐竹厂",
+    }
     assert set(find(db, "", title=corpus["title"].id)) == {"王记豆腐坊", "晋泉老陈醋坊"}
     risky = set(find(db, "", high_risk=True, per_page=50))
-    assert "萨拉齐凉皮坊" not in risky and "红星粉条厂" in risky and "老王熏肉坊" not in risky  # closed
+    assert (
+        "萨拉齐凉皮坊" not in risky and "红星粉条厂" in risky and "老王熏肉坊" not in risky
+    )  # closed
     # Closed workshops are hidden unless asked for.
     assert find(db, "熏肉") == []
     assert find(db, "熏肉", status="all") == ["老王熏肉坊"]
@@ -146,7 +167,9 @@ def test_sorting_and_pagination(db, corpus, index, app):
     assert len(by_tier) > 10
     assert [rank(n) for n in by_tier] == sorted((rank(n) for n in by_tier), reverse=True)
     # Distance: nearest first, workshops without a location last.
-    near = search_index.search(SearchParams(q="", sort="distance", lat=40.5901, lng=110.0301, per_page=50))
+    near = search_index.search(
+        SearchParams(q="", sort="distance", lat=40.5901, lng=110.0301, per_page=50)
+    )
     got = names(db, near)
     assert got[:2] == ["王记豆腐坊", "老东河凉糕作坊"]
     located = [h.distance_km for h in near.hits if h.distance_km is not None]
@@ -161,8 +184,25 @@ def test_sorting_and_pagination(db, corpus, index, app):
 
 # --- input safety ---------------------------------------------------------------------------------------
 
-SYNTAX = list('"\'*?~^:()[]{}<>!+-&|\\/=;,.%_@#$`') + ["AND", "OR", "NOT", "TO", " ", "\u3000", "\x00", "豆", "腐",
-                                                         "l", "d", "h", "1", "0", "；", "（", "》"]
+SYNTAX = list("\"'*?~^:()[]{}<>!+-&|\\/=;,.%_@#$`") + [
+    "AND",
+    "OR",
+    "NOT",
+    "TO",
+    " ",
+    "\u3000",
+    "\x00",
+    "豆",
+    "腐",
+    "l",
+    "d",
+    "h",
+    "1",
+    "0",
+    "；",
+    "（",
+    "》",
+]
 
 
 def fuzzed(n: int, seed: int = 4):
@@ -173,8 +213,24 @@ def fuzzed(n: int, seed: int = 4):
 
 def test_any_input_is_text_never_an_error(db, corpus, index, client):
     index.rebuild()
-    specials = ['"豆腐', "豆腐*", "AND OR NOT", "name:豆腐", "(老东河", "[a TO z]", "~salaqi", "^2", "\\", "*",
-                "豆腐 AND", "'; DROP TABLE workshop; --", "%", "_", "<script>alert(1)</script>", "x" * 500]
+    specials = [
+        '"豆腐',
+        "豆腐*",
+        "AND OR NOT",
+        "name:豆腐",
+        "(老东河",
+        "[a TO z]",
+        "~salaqi",
+        "^2",
+        "\\",
+        "*",
+        "豆腐 AND",
+        "'; DROP TABLE workshop; --",
+        "%",
+        "_",
+        "<script>alert(1)</script>",
+        "x" * 500,
+    ]
     for q in specials + list(fuzzed(150)):
         result = search_index.search(SearchParams(q=q))
         assert result.mode == "index"
@@ -239,7 +295,9 @@ def test_two_index_folders_converge(db, corpus, tmp_path):
 
     def snapshot(ix):
         s = ix.searcher(sync=False)
-        docs = sorted((d["id"], d["tier"], d["status"], d["cert"]) for _, d in s.reader().iter_docs())
+        docs = sorted(
+            (d["id"], d["tier"], d["status"], d["cert"]) for _, d in s.reader().iter_docs()
+        )
         found = {}
         for q, _ in RELEVANCE:
             got = names(db, query.run(s, SearchParams(q=q, status="all", per_page=50)))
@@ -280,7 +338,9 @@ def test_writer_lock_has_a_timeout(db, corpus, tmp_path):
     other = ix._open().writer()  # another process is writing
     try:
         assert ix.sync() is None  # gave up after the timeout, nothing half-done
-        assert names(db, query.run(ix.searcher(), SearchParams(q="黄豆芽"))) == []  # searching still works
+        assert (
+            names(db, query.run(ix.searcher(), SearchParams(q="黄豆芽"))) == []
+        )  # searching still works
     finally:
         other.cancel()
     assert ix.sync() == 1
@@ -290,7 +350,9 @@ def test_writer_lock_has_a_timeout(db, corpus, tmp_path):
 # --- the index is derived data ----------------------------------------------------------------------------
 
 
-def test_deleted_index_falls_back_to_database_and_reindex_restores(db, corpus, index, client, runner, caplog):
+def test_deleted_index_falls_back_to_database_and_reindex_restores(
+    db, corpus, index, client, runner, caplog
+):
     index.rebuild()
     assert search_index.search(SearchParams(q="凉糕")).mode == "index"
     shutil.rmtree(index.root)
@@ -303,7 +365,11 @@ def test_deleted_index_falls_back_to_database_and_reindex_restores(db, corpus, i
     assert find(db, "熏肉") == [] and find(db, "熏肉", status="all") == ["老王熏肉坊"]
     assert find(db, search_corpus.LAODONGHE_CERT) == ["老东河凉糕作坊"]
     page = client.get("/search?q=凉糕")
-    assert page.status_code == 200 and "老东河<mark>凉糕</mark>作坊" in page.text and "简易查询" in page.text
+    assert (
+        page.status_code == 200
+        and "老东河<mark>凉糕</mark>作坊" in page.text
+        and "简易查询" in page.text
+    )
     health = client.get("/healthz").get_json()
     assert health["checks"]["search_index"]["ok"] is False and health["status"] == "degraded"
 
@@ -333,16 +399,22 @@ def test_rebuild_swaps_atomically_while_searching(db, corpus, index):
     first = index.current_generation()
     index.rebuild()
     assert index.current_generation() != first
-    assert names(db, query.run(searcher, SearchParams(q="凉糕"))) == ["老东河凉糕作坊"]  # old searcher still reads
+    assert names(db, query.run(searcher, SearchParams(q="凉糕"))) == [
+        "老东河凉糕作坊"
+    ]  # old searcher still reads
     assert names(db, search_index.search(SearchParams(q="凉糕"))) == ["老东河凉糕作坊"]
     index.rebuild()
-    assert len(list(index.root.glob("gen-*"))) == 2  # the newest previous generation is kept for a while
+    assert (
+        len(list(index.root.glob("gen-*"))) == 2
+    )  # the newest previous generation is kept for a while
 
 
 def test_sync_command_and_ensure_current(db, corpus, index, runner, app):
     out = runner.invoke(args=["search", "sync"])
     assert out.exit_code != 0 and "重建" in out.output
-    out = runner.invoke(args=["search", "sync", "--rebuild-if-needed"])  # what the service runs on start
+    out = runner.invoke(
+        args=["search", "sync", "--rebuild-if-needed"]
+    )  # what the service runs on start
     assert out.exit_code == 0 and "26" in out.output
     shutil.rmtree(index.root)
     with app.app_context():
@@ -372,7 +444,9 @@ def test_no_results_page_helps(db, corpus, index, client):
     assert "东河区" in html  # browse by district
     html = client.get("/search", query_string={"q": "熏肉"}).text
     assert "包括已停业" in html
-    html = client.get("/search", query_string={"q": "豆腐", "tier": "orange", "county": corpus["j"]["donghe"].id}).text
+    html = client.get(
+        "/search", query_string={"q": "豆腐", "tier": "orange", "county": corpus["j"]["donghe"].id}
+    ).text
     assert "去掉筛选条件" in html
     # Two typos: nothing matches, but the near miss is suggested.
     html = client.get("/search?q=sanaqiu").text
@@ -381,7 +455,11 @@ def test_no_results_page_helps(db, corpus, index, client):
 
 def test_bad_parameters_are_ignored(db, corpus, index, client):
     index.rebuild()
-    for qs in ("tier=nope&county=x&page=-3&sort=zzz&lat=999&lng=abc&status=weird", "page=999999999", "station=%00"):
+    for qs in (
+        "tier=nope&county=x&page=-3&sort=zzz&lat=999&lng=abc&status=weird",
+        "page=999999999",
+        "station=%00",
+    ):
         assert client.get("/search?q=豆腐&" + qs).status_code == 200
 
 
@@ -391,12 +469,25 @@ def test_rankings_by_district_and_category(db, corpus, client):
     kun = corpus["j"]["kun"]
     html = client.get(f"/rankings?county={kun.id}").text
     # Best tier first; closed workshops and other districts left out.
-    assert html.index("金榜") < html.index("晋泉老陈醋坊") < html.index("银榜") < html.index("萨拉齐凉皮坊") \
-        < html.index("铜榜") < html.index("鑫源挂面坊") < html.index("橙榜") < html.index("李家老豆腐")
+    assert (
+        html.index("金榜")
+        < html.index("晋泉老陈醋坊")
+        < html.index("银榜")
+        < html.index("萨拉齐凉皮坊")
+        < html.index("铜榜")
+        < html.index("鑫源挂面坊")
+        < html.index("橙榜")
+        < html.index("李家老豆腐")
+    )
     assert "张记凉粉店" not in html and "王记豆腐坊" not in html
     assert f'href="/w/{corpus["w"]["晋泉老陈醋坊"].public_code}"' in html
     html = client.get(f"/rankings?category={corpus['cats']['豆制品'].id}").text
-    assert html.index("王记豆腐坊") < html.index("乐乐豆腐脑") < html.index("兴旺腐竹厂") < html.index("李家老豆腐")
+    assert (
+        html.index("王记豆腐坊")
+        < html.index("乐乐豆腐脑")
+        < html.index("兴旺腐竹厂")
+        < html.index("李家老豆腐")
+    )
     assert "萨拉齐凉皮坊" not in html
     assert client.get("/rankings?county=999999").status_code == 200
 
@@ -417,7 +508,9 @@ def test_announcements_list_published_changes(db, corpus, client):
     d2 = tiers.propose(admin, up, "gold", "inspection", "内部说明不公开")
     tiers.decide(admin, d2, True, effective_on=date(2026, 4, 1))
     tiers.publish(admin, d2)
-    pending = tiers.propose(admin, corpus["w"]["金穗糕点坊"], "silver", "inspection")  # not published
+    pending = tiers.propose(
+        admin, corpus["w"]["金穗糕点坊"], "silver", "inspection"
+    )  # not published
     html = client.get("/rankings/announcements").text
     assert html.index("丰收炒米坊") < html.index("马记馒头坊")  # newest first
     assert "升榜" in html and "降榜" in html and "卫生状况差" in html and "监督检查结果" in html

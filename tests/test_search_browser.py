@@ -1,4 +1,5 @@
 """A shopper on a phone searches, narrows to one tier and opens a result (real server, chromium)."""
+
 import re
 
 import pytest
@@ -18,9 +19,14 @@ def test_phone_search_filter_by_tier_and_open(live_server, page):
         cat = f.category("糕点", high_risk=True)
         made = {}
         # 琥珀凉糕 is in no demo workshop, so exactly these three match alongside the demo data.
-        for name, tier, varieties in (("蓝天凉糕坊", "gold", "琥珀凉糕、黄米凉糕"), ("白云凉糕坊", "bronze", "琥珀凉糕"),
-                                      ("彩虹凉糕铺", "silver", "琥珀凉糕、月饼")):
-            w = f.workshop(j["xinaobao"], name=name, tier_code=tier, varieties=varieties, categories=[cat])
+        for name, tier, varieties in (
+            ("蓝天凉糕坊", "gold", "琥珀凉糕、黄米凉糕"),
+            ("白云凉糕坊", "bronze", "琥珀凉糕"),
+            ("彩虹凉糕铺", "silver", "琥珀凉糕、月饼"),
+        ):
+            w = f.workshop(
+                j["xinaobao"], name=name, tier_code=tier, varieties=varieties, categories=[cat]
+            )
             changes.touch(w)
             made[name] = w.public_code
         db.session.commit()

@@ -1,5 +1,6 @@
 """The set-at-a-time engine under search: bitsets, segments and deletions, the parallel rebuild,
 distance paging, place names resolved at query time, and indexes from older versions."""
+
 import math
 import random
 
@@ -41,7 +42,11 @@ def test_bitsets_round_trip():
         assert bits.bit_count() == size
         assert engine.ids_of(bits) == ids
         for start, count in ((0, 20), (3, 7), (size // 2, 50), (size, 5), (0, 64), (10, 100)):
-            assert engine.ids_of(bits, start, count) == ids[start:start + count], (size, start, count)
+            assert engine.ids_of(bits, start, count) == ids[start : start + count], (
+                size,
+                start,
+                count,
+            )
 
 
 def test_cache_stays_within_its_budget():
@@ -67,9 +72,19 @@ def test_terms_across_segments_and_deletions(db, corpus, index):
     live = view.live()
     assert live.bit_count() == reader.doc_count() == len(search_corpus.WORKSHOPS)
     # Every bitset agrees with Whoosh's own (document-at-a-time) postings.
-    for field, text in (("name_bi", "红星"), ("name_bi", "粉丝"), ("name_bi", "粉条"), ("facet", "status:open"),
-                        ("py_word", "hongxing"), ("facet", "tier:gold")):
-        expected = {d for d in reader.postings(field, text).all_ids()} if (field, text) in reader else set()
+    for field, text in (
+        ("name_bi", "红星"),
+        ("name_bi", "粉丝"),
+        ("name_bi", "粉条"),
+        ("facet", "status:open"),
+        ("py_word", "hongxing"),
+        ("facet", "tier:gold"),
+    ):
+        expected = (
+            {d for d in reader.postings(field, text).all_ids()}
+            if (field, text) in reader
+            else set()
+        )
         assert set(engine.ids_of(view.term(field, text) & live)) == expected, (field, text)
     assert find(db, "粉丝厂") == ["红星粉丝厂"] and find(db, "粉条厂") == []
 
@@ -86,7 +101,10 @@ def test_parallel_rebuild_matches_serial(db, corpus, tmp_path, monkeypatch):
 
     def results(ix):
         s = ix.searcher(sync=False)
-        return {q: names(db, query.run(s, SearchParams(q=q, status="all", per_page=50))) for q, _ in RELEVANCE}
+        return {
+            q: names(db, query.run(s, SearchParams(q=q, status="all", per_page=50)))
+            for q, _ in RELEVANCE
+        }
 
     assert results(serial) == results(parallel)
 
@@ -117,12 +135,17 @@ def test_distance_pages_match_brute_force(db, index):
         f.workshop(j["kun1"], name=f"无坐标作坊{n}号")
     db.session.commit()
     index.rebuild()
-    for lat, lng in ((40.61, 109.93), (40.0, 110.0), (41.5, 108.0)):  # inside, at the edge, far away
+    for lat, lng in (
+        (40.61, 109.93),
+        (40.0, 110.0),
+        (41.5, 108.0),
+    ):  # inside, at the edge, far away
         expected = sorted(located, key=lambda i: haversine_km(lat, lng, *located[i]))
         got = []
         for page in range(1, 6):
-            result = search_index.search(SearchParams(q="", sort="distance", lat=lat, lng=lng, per_page=20,
-                                                      page=page))
+            result = search_index.search(
+                SearchParams(q="", sort="distance", lat=lat, lng=lng, per_page=20, page=page)
+            )
             assert result.total == 94
             got += result.hits
         assert [h.id for h in got[:90]] == expected
@@ -134,7 +157,9 @@ def test_distance_pages_match_brute_force(db, index):
 def test_place_names_match_without_reindexing(db, corpus, index):
     index.rebuild()
     station = corpus["j"]["kun1"]  # 昆北市场监管所: in no workshop's name or address
-    in_station = {w.name for w in corpus["w"].values() if w.station_id == station.id and w.status == "open"}
+    in_station = {
+        w.name for w in corpus["w"].values() if w.station_id == station.id and w.status == "open"
+    }
     assert set(find(db, "昆北", per_page=50)) == in_station
     assert set(find(db, "昆都仑区", per_page=50)) >= in_station  # the county above it
     station.name = "稀土市场监管所"  # renamed: no workshop changes, no re-index
@@ -146,7 +171,7 @@ def test_place_names_match_without_reindexing(db, corpus, index):
 def test_one_character_prefix_is_bounded(db, index, monkeypatch):
     j = f.jurisdictions()
     for n in range(12):
-        f.workshop(j["kun1"], name=f"糍{chr(0x4e00 + n)}作坊", varieties="凉糕")
+        f.workshop(j["kun1"], name=f"糍{chr(0x4E00 + n)}作坊", varieties="凉糕")
     db.session.commit()
     index.rebuild()
     assert len(find(db, "糍", per_page=50)) == 12
@@ -189,9 +214,13 @@ def test_matching_ids_are_what_search_lists(db, corpus, index):
     for q in ("豆腐", "lianggao", "东河 奶", "熏肉", "liangao", "", "%%"):
         params = SearchParams(q=q, status="all")
         listed = search_index.search(SearchParams(q=q, status="all", per_page=100))
-        assert sorted(search_index.matching_ids(params, 1000)) == sorted(h.id for h in listed.hits), q
+        assert sorted(search_index.matching_ids(params, 1000)) == sorted(
+            h.id for h in listed.hits
+        ), q
     assert len(search_index.matching_ids(SearchParams(q="", status="all"), 3)) == 3
     import shutil
 
     shutil.rmtree(index.root)  # the database answers instead
-    assert search_index.matching_ids(SearchParams(q="凉糕"), 10) == [corpus["w"]["老东河凉糕作坊"].id]
+    assert search_index.matching_ids(SearchParams(q="凉糕"), 10) == [
+        corpus["w"]["老东河凉糕作坊"].id
+    ]

@@ -1,4 +1,5 @@
 """Tier decisions: propose → decide → publish; authorisation; the current tier follows publication."""
+
 import pytest
 
 from shifangbang import access, tiers

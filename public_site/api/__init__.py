@@ -2,6 +2,7 @@
 
 The OpenAPI 3.1 document is at /api/v1/openapi.json (openapi.py); the tests keep it equal to the routes.
 """
+
 from flask import Blueprint
 
 from shifangbang.extensions import csrf, limiter

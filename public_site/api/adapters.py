@@ -4,6 +4,7 @@ search_index.search for /search, shifangbang.complaints.submit/track for /compla
 Nothing here decides anything: validation, photos, tracking numbers and passwords live in
 shifangbang/complaints.py and shifangbang/photos.py; ranking and filtering in search_index.
 """
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -29,9 +30,15 @@ def _place(code: str | None) -> tuple[str, int] | None | bool:
 
 def _params(filters: dict, page: int, per_page: int) -> SearchParams | None:
     """SearchParams for the API filters; None when a filter names nothing, so nothing can match."""
-    p = SearchParams(q=filters.get("q") or "", tier=filters.get("tier"), status=filters.get("status") or "open",
-                     high_risk=filters.get("high_risk") is True, low_risk=filters.get("high_risk") is False,
-                     page=page, per_page=per_page)
+    p = SearchParams(
+        q=filters.get("q") or "",
+        tier=filters.get("tier"),
+        status=filters.get("status") or "open",
+        high_risk=filters.get("high_risk") is True,
+        low_risk=filters.get("high_risk") is False,
+        page=page,
+        per_page=per_page,
+    )
     for param in ("county", "station"):
         place = _place(filters.get(param))
         if place is False:
@@ -43,8 +50,11 @@ def _params(filters: dict, page: int, per_page: int) -> SearchParams | None:
             setattr(p, level, jid)
     if filters.get("category"):
         value = filters["category"]
-        p.category = db.session.scalar(select(ProductCategory.id).where(
-            or_(ProductCategory.code == value, ProductCategory.name == value)))
+        p.category = db.session.scalar(
+            select(ProductCategory.id).where(
+                or_(ProductCategory.code == value, ProductCategory.name == value)
+            )
+        )
         if p.category is None:
             return None
     return p
@@ -58,13 +68,23 @@ def search(filters: dict, page: int, per_page: int) -> tuple[list[Workshop], int
         return [], 0
     result = search_index.search(p)
     ids = [h.id for h in result.hits]
-    rows = db.session.scalars(select(Workshop).where(Workshop.id.in_(ids)).options(
-        selectinload(Workshop.categories), selectinload(Workshop.station).selectinload(Jurisdiction.parent)))
+    rows = db.session.scalars(
+        select(Workshop)
+        .where(Workshop.id.in_(ids))
+        .options(
+            selectinload(Workshop.categories),
+            selectinload(Workshop.station).selectinload(Jurisdiction.parent),
+        )
+    )
     found = {w.id: w for w in rows}
-    return [found[i] for i in ids if i in found], result.total  # a row deleted since indexing is skipped
+    return [
+        found[i] for i in ids if i in found
+    ], result.total  # a row deleted since indexing is skipped
 
 
-MATCH_LIMIT = 10_000  # more workshops than a county registers; the list endpoints filter within these
+MATCH_LIMIT = (
+    10_000  # more workshops than a county registers; the list endpoints filter within these
+)
 
 
 def matching_ids(q: str) -> list[int]:
@@ -75,8 +95,13 @@ def matching_ids(q: str) -> list[int]:
 # --- complaints and reports ------------------------------------------------------------------------
 
 # The domain's form field → the API's name for it (only where they differ).
-API_FIELD = {"w": "workshop_code", "county": "jurisdiction", "name": "reporter_name", "phone": "reporter_phone",
-             "amount": "amount_yuan"}
+API_FIELD = {
+    "w": "workshop_code",
+    "county": "jurisdiction",
+    "name": "reporter_name",
+    "phone": "reporter_phone",
+    "amount": "amount_yuan",
+}
 TRUE = ("true", "1", "on", "yes")
 
 
@@ -102,13 +127,22 @@ def domain_form(form: dict) -> dict:
     kind = get("kind") or "report"
     # A report sent with neither name nor phone is anonymous (the API and Open311 have no form to forget them on).
     anonymous = get("anonymous").lower() in TRUE or (
-        kind == "report" and not get("reporter_name") and not get("reporter_phone"))
+        kind == "report" and not get("reporter_name") and not get("reporter_phone")
+    )
     return {
-        "kind": kind, "w": get("workshop_code"), "county": _county_id(get("jurisdiction")),
-        "unregistered_name": get("unregistered_name"), "unregistered_address": get("unregistered_address"),
-        "category": get("category") or "other", "content": get("content"), "product": get("product"),
-        "purchased_on": get("purchased_on"), "amount": get("amount_yuan"), "demand": get("demand"),
-        "name": get("reporter_name"), "phone": get("reporter_phone"),
+        "kind": kind,
+        "w": get("workshop_code"),
+        "county": _county_id(get("jurisdiction")),
+        "unregistered_name": get("unregistered_name"),
+        "unregistered_address": get("unregistered_address"),
+        "category": get("category") or "other",
+        "content": get("content"),
+        "product": get("product"),
+        "purchased_on": get("purchased_on"),
+        "amount": get("amount_yuan"),
+        "demand": get("demand"),
+        "name": get("reporter_name"),
+        "phone": get("reporter_phone"),
         "anonymous": "1" if anonymous else "",
         "insider": "1" if get("insider").lower() in TRUE else "",
     }
@@ -127,7 +161,9 @@ def submit(form: dict, files: list, client_ip: str | None, channel: str) -> comp
     try:
         return complaints.submit(domain_form(form), uploads, client_ip=client_ip, channel=channel)
     except complaints.SubmissionInvalid as e:
-        raise SubmissionError("提交的内容有误，请检查后重试。", _api_errors(e.errors, form)) from None
+        raise SubmissionError(
+            "提交的内容有误，请检查后重试。", _api_errors(e.errors, form)
+        ) from None
     except complaints.SpamSuspected as e:
         raise SubmissionError(str(e), {}) from None
 

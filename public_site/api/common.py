@@ -1,4 +1,5 @@
 """What every /api/v1 endpoint shares: errors in one shape, parameter parsing, pagination, links."""
+
 from flask import current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
@@ -95,7 +96,9 @@ def page_links(total: int, page: int, per_page: int) -> dict:
     pages = max(1, -(-total // per_page))
 
     def link(p):
-        return absolute(request.endpoint, **(request.view_args or {}), **args, page=p, per_page=per_page)
+        return absolute(
+            request.endpoint, **(request.view_args or {}), **args, page=p, per_page=per_page
+        )
 
     return {
         "self": link(page),

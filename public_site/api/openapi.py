@@ -19,8 +19,11 @@ def ref(name: str) -> dict:
 
 
 def obj(properties: dict, required: list | None = None, nullable: bool = False) -> dict:
-    return {"type": ["object", "null"] if nullable else "object", "properties": properties,
-            "required": list(properties) if required is None else required}
+    return {
+        "type": ["object", "null"] if nullable else "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
 
 
 def json_response(description: str, schema: dict) -> dict:
@@ -32,13 +35,26 @@ def error(description: str) -> dict:
 
 
 def query(name: str, schema: dict, description: str, required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
 
 
 PAGE_PARAMS = [
-    query("page", {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 1}, "页码，从 1 开始。"),
-    query("per_page", {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX, "default": PER_PAGE_DEFAULT},
-          f"每页条数，最多 {PER_PAGE_MAX}。"),
+    query(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 1},
+        "页码，从 1 开始。",
+    ),
+    query(
+        "per_page",
+        {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX, "default": PER_PAGE_DEFAULT},
+        f"每页条数，最多 {PER_PAGE_MAX}。",
+    ),
 ]
 CODE_PARAM = {"type": "string", "maxLength": 20}
 
@@ -49,18 +65,38 @@ def filter_params(tier_codes: list[str]) -> list[dict]:
         query("tier", {"type": "string", "enum": tier_codes}, "榜级代码（见 /tiers）。"),
         query("county", CODE_PARAM, "区县辖区代码（见 /jurisdictions）。"),
         query("station", CODE_PARAM, "所/中队辖区代码。"),
-        query("category", {"type": "string", "maxLength": 40}, "食品类别代码或名称（见 /categories）。"),
+        query(
+            "category",
+            {"type": "string", "maxLength": 40},
+            "食品类别代码或名称（见 /categories）。",
+        ),
         query("high_risk", {"type": "boolean"}, "只看（true）或排除（false）高风险类别。"),
-        query("status", {"type": "string", "enum": [*labels.WORKSHOP_STATUS, "all"], "default": "open"},
-              "经营状态；默认只列在营作坊，all 为全部。"),
+        query(
+            "status",
+            {"type": "string", "enum": [*labels.WORKSHOP_STATUS, "all"], "default": "open"},
+            "经营状态；默认只列在营作坊，all 为全部。",
+        ),
     ]
 
 
 def schemas() -> dict:
-    tier_ref = obj({"code": {"type": "string"}, "name": {"type": "string"}, "colour": {"type": "string"},
-                    "rank": {"type": "integer"}, "since": NULLABLE_DATE}, ["code", "name", "colour", "rank"])
-    jref = obj({"code": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string"}}, nullable=True)
-    links = obj({"self": {"type": "string"}, "page": {"type": "string"}, "badge": {"type": "string"}})
+    tier_ref = obj(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "colour": {"type": "string"},
+            "rank": {"type": "integer"},
+            "since": NULLABLE_DATE,
+        },
+        ["code", "name", "colour", "rank"],
+    )
+    jref = obj(
+        {"code": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string"}},
+        nullable=True,
+    )
+    links = obj(
+        {"self": {"type": "string"}, "page": {"type": "string"}, "badge": {"type": "string"}}
+    )
     summary_props = {
         "code": {"type": "string", "description": "作坊公示码（二维码中的编号），永久不变。"},
         "name": {"type": "string"},
@@ -69,106 +105,282 @@ def schemas() -> dict:
         "last_inspected_on": NULLABLE_DATE,
         "status": {"type": "string", "enum": list(labels.WORKSHOP_STATUS)},
         "status_label": {"type": "string"},
-        "categories": {"type": "array", "items": obj({"code": {"type": "string"}, "name": {"type": "string"},
-                                                      "high_risk": {"type": "boolean"}})},
+        "categories": {
+            "type": "array",
+            "items": obj(
+                {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "high_risk": {"type": "boolean"},
+                }
+            ),
+        },
         "high_risk": {"type": "boolean"},
         "station": ref("JurisdictionRef"),
         "county": ref("JurisdictionRef"),
         "location": obj({"lat": {"type": "number"}, "lng": {"type": "number"}}, nullable=True),
         "links": ref("WorkshopLinks"),
     }
-    summary = obj(dict(summary_props, distance_km={"type": "number", "description": "仅 /nearby：距离（公里）。"}),
-                  list(summary_props))
-    title = {"name": {"type": "string"}, "authority": {"type": "string"}, "level": {"type": "string"},
-             "level_label": {"type": "string"}, "granted_on": DATE, "certificate_no": NULLABLE_STR,
-             "last_reviewed_on": NULLABLE_DATE}
-    inspection = obj({
-        "date": DATE, "kind": {"type": "string"}, "kind_label": {"type": "string"},
-        "result": {"type": "string", "enum": list(labels.INSPECTION_RESULT)}, "result_label": {"type": "string"},
-        "failed_items": {"type": "array", "items": obj({"code": {"type": "string"}, "text": {"type": "string"},
-                                                        "is_key": {"type": "boolean"}})},
-        "rectification_required": {"type": "boolean"}, "rectification_due": NULLABLE_DATE,
-        "rectification_done_on": NULLABLE_DATE,
-    }, nullable=True)
-    sampling = obj({
-        "date": DATE, "product": {"type": "string"}, "batch": {"type": "string"}, "lab": {"type": "string"},
-        "result": {"type": "string", "enum": list(labels.SAMPLING_RESULT)}, "result_label": {"type": "string"},
-        "failed_item": NULLABLE_STR, "measured_value": NULLABLE_STR, "limit_value": NULLABLE_STR,
-        "notice_no": NULLABLE_STR, "retest_status": {"type": "string", "enum": list(labels.RETEST_STATUS)},
-        "retest_label": {"type": "string"}, "retest_pending": {"type": "boolean", "description": "复检中：结论待定。"},
-    })
-    decision = obj({
-        "from_tier": ref("TierRef"), "to_tier": ref("TierRef"),
-        "direction": {"type": "string", "enum": list(labels.TIER_DIRECTION)}, "direction_label": {"type": "string"},
-        "reason_category": {"type": "string"}, "reason_label": {"type": "string"},
-        "effective_on": NULLABLE_DATE, "published_at": NULLABLE_DATETIME,
-    })
-    board = obj({
-        "certificate": obj({"type": {"type": "string"}, "number": {"type": "string"}, "valid_from": NULLABLE_DATE,
-                            "valid_to": NULLABLE_DATE}),
-        "operator": {"type": "string", "description": "负责人，只显示姓氏（张**）。"},
-        "safety_manager": NULLABLE_STR,
-        "staff_health": {"type": "array", "items": obj({"name": {"type": "string"}, "role": {"type": "string"},
-                                                        "health_cert_expires": NULLABLE_DATE,
-                                                        "valid": {"type": "boolean"}})},
-        "pledge": obj({"signed_on": NULLABLE_DATE, "items": {"type": "array", "items": {"type": "string"}}}),
-        "seven_in_place": {"type": "array", "items": obj({"key": {"type": "string"}, "label": {"type": "string"},
-                                                          "in_place": {"type": "boolean"}})},
-        "additives": {"type": "array", "items": {"type": "string"}},
-        "plate_no": NULLABLE_STR,
-        "supervising_station": obj({"code": {"type": "string"}, "name": {"type": "string"},
-                                    "phone": NULLABLE_STR, "address": NULLABLE_STR}, nullable=True),
-        "complaint_phones": {"type": "array", "items": {"type": "string"}},
-        "whistleblower_reward_notice": {"type": "string"},
-        "colour_codes": {"type": "array", "items": obj({"colour": {"type": "string"}, "hex": {"type": "string"},
-                                                        "use": {"type": "string"}})},
-    })
+    summary = obj(
+        dict(
+            summary_props,
+            distance_km={"type": "number", "description": "仅 /nearby：距离（公里）。"},
+        ),
+        list(summary_props),
+    )
+    title = {
+        "name": {"type": "string"},
+        "authority": {"type": "string"},
+        "level": {"type": "string"},
+        "level_label": {"type": "string"},
+        "granted_on": DATE,
+        "certificate_no": NULLABLE_STR,
+        "last_reviewed_on": NULLABLE_DATE,
+    }
+    inspection = obj(
+        {
+            "date": DATE,
+            "kind": {"type": "string"},
+            "kind_label": {"type": "string"},
+            "result": {"type": "string", "enum": list(labels.INSPECTION_RESULT)},
+            "result_label": {"type": "string"},
+            "failed_items": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "code": {"type": "string"},
+                        "text": {"type": "string"},
+                        "is_key": {"type": "boolean"},
+                    }
+                ),
+            },
+            "rectification_required": {"type": "boolean"},
+            "rectification_due": NULLABLE_DATE,
+            "rectification_done_on": NULLABLE_DATE,
+        },
+        nullable=True,
+    )
+    sampling = obj(
+        {
+            "date": DATE,
+            "product": {"type": "string"},
+            "batch": {"type": "string"},
+            "lab": {"type": "string"},
+            "result": {"type": "string", "enum": list(labels.SAMPLING_RESULT)},
+            "result_label": {"type": "string"},
+            "failed_item": NULLABLE_STR,
+            "measured_value": NULLABLE_STR,
+            "limit_value": NULLABLE_STR,
+            "notice_no": NULLABLE_STR,
+            "retest_status": {"type": "string", "enum": list(labels.RETEST_STATUS)},
+            "retest_label": {"type": "string"},
+            "retest_pending": {"type": "boolean", "description": "复检中：结论待定。"},
+        }
+    )
+    decision = obj(
+        {
+            "from_tier": ref("TierRef"),
+            "to_tier": ref("TierRef"),
+            "direction": {"type": "string", "enum": list(labels.TIER_DIRECTION)},
+            "direction_label": {"type": "string"},
+            "reason_category": {"type": "string"},
+            "reason_label": {"type": "string"},
+            "effective_on": NULLABLE_DATE,
+            "published_at": NULLABLE_DATETIME,
+        }
+    )
+    board = obj(
+        {
+            "certificate": obj(
+                {
+                    "type": {"type": "string"},
+                    "number": {"type": "string"},
+                    "valid_from": NULLABLE_DATE,
+                    "valid_to": NULLABLE_DATE,
+                }
+            ),
+            "operator": {"type": "string", "description": "负责人，只显示姓氏（张**）。"},
+            "safety_manager": NULLABLE_STR,
+            "staff_health": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "name": {"type": "string"},
+                        "role": {"type": "string"},
+                        "health_cert_expires": NULLABLE_DATE,
+                        "valid": {"type": "boolean"},
+                    }
+                ),
+            },
+            "pledge": obj(
+                {
+                    "signed_on": NULLABLE_DATE,
+                    "items": {"type": "array", "items": {"type": "string"}},
+                }
+            ),
+            "seven_in_place": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "key": {"type": "string"},
+                        "label": {"type": "string"},
+                        "in_place": {"type": "boolean"},
+                    }
+                ),
+            },
+            "additives": {"type": "array", "items": {"type": "string"}},
+            "plate_no": NULLABLE_STR,
+            "supervising_station": obj(
+                {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "phone": NULLABLE_STR,
+                    "address": NULLABLE_STR,
+                },
+                nullable=True,
+            ),
+            "complaint_phones": {"type": "array", "items": {"type": "string"}},
+            "whistleblower_reward_notice": {"type": "string"},
+            "colour_codes": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "colour": {"type": "string"},
+                        "hex": {"type": "string"},
+                        "use": {"type": "string"},
+                    }
+                ),
+            },
+        }
+    )
     detail_props = dict(summary_props)
-    detail_props.update({
-        "tier": {"allOf": [ref("TierRef")], "type": "object",
-                 "properties": {"description": {"type": "string"}}, "required": ["description"]},
-        "states": obj({"unrated": {"type": "boolean", "description": "待评定"},
-                       "new_rating_pending": {"type": "boolean", "description": "新评级待发布"},
-                       "inspection_overdue": {"type": "boolean", "description": "超期未检"}}),
-        "varieties": {"type": "array", "items": {"type": "string"}},
-        "brand": obj({"trademark": NULLABLE_STR, "time_honoured": {"type": "boolean"}, "geo_indication": NULLABLE_STR,
-                      "intangible_heritage": NULLABLE_STR, "regional_brand": NULLABLE_STR}),
-        "titles": obj({
-            "held": {"type": "array", "items": obj(title)},
-            "recently_revoked": {"type": "array", "items": obj(dict(title, revoked_on=NULLABLE_DATE,
-                                                                   reason=NULLABLE_STR, barred_until=NULLABLE_DATE))},
-        }),
-        "latest_inspection": inspection,
-        "samplings": {"type": "array", "maxItems": 3, "items": sampling},
-        "tier_history": {"type": "array", "items": ref("TierDecision")},
-        "rectification": obj({
-            "open": {"type": "array", "items": obj({"problem": {"type": "string"}, "measure": {"type": "string"},
-                                                    "due_on": DATE, "overdue": {"type": "boolean"}})},
-            "recently_fixed": {"type": "array", "items": obj({"problem": {"type": "string"},
-                                                              "measure": {"type": "string"}, "due_on": DATE,
-                                                              "fixed_on": DATE})},
-        }, nullable=True),
-        "info_board": board,
-        "updated_at": NULLABLE_DATETIME,
-    })
-    ladder = obj({"code": {"type": "string"}, "name": {"type": "string"}, "colour": {"type": "string"},
-                  "rank": {"type": "integer"}, "description": {"type": "string"},
-                  "needs_rectification": {"type": "boolean"}})
-    jnode = obj({"code": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string"},
-                 "level_label": {"type": "string"}, "phone": NULLABLE_STR, "address": NULLABLE_STR,
-                 "children": {"type": "array", "items": ref("JurisdictionNode")}})
-    complaint = obj({
-        "tracking_no": {"type": "string"}, "kind": {"type": "string", "enum": list(labels.COMPLAINT_KIND)},
-        "kind_label": {"type": "string"}, "status": {"type": "string", "enum": list(labels.COMPLAINT_STATUS)},
-        "status_label": {"type": "string"}, "open": {"type": "boolean"}, "received_at": NULLABLE_DATETIME,
-        "due_on": NULLABLE_DATE, "closed_at": NULLABLE_DATETIME,
-        "replies": {"type": "array", "items": obj({"at": NULLABLE_DATETIME, "text": {"type": "string"}})},
-    })
+    detail_props.update(
+        {
+            "tier": {
+                "allOf": [ref("TierRef")],
+                "type": "object",
+                "properties": {"description": {"type": "string"}},
+                "required": ["description"],
+            },
+            "states": obj(
+                {
+                    "unrated": {"type": "boolean", "description": "待评定"},
+                    "new_rating_pending": {"type": "boolean", "description": "新评级待发布"},
+                    "inspection_overdue": {"type": "boolean", "description": "超期未检"},
+                }
+            ),
+            "varieties": {"type": "array", "items": {"type": "string"}},
+            "brand": obj(
+                {
+                    "trademark": NULLABLE_STR,
+                    "time_honoured": {"type": "boolean"},
+                    "geo_indication": NULLABLE_STR,
+                    "intangible_heritage": NULLABLE_STR,
+                    "regional_brand": NULLABLE_STR,
+                }
+            ),
+            "titles": obj(
+                {
+                    "held": {"type": "array", "items": obj(title)},
+                    "recently_revoked": {
+                        "type": "array",
+                        "items": obj(
+                            dict(
+                                title,
+                                revoked_on=NULLABLE_DATE,
+                                reason=NULLABLE_STR,
+                                barred_until=NULLABLE_DATE,
+                            )
+                        ),
+                    },
+                }
+            ),
+            "latest_inspection": inspection,
+            "samplings": {"type": "array", "maxItems": 3, "items": sampling},
+            "tier_history": {"type": "array", "items": ref("TierDecision")},
+            "rectification": obj(
+                {
+                    "open": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "problem": {"type": "string"},
+                                "measure": {"type": "string"},
+                                "due_on": DATE,
+                                "overdue": {"type": "boolean"},
+                            }
+                        ),
+                    },
+                    "recently_fixed": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "problem": {"type": "string"},
+                                "measure": {"type": "string"},
+                                "due_on": DATE,
+                                "fixed_on": DATE,
+                            }
+                        ),
+                    },
+                },
+                nullable=True,
+            ),
+            "info_board": board,
+            "updated_at": NULLABLE_DATETIME,
+        }
+    )
+    ladder = obj(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "colour": {"type": "string"},
+            "rank": {"type": "integer"},
+            "description": {"type": "string"},
+            "needs_rectification": {"type": "boolean"},
+        }
+    )
+    jnode = obj(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "level": {"type": "string"},
+            "level_label": {"type": "string"},
+            "phone": NULLABLE_STR,
+            "address": NULLABLE_STR,
+            "children": {"type": "array", "items": ref("JurisdictionNode")},
+        }
+    )
+    complaint = obj(
+        {
+            "tracking_no": {"type": "string"},
+            "kind": {"type": "string", "enum": list(labels.COMPLAINT_KIND)},
+            "kind_label": {"type": "string"},
+            "status": {"type": "string", "enum": list(labels.COMPLAINT_STATUS)},
+            "status_label": {"type": "string"},
+            "open": {"type": "boolean"},
+            "received_at": NULLABLE_DATETIME,
+            "due_on": NULLABLE_DATE,
+            "closed_at": NULLABLE_DATETIME,
+            "replies": {
+                "type": "array",
+                "items": obj({"at": NULLABLE_DATETIME, "text": {"type": "string"}}),
+            },
+        }
+    )
     return {
-        "Error": obj({"error": obj({
-            "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"},
-            "details": {"type": "object", "additionalProperties": {"type": "string"}},
-        }, ["status", "code", "message"])}),
+        "Error": obj(
+            {
+                "error": obj(
+                    {
+                        "status": {"type": "integer"},
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "details": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                    ["status", "code", "message"],
+                )
+            }
+        ),
         "TierRef": tier_ref,
         "LadderTier": ladder,
         "JurisdictionRef": jref,
@@ -183,10 +395,14 @@ def schemas() -> dict:
 
 
 def page_of(item_schema: dict, **extra) -> dict:
-    props = {"items": {"type": "array", "items": item_schema}, "page": {"type": "integer", "minimum": 1},
-             "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
-             "total": {"type": "integer", "minimum": 0}, "pages": {"type": "integer", "minimum": 1},
-             "links": ref("PageLinks")}
+    props = {
+        "items": {"type": "array", "items": item_schema},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
+        "total": {"type": "integer", "minimum": 0},
+        "pages": {"type": "integer", "minimum": 1},
+        "links": ref("PageLinks"),
+    }
     return obj(dict(props, **extra))
 
 
@@ -194,12 +410,21 @@ NOT_MODIFIED = {"description": "未变化（If-None-Match 与 ETag 相同）。"
 TOO_MANY = error("请求太频繁。")
 
 
-def get_op(op_id: str, summary: str, ok: dict, params: list | None = None, extra: dict | None = None) -> dict:
+def get_op(
+    op_id: str, summary: str, ok: dict, params: list | None = None, extra: dict | None = None
+) -> dict:
     responses = {"200": ok, "304": NOT_MODIFIED, "429": TOO_MANY}
     if params:
         responses["400"] = error("参数有误。")
     responses.update(extra or {})
-    return {"get": {"operationId": op_id, "summary": summary, "parameters": params or [], "responses": responses}}
+    return {
+        "get": {
+            "operationId": op_id,
+            "summary": summary,
+            "parameters": params or [],
+            "responses": responses,
+        }
+    }
 
 
 def document() -> dict:
@@ -212,97 +437,295 @@ def document() -> dict:
         "type": "object",
         "required": ["content"],
         "properties": {
-            "kind": {"type": "string", "enum": ["complaint", "report", "both"], "default": "report",
-                     "description": "complaint 投诉（须实名和电话）；report 举报（可匿名）；both 两者。"},
-            "workshop_code": {"type": "string", "maxLength": 20, "description": "作坊公示码；无证作坊留空。"},
-            "unregistered_name": {"type": "string", "maxLength": 100, "description": "无证作坊（黑作坊）名称。"},
-            "unregistered_address": {"type": "string", "maxLength": 200, "description": "无证作坊地址；没有作坊公示码时必填。"},
-            "jurisdiction": {"type": "string", "maxLength": 20, "description": "无证作坊所在区县（或所/中队）代码。"},
-            "category": {"type": "string", "enum": list(labels.COMPLAINT_CATEGORIES), "default": "other"},
-            "content": {"type": "string", "minLength": 10, "maxLength": 2000,
-                        "description": "情况说明：什么时间、什么产品、发现了什么（至少 10 个字）。"},
+            "kind": {
+                "type": "string",
+                "enum": ["complaint", "report", "both"],
+                "default": "report",
+                "description": "complaint 投诉（须实名和电话）；report 举报（可匿名）；both 两者。",
+            },
+            "workshop_code": {
+                "type": "string",
+                "maxLength": 20,
+                "description": "作坊公示码；无证作坊留空。",
+            },
+            "unregistered_name": {
+                "type": "string",
+                "maxLength": 100,
+                "description": "无证作坊（黑作坊）名称。",
+            },
+            "unregistered_address": {
+                "type": "string",
+                "maxLength": 200,
+                "description": "无证作坊地址；没有作坊公示码时必填。",
+            },
+            "jurisdiction": {
+                "type": "string",
+                "maxLength": 20,
+                "description": "无证作坊所在区县（或所/中队）代码。",
+            },
+            "category": {
+                "type": "string",
+                "enum": list(labels.COMPLAINT_CATEGORIES),
+                "default": "other",
+            },
+            "content": {
+                "type": "string",
+                "minLength": 10,
+                "maxLength": 2000,
+                "description": "情况说明：什么时间、什么产品、发现了什么（至少 10 个字）。",
+            },
             "product": {"type": "string", "maxLength": 80},
             "purchased_on": {"type": "string", "format": "date"},
             "amount_yuan": {"type": "number", "minimum": 0, "maximum": 1000000},
-            "demand": {"type": "string", "maxLength": 300, "description": "投诉诉求（投诉必填，例如退款、赔偿、道歉）。"},
-            "reporter_name": {"type": "string", "maxLength": 40, "description": "真实姓名（2–20 个字）；投诉和实名举报必填。"},
-            "reporter_phone": {"type": "string", "pattern": "^[0-9]{7,20}$",
-                               "description": "11 位手机号码；投诉和实名举报必填。"},
-            "anonymous": {"type": "boolean", "description": "匿名举报（投诉不能匿名）。不填姓名和电话的举报视为匿名。"},
+            "demand": {
+                "type": "string",
+                "maxLength": 300,
+                "description": "投诉诉求（投诉必填，例如退款、赔偿、道歉）。",
+            },
+            "reporter_name": {
+                "type": "string",
+                "maxLength": 40,
+                "description": "真实姓名（2–20 个字）；投诉和实名举报必填。",
+            },
+            "reporter_phone": {
+                "type": "string",
+                "pattern": "^[0-9]{7,20}$",
+                "description": "11 位手机号码；投诉和实名举报必填。",
+            },
+            "anonymous": {
+                "type": "boolean",
+                "description": "匿名举报（投诉不能匿名）。不填姓名和电话的举报视为匿名。",
+            },
             "insider": {"type": "boolean", "description": "内部知情人举报。"},
-            "photos": {"type": "array", "maxItems": 3, "items": {"type": "string", "format": "binary"},
-                       "description": "最多 3 张 JPG/PNG/WebP，每张不超过 8 MB；重新编码并去除 EXIF 等全部元数据。"},
+            "photos": {
+                "type": "array",
+                "maxItems": 3,
+                "items": {"type": "string", "format": "binary"},
+                "description": "最多 3 张 JPG/PNG/WebP，每张不超过 8 MB；重新编码并去除 EXIF 等全部元数据。",
+            },
         },
     }
     paths = {
-        "/openapi.json": get_op("openapi", "本文档（OpenAPI 3.1）。",
-                                json_response("OpenAPI 文档。", {"type": "object"})),
-        "/workshops": get_op("listWorkshops", "作坊列表（可按榜级、辖区、类别、风险、状态筛选）。",
-                             json_response("一页作坊。", ws_page), filters + PAGE_PARAMS),
+        "/openapi.json": get_op(
+            "openapi",
+            "本文档（OpenAPI 3.1）。",
+            json_response("OpenAPI 文档。", {"type": "object"}),
+        ),
+        "/workshops": get_op(
+            "listWorkshops",
+            "作坊列表（可按榜级、辖区、类别、风险、状态筛选）。",
+            json_response("一页作坊。", ws_page),
+            filters + PAGE_PARAMS,
+        ),
         "/workshops/{code}": get_op(
-            "getWorkshop", "作坊公示信息：榜级、状态、称号、检查、抽检、定榜记录、整改清单、公示栏。",
+            "getWorkshop",
+            "作坊公示信息：榜级、状态、称号、检查、抽检、定榜记录、整改清单、公示栏。",
             json_response("作坊。", ref("WorkshopDetail")),
-            [{"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 20},
-              "description": "作坊公示码。"}],
-            {"404": error("找不到这个作坊。")}),
-        "/search": get_op("search", "搜索作坊（与网站相同的筛选条件）。",
-                          json_response("一页结果。", page_of(ref("WorkshopSummary"), query=NULLABLE_STR)),
-                          filters + PAGE_PARAMS),
+            [
+                {
+                    "name": "code",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 20},
+                    "description": "作坊公示码。",
+                }
+            ],
+            {"404": error("找不到这个作坊。")},
+        ),
+        "/search": get_op(
+            "search",
+            "搜索作坊（与网站相同的筛选条件）。",
+            json_response("一页结果。", page_of(ref("WorkshopSummary"), query=NULLABLE_STR)),
+            filters + PAGE_PARAMS,
+        ),
         "/nearby": get_op(
-            "nearby", "附近的作坊，按距离由近到远。",
-            json_response("一页结果。", page_of(ref("WorkshopSummary"), center=obj(
-                {"lat": {"type": "number"}, "lng": {"type": "number"}}), radius_km={"type": "number"})),
-            [query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "纬度（WGS-84）。", True),
-             query("lng", {"type": "number", "minimum": -180, "maximum": 180}, "经度（WGS-84）。", True),
-             query("radius_km", {"type": "number", "minimum": 0.01, "maximum": 50, "default": 3}, "半径（公里）。")]
-            + filters + PAGE_PARAMS),
+            "nearby",
+            "附近的作坊，按距离由近到远。",
+            json_response(
+                "一页结果。",
+                page_of(
+                    ref("WorkshopSummary"),
+                    center=obj({"lat": {"type": "number"}, "lng": {"type": "number"}}),
+                    radius_km={"type": "number"},
+                ),
+            ),
+            [
+                query(
+                    "lat",
+                    {"type": "number", "minimum": -90, "maximum": 90},
+                    "纬度（WGS-84）。",
+                    True,
+                ),
+                query(
+                    "lng",
+                    {"type": "number", "minimum": -180, "maximum": 180},
+                    "经度（WGS-84）。",
+                    True,
+                ),
+                query(
+                    "radius_km",
+                    {"type": "number", "minimum": 0.01, "maximum": 50, "default": 3},
+                    "半径（公里）。",
+                ),
+            ]
+            + filters
+            + PAGE_PARAMS,
+        ),
         "/rankings": get_op(
-            "rankings", "榜单：已定榜的在营作坊，榜级从高到低，并附各榜人数。",
-            json_response("一页榜单。", page_of(ref("WorkshopSummary"), counts={"type": "array", "items": {
-                "allOf": [ref("LadderTier")], "type": "object",
-                "properties": {"count": {"type": "integer", "minimum": 0}}, "required": ["count"]}})),
-            place + PAGE_PARAMS),
-        "/tiers": get_op("tiers", "榜级设置（本地配置）。", json_response("榜级。", obj({
-            "items": {"type": "array", "items": ref("LadderTier")}, "unrated": ref("LadderTier"),
-            "inspection_overdue_days": {"type": "integer"}}))),
-        "/categories": get_op("categories", "食品类别。", json_response("类别。", obj({"items": {
-            "type": "array", "items": obj({"code": {"type": "string"}, "name": {"type": "string"},
-                                           "high_risk": {"type": "boolean"},
-                                           "workshop_count": {"type": "integer", "minimum": 0}})}}))),
-        "/jurisdictions": get_op("jurisdictions", "辖区树：市 → 区县 → 所/中队。", json_response(
-            "辖区。", obj({"items": {"type": "array", "items": ref("JurisdictionNode")}}))),
+            "rankings",
+            "榜单：已定榜的在营作坊，榜级从高到低，并附各榜人数。",
+            json_response(
+                "一页榜单。",
+                page_of(
+                    ref("WorkshopSummary"),
+                    counts={
+                        "type": "array",
+                        "items": {
+                            "allOf": [ref("LadderTier")],
+                            "type": "object",
+                            "properties": {"count": {"type": "integer", "minimum": 0}},
+                            "required": ["count"],
+                        },
+                    },
+                ),
+            ),
+            place + PAGE_PARAMS,
+        ),
+        "/tiers": get_op(
+            "tiers",
+            "榜级设置（本地配置）。",
+            json_response(
+                "榜级。",
+                obj(
+                    {
+                        "items": {"type": "array", "items": ref("LadderTier")},
+                        "unrated": ref("LadderTier"),
+                        "inspection_overdue_days": {"type": "integer"},
+                    }
+                ),
+            ),
+        ),
+        "/categories": get_op(
+            "categories",
+            "食品类别。",
+            json_response(
+                "类别。",
+                obj(
+                    {
+                        "items": {
+                            "type": "array",
+                            "items": obj(
+                                {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "high_risk": {"type": "boolean"},
+                                    "workshop_count": {"type": "integer", "minimum": 0},
+                                }
+                            ),
+                        }
+                    }
+                ),
+            ),
+        ),
+        "/jurisdictions": get_op(
+            "jurisdictions",
+            "辖区树：市 → 区县 → 所/中队。",
+            json_response(
+                "辖区。", obj({"items": {"type": "array", "items": ref("JurisdictionNode")}})
+            ),
+        ),
         "/announcements": get_op(
-            "announcements", "定榜公告（已发布的定榜决定），最新在前。",
-            json_response("一页公告。", page_of({"allOf": [ref("TierDecision")], "type": "object", "properties": {
-                "id": {"type": "integer"},
-                "workshop": obj({"code": {"type": "string"}, "name": {"type": "string"},
-                                 "links": ref("WorkshopLinks")})}, "required": ["id", "workshop"]})),
-            [query("county", CODE_PARAM, "区县辖区代码。")] + PAGE_PARAMS),
-        "/complaints": {"post": {
-            "operationId": "submitComplaint",
-            "summary": "提交投诉或举报（multipart，可附照片）。返回查询码和查询密码。",
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": complaint_form}}},
-            "responses": {
-                "201": json_response("已受理登记。", obj({
-                    "password": {"type": "string", "description": "查询密码，只在此时返回一次。"},
-                    "items": {"type": "array", "minItems": 1, "maxItems": 2, "items": {
-                        "allOf": [ref("ComplaintStatus")], "type": "object",
-                        "properties": {"links": obj({"status": {"type": "string"}})}, "required": ["links"]}},
-                    "notice": {"type": "string"}})),
-                "413": error("内容太大。"),
-                "415": error("不是 multipart/form-data。"),
-                "422": error("内容有误；details 按字段说明。"),
-                "429": TOO_MANY,
-            },
-        }},
+            "announcements",
+            "定榜公告（已发布的定榜决定），最新在前。",
+            json_response(
+                "一页公告。",
+                page_of(
+                    {
+                        "allOf": [ref("TierDecision")],
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "workshop": obj(
+                                {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "links": ref("WorkshopLinks"),
+                                }
+                            ),
+                        },
+                        "required": ["id", "workshop"],
+                    }
+                ),
+            ),
+            [query("county", CODE_PARAM, "区县辖区代码。")] + PAGE_PARAMS,
+        ),
+        "/complaints": {
+            "post": {
+                "operationId": "submitComplaint",
+                "summary": "提交投诉或举报（multipart，可附照片）。返回查询码和查询密码。",
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": complaint_form}},
+                },
+                "responses": {
+                    "201": json_response(
+                        "已受理登记。",
+                        obj(
+                            {
+                                "password": {
+                                    "type": "string",
+                                    "description": "查询密码，只在此时返回一次。",
+                                },
+                                "items": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": 2,
+                                    "items": {
+                                        "allOf": [ref("ComplaintStatus")],
+                                        "type": "object",
+                                        "properties": {
+                                            "links": obj({"status": {"type": "string"}})
+                                        },
+                                        "required": ["links"],
+                                    },
+                                },
+                                "notice": {"type": "string"},
+                            }
+                        ),
+                    ),
+                    "413": error("内容太大。"),
+                    "415": error("不是 multipart/form-data。"),
+                    "422": error("内容有误；details 按字段说明。"),
+                    "429": TOO_MANY,
+                },
+            }
+        },
         "/complaints/{tracking_no}": get_op(
-            "complaintStatus", "凭查询码和查询密码查看办理进度（不返回举报内容和身份信息）。",
+            "complaintStatus",
+            "凭查询码和查询密码查看办理进度（不返回举报内容和身份信息）。",
             json_response("办理进度。", ref("ComplaintStatus")),
-            [{"name": "tracking_no", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 20}},
-             {"name": "X-Tracking-Password", "in": "header", "required": False,
-              "schema": {"type": "string", "maxLength": 64}, "description": "查询密码（推荐放在请求头）。"},
-             query("password", {"type": "string", "maxLength": 64}, "查询密码（也可放在查询参数）。")],
-            {"404": error("查询码或密码不正确。")}),
+            [
+                {
+                    "name": "tracking_no",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 20},
+                },
+                {
+                    "name": "X-Tracking-Password",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 64},
+                    "description": "查询密码（推荐放在请求头）。",
+                },
+                query(
+                    "password",
+                    {"type": "string", "maxLength": 64},
+                    "查询密码（也可放在查询参数）。",
+                ),
+            ],
+            {"404": error("查询码或密码不正确。")},
+        ),
     }
     bureau = deployment.bureau
     return {
@@ -311,9 +734,10 @@ def document() -> dict:
             "title": "食坊榜开放接口",
             "version": "1.0.0",
             "description": (
-                f"{bureau['name']}食品小作坊分级定榜公示数据。只提供公示页面上公开的信息：负责人只显示姓氏，"
-                "不提供任何投诉举报人的信息。所有错误都以 {\"error\": {status, code, message, details}} 返回。"
-                "成功的 GET 响应带 ETag，可用 If-None-Match 获得 304。"),
+                f"{bureau.name}食品小作坊分级定榜公示数据。只提供公示页面上公开的信息：负责人只显示姓氏，"
+                '不提供任何投诉举报人的信息。所有错误都以 {"error": {status, code, message, details}} 返回。'
+                "成功的 GET 响应带 ETag，可用 If-None-Match 获得 304。"
+            ),
         },
         "servers": [{"url": "/api/v1"}],
         "paths": paths,

@@ -1,11 +1,18 @@
 """/api/v1 endpoints. Each one is described in openapi.py; tests/test_api_openapi.py keeps the two equal."""
+
 from flask import jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import current_deployment, labels, workshops
 from shifangbang.extensions import db, limiter
-from shifangbang.models import Jurisdiction, ProductCategory, TierDecision, Workshop, workshop_category
+from shifangbang.models import (
+    Jurisdiction,
+    ProductCategory,
+    TierDecision,
+    Workshop,
+    workshop_category,
+)
 
 from . import adapters, bp, openapi, queries, serializers
 from .common import (
@@ -64,14 +71,25 @@ def workshop_list():
     filters = _list_filters()
     page, per_page = page_args()
     rows, total = queries.page_of(queries.filtered(filters), page, per_page)
-    return jsonify(paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page))
+    return jsonify(
+        paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page)
+    )
 
 
 @bp.get("/workshops/<code>")
 def workshop_detail(code: str):
-    w = None if "\x00" in code else db.session.scalar(
-        select(Workshop).where(Workshop.public_code == code)
-        .options(selectinload(Workshop.categories), selectinload(Workshop.staff), selectinload(Workshop.station))
+    w = (
+        None
+        if "\x00" in code
+        else db.session.scalar(
+            select(Workshop)
+            .where(Workshop.public_code == code)
+            .options(
+                selectinload(Workshop.categories),
+                selectinload(Workshop.staff),
+                selectinload(Workshop.station),
+            )
+        )
     )
     if w is None:
         raise not_found("找不到这个作坊。请核对作坊编号。")
@@ -83,8 +101,15 @@ def search():
     filters = _list_filters()
     page, per_page = page_args()
     rows, total = adapters.search(filters, page, per_page)
-    return jsonify(paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page,
-                             query=filters["q"]))
+    return jsonify(
+        paginated(
+            [serializers.workshop_summary(w) for w in rows],
+            total,
+            page,
+            per_page,
+            query=filters["q"],
+        )
+    )
 
 
 @bp.get("/nearby")
@@ -92,67 +117,121 @@ def nearby():
     lat = arg_float("lat", None, -90, 90)
     lng = arg_float("lng", None, -180, 180)
     if lat is None or lng is None:
-        raise ApiError(400, "invalid_parameter", "请提供位置：lat 和 lng。",
-                       {k: "必填。" for k, v in (("lat", lat), ("lng", lng)) if v is None})
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "请提供位置：lat 和 lng。",
+            {k: "必填。" for k, v in (("lat", lat), ("lng", lng)) if v is None},
+        )
     radius = arg_float("radius_km", 3.0, 0.01, 50)
     filters = _list_filters()
     page, per_page = page_args()
     found = queries.nearby(lat, lng, radius, filters)
-    chunk = found[(page - 1) * per_page: page * per_page]
-    return jsonify(paginated([serializers.workshop_summary(w, d) for w, d in chunk], len(found), page, per_page,
-                             center={"lat": lat, "lng": lng}, radius_km=radius))
+    chunk = found[(page - 1) * per_page : page * per_page]
+    return jsonify(
+        paginated(
+            [serializers.workshop_summary(w, d) for w, d in chunk],
+            len(found),
+            page,
+            per_page,
+            center={"lat": lat, "lng": lng},
+            radius_km=radius,
+        )
+    )
 
 
 @bp.get("/rankings")
 def rankings():
     """Rated open workshops, best tier first (most recently rated first within a tier), with tier counts."""
     deployment = current_deployment()
-    filters = {k: v for k, v in _list_filters().items() if k in ("county", "station", "category", "high_risk")}
+    filters = {
+        k: v
+        for k, v in _list_filters().items()
+        if k in ("county", "station", "category", "high_risk")
+    }
     page, per_page = page_args()
     q = queries.filtered(filters).where(Workshop.tier_code.in_(deployment.tier_codes))
-    rows, total = queries.page_of(q, page, per_page, order=(
-        workshops.tier_rank_expression().desc(), Workshop.tier_since.desc(), Workshop.id))
+    rows, total = queries.page_of(
+        q,
+        page,
+        per_page,
+        order=(workshops.tier_rank_expression().desc(), Workshop.tier_since.desc(), Workshop.id),
+    )
     counted = _tier_counts(filters)
-    counts = [dict(serializers.ladder_dict(t), count=counted.get(t.code, 0))
-              for t in (*deployment.tiers, deployment.unrated)]
-    return jsonify(paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page,
-                             counts=counts))
+    counts = [
+        dict(serializers.ladder_dict(t), count=counted.get(t.code, 0))
+        for t in (*deployment.tiers, deployment.unrated)
+    ]
+    return jsonify(
+        paginated(
+            [serializers.workshop_summary(w) for w in rows], total, page, per_page, counts=counts
+        )
+    )
 
 
 def _tier_counts(filters: dict) -> dict[str, int]:
     ids = queries.filtered(filters).with_only_columns(Workshop.id).scalar_subquery()
-    q = select(Workshop.tier_code, func.count()).where(Workshop.id.in_(ids)).group_by(Workshop.tier_code)
+    q = (
+        select(Workshop.tier_code, func.count())
+        .where(Workshop.id.in_(ids))
+        .group_by(Workshop.tier_code)
+    )
     return dict(db.session.execute(q).all())
 
 
 @bp.get("/tiers")
 def tier_ladder():
     deployment = current_deployment()
-    return jsonify({
-        "items": [serializers.ladder_dict(t) for t in deployment.tiers],
-        "unrated": serializers.ladder_dict(deployment.unrated),
-        "inspection_overdue_days": int(deployment.bureau.get("inspection_overdue_days", 365)),
-    })
+    return jsonify(
+        {
+            "items": [serializers.ladder_dict(t) for t in deployment.tiers],
+            "unrated": serializers.ladder_dict(deployment.unrated),
+            "inspection_overdue_days": deployment.bureau.inspection_overdue_days,
+        }
+    )
 
 
 @bp.get("/categories")
 def categories():
-    counts = dict(db.session.execute(
-        select(workshop_category.c.category_id, func.count())
-        .join(Workshop, Workshop.id == workshop_category.c.workshop_id)
-        .where(Workshop.status == "open").group_by(workshop_category.c.category_id)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(workshop_category.c.category_id, func.count())
+            .join(Workshop, Workshop.id == workshop_category.c.workshop_id)
+            .where(Workshop.status == "open")
+            .group_by(workshop_category.c.category_id)
+        ).all()
+    )
     rows = db.session.scalars(select(ProductCategory).order_by(ProductCategory.code)).all()
-    return jsonify({"items": [{"code": c.code, "name": c.name, "high_risk": c.high_risk,
-                               "workshop_count": counts.get(c.id, 0)} for c in rows]})
+    return jsonify(
+        {
+            "items": [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "high_risk": c.high_risk,
+                    "workshop_count": counts.get(c.id, 0),
+                }
+                for c in rows
+            ]
+        }
+    )
 
 
 @bp.get("/jurisdictions")
 def jurisdictions():
     rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)).all()
-    nodes = {j.id: {"code": j.code, "name": j.name, "level": j.level,
-                    "level_label": labels.JURISDICTION_LEVEL.get(j.level, j.level),
-                    "phone": j.phone, "address": j.address, "children": []} for j in rows}
+    nodes = {
+        j.id: {
+            "code": j.code,
+            "name": j.name,
+            "level": j.level,
+            "level_label": labels.JURISDICTION_LEVEL.get(j.level, j.level),
+            "phone": j.phone,
+            "address": j.address,
+            "children": [],
+        }
+        for j in rows
+    }
     roots = []
     for j in rows:
         (nodes[j.parent_id]["children"] if j.parent_id in nodes else roots).append(nodes[j.id])
@@ -163,19 +242,33 @@ def jurisdictions():
 def announcements():
     """Published tier decisions (定榜公告), newest first."""
     page, per_page = page_args()
-    q = select(TierDecision).join(Workshop, Workshop.id == TierDecision.workshop_id).where(
-        TierDecision.status == "published")
+    q = (
+        select(TierDecision)
+        .join(Workshop, Workshop.id == TierDecision.workshop_id)
+        .where(TierDecision.status == "published")
+    )
     county = arg_str("county", 20)
     if county:
         q = q.where(Workshop.station_id.in_(queries.jurisdiction_ids(county)))
     total = db.session.scalar(select(func.count()).select_from(q.subquery()))
     rows = db.session.scalars(
         q.order_by(TierDecision.published_at.desc(), TierDecision.id.desc())
-        .offset((page - 1) * per_page).limit(per_page).options(selectinload(TierDecision.workshop))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(TierDecision.workshop))
     ).all()
-    items = [dict(serializers.decision_dict(d), id=d.id,
-                  workshop={"code": d.workshop.public_code, "name": d.workshop.name,
-                            "links": serializers.links(d.workshop)}) for d in rows]
+    items = [
+        dict(
+            serializers.decision_dict(d),
+            id=d.id,
+            workshop={
+                "code": d.workshop.public_code,
+                "name": d.workshop.name,
+                "links": serializers.links(d.workshop),
+            },
+        )
+        for d in rows
+    ]
     return jsonify(paginated(items, total, page, per_page))
 
 
@@ -195,7 +288,9 @@ def complaint_public(v) -> dict:
         "received_at": serializers.iso_datetime(v.received_at),
         "due_on": serializers.iso_date(v.due_on),
         "closed_at": serializers.iso_datetime(v.closed_at),
-        "replies": [{"at": serializers.iso_datetime(e.at), "text": e.reply} for e in v.timeline if e.reply],
+        "replies": [
+            {"at": serializers.iso_datetime(e.at), "text": e.reply} for e in v.timeline if e.reply
+        ],
     }
 
 
@@ -212,8 +307,13 @@ def complaint_create():
     views = [adapters.track(no, receipt.password) for _, no, _ in receipt.items]
     body = {
         "password": receipt.password,
-        "items": [dict(complaint_public(v), links={"status": absolute("api.complaint_status", tracking_no=v.tracking_no)})
-                  for v in views],
+        "items": [
+            dict(
+                complaint_public(v),
+                links={"status": absolute("api.complaint_status", tracking_no=v.tracking_no)},
+            )
+            for v in views
+        ],
         "notice": "请记下查询码和查询密码，凭它们查询办理进度。",
     }
     response = jsonify(body)
