@@ -1,20 +1,29 @@
-# The two set-up commands: `make run` and `make test`. Everything installs into .venv.
+# The two set-up commands: `make run` and `make test`. Everything installs into .venv from the
+# lock files in locks/ (hashes checked), through uv kept in .tools/.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
 PORT ?= 8000
 export FLASK_APP := shifangbang
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test bench clean
+.PHONY: install install-dev run test test-fast lint format lock bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-install: $(STAMP)
+# One stamp per lock: a changed lock (a bumped chinese-calendar, say) reinstalls.
+$(VENV)/.installed-%: locks/%.txt pyproject.toml | $(UV)
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r locks/$*.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed-prod       ## runtime with PostgreSQL and Redis drivers
+install-dev: $(VENV)/.installed-dev    ## plus tests and lint
 
 run: install
 	$(BIN)/flask setup
@@ -23,11 +32,28 @@ run: install
 	@echo ""
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - shifangbang.wsgi:app
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: install
+# The edit-test loop: no browser and no multi-server tests (CI always runs the whole suite).
+test-fast: install-dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not scaleout" $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve the locks after editing pyproject.toml's ranges (needs the package index).
+lock: | $(UV)
+	$(UV) pip compile -q pyproject.toml --extra postgres --extra redis --universal --python-version 3.11 --generate-hashes -o locks/prod.txt
+	$(UV) pip compile -q pyproject.toml --extra postgres --extra redis --extra test --extra lint --universal --python-version 3.11 --generate-hashes -o locks/dev.txt
+
+bench: install-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance test-artifacts bench/results
+	rm -rf $(VENV) .venv* .tools instance test-artifacts bench/results

@@ -5,6 +5,7 @@
 - SQLite under concurrent writers: every submission succeeds (busy is waited out, never a failure);
 - the index folder deleted while serving: search falls back, /healthz says so, reindex restores.
 """
+
 import http.client
 import json
 import os
@@ -28,6 +29,8 @@ from shifangbang.models import Workshop
 
 from .conftest import PG_URL, LiveServer, need
 from .registry_helpers import edit_form
+
+pytestmark = pytest.mark.scaleout
 
 NUMBER = re.compile(rb'data-testid="tracking-no">([A-Z0-9]+)<')
 TOKEN = re.compile(rb'name="csrf_token"[^>]*?value="([^"]+)"')
@@ -61,13 +64,27 @@ class Complainant:
 
     def submit(self, n: int) -> tuple[int | None, str | None]:
         """(status, tracking number shown to the person) — status None when the connection broke."""
-        form = {"csrf_token": self.token, "w": self.code, "kind": "complaint", "category": "quality",
-                "content": f"第 {n} 次：买的豆腐有酸味，吃了肚子疼，要求退款。", "demand": "退款",
-                "name": "李秀英", "phone": "13812345678"}
+        form = {
+            "csrf_token": self.token,
+            "w": self.code,
+            "kind": "complaint",
+            "category": "quality",
+            "content": f"第 {n} 次：买的豆腐有酸味，吃了肚子疼，要求退款。",
+            "demand": "退款",
+            "name": "李秀英",
+            "phone": "13812345678",
+        }
         conn = self._conn()
         try:
-            conn.request("POST", "/complain", body=urlencode(form),
-                         headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie})
+            conn.request(
+                "POST",
+                "/complain",
+                body=urlencode(form),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": self.cookie,
+                },
+            )
             r = conn.getresponse()
             body = r.read()
         except (OSError, http.client.HTTPException):
@@ -128,7 +145,9 @@ def _stored_numbers(url: str) -> set[str]:
 
 def _open_workshop_code(server: LiveServer) -> str:
     with server.app.app_context():
-        return db.session.scalar(select(Workshop.public_code).where(Workshop.status == "open").order_by(Workshop.id))
+        return db.session.scalar(
+            select(Workshop.public_code).where(Workshop.status == "open").order_by(Workshop.id)
+        )
 
 
 @pytest.fixture
@@ -153,11 +172,15 @@ def test_kill_9_worker_during_burst_loses_no_acknowledged_submission(sqlite_serv
 
     def kill_a_worker():
         time.sleep(0.4)
-        workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        workers = subprocess.run(
+            ["pgrep", "-P", str(master)], capture_output=True, text=True
+        ).stdout.split()
         assert workers, "no gunicorn workers found"
         os.kill(int(workers[0]), signal.SIGKILL)
 
-    acknowledged, statuses = _burst(sqlite_server, code, clients=6, per_client=15, during=kill_a_worker)
+    acknowledged, statuses = _burst(
+        sqlite_server, code, clients=6, per_client=15, during=kill_a_worker
+    )
     assert acknowledged, "no submission was acknowledged"
     stored = _stored_numbers(sqlite_server.env["DATABASE_URL"])
     assert set(acknowledged) <= stored  # every number a person was shown is in the database
@@ -167,7 +190,9 @@ def test_kill_9_worker_during_burst_loses_no_acknowledged_submission(sqlite_serv
 
 def test_index_deleted_while_serving_falls_back_then_reindex_restores(sqlite_server):
     with sqlite_server.app.app_context():
-        name = db.session.scalar(select(Workshop.name).where(Workshop.status == "open").order_by(Workshop.id))
+        name = db.session.scalar(
+            select(Workshop.name).where(Workshop.status == "open").order_by(Workshop.id)
+        )
     path = f"/search?q={quote(name)}"
     status, body = _get(sqlite_server.url, path)
     assert status == 200 and name.encode() in body
@@ -209,7 +234,9 @@ def test_two_servers_on_postgresql_converge(tmp_path):
         assert a.env["SEARCH_INDEX_DIR"] != b.env["SEARCH_INDEX_DIR"]
         new_name = "青山路琥珀凉糕坊"
         with a.app.app_context():
-            w = db.session.scalar(select(Workshop).where(Workshop.status == "open").order_by(Workshop.id))
+            w = db.session.scalar(
+                select(Workshop).where(Workshop.status == "open").order_by(Workshop.id)
+            )
             form = edit_form(w, name=new_name)
             wid = w.id
         # The change goes through server A's back office, as a regulator would make it.
@@ -227,7 +254,9 @@ def test_two_servers_on_postgresql_converge(tmp_path):
                 if status == 200 and new_name.encode() in body:
                     seen[label] = time.monotonic()
             time.sleep(0.3)
-        assert set(seen) == {"a", "b"}, f"index did not converge on {sorted({'a', 'b'} - set(seen))}"
+        assert set(seen) == {"a", "b"}, (
+            f"index did not converge on {sorted({'a', 'b'} - set(seen))}"
+        )
         # Both answer from their own index, not from the database fallback.
         for server in (a, b):
             health = json.loads(_get(server.url, "/healthz")[1])
