@@ -4,41 +4,33 @@ changes (评定结果公布). Public data only."""
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from . import current_deployment
+from . import cards, current_deployment, public_cache, workshops
 from .extensions import db
-from .models import Jurisdiction, ProductCategory, TierDecision, Workshop, workshop_category
+from .models import Jurisdiction, TierDecision, Workshop, workshop_category
 
 
 @dataclass
 class TierGroup:
     tier: object  # deployment.Tier
-    workshops: list[Workshop]
+    workshops: list  # cards.Card, most recently rated first
     total: int
 
 
-def counties() -> list[Jurisdiction]:
-    return list(
-        db.session.scalars(
-            select(Jurisdiction).where(Jurisdiction.level == "county").order_by(Jurisdiction.code)
-        )
-    )
+# The lists below are read once per data version (shifangbang/public_cache.py): plain rows, no ORM.
 
 
-def stations() -> list[Jurisdiction]:
-    return list(
-        db.session.scalars(
-            select(Jurisdiction)
-            .where(Jurisdiction.level == "station")
-            .options(joinedload(Jurisdiction.parent))
-            .order_by(Jurisdiction.code)
-        )
-    )
+def counties() -> list[cards.Place]:
+    return [p for p in public_cache.places().values() if p.level == "county"]
 
 
-def categories() -> list[ProductCategory]:
-    return list(db.session.scalars(select(ProductCategory).order_by(ProductCategory.code)))
+def stations() -> list[cards.Place]:
+    return [p for p in public_cache.places().values() if p.level == "station"]
+
+
+def categories() -> list[cards.Category]:
+    return list(public_cache.categories().values())
 
 
 def _station_ids(county_id: int):
@@ -60,8 +52,7 @@ def _scope(q, county_id: int | None, category_id: int | None):
     return q
 
 
-def counts_by(dimension: str) -> dict[int, dict[str, int]]:
-    """{county or category id: {tier code: open workshops}} for the overview table."""
+def _counts_by(dimension: str) -> dict[int, dict[str, int]]:
     if dimension == "county":
         key = Jurisdiction.parent_id
         q = select(key, Workshop.tier_code, func.count()).join(
@@ -80,11 +71,16 @@ def counts_by(dimension: str) -> dict[int, dict[str, int]]:
     return out
 
 
-def ranking(
-    county_id: int | None = None, category_id: int | None = None, per_tier: int = 30
-) -> list[TierGroup]:
-    """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated first)."""
-    deployment = current_deployment()
+def counts_by(dimension: str) -> dict[int, dict[str, int]]:
+    """{county or category id: {tier code: open workshops}} for the overview table."""
+    return public_cache.cached("counts_by", (dimension,), lambda: _counts_by(dimension))
+
+
+# Within a tier: most recently rated first. Served in order by ix_workshop_ranking.
+RANKING_ORDER = (Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
+
+
+def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int]]:
     totals = dict(
         db.session.execute(
             _scope(select(Workshop.tier_code, func.count()), county_id, category_id).group_by(
@@ -92,23 +88,64 @@ def ranking(
             )
         ).all()
     )
-    groups = []
-    for tier in deployment.tiers + (deployment.unrated,):
-        if not totals.get(tier.code):
-            groups.append(TierGroup(tier, [], 0))
-            continue
-        q = (
-            _scope(select(Workshop), county_id, category_id)
-            .where(Workshop.tier_code == tier.code)
-            .order_by(Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
-            .limit(per_tier)
-            .options(
-                selectinload(Workshop.categories),
-                joinedload(Workshop.station).joinedload(Jurisdiction.parent),
+    deployment = current_deployment()
+    out = []
+    for code in [t.code for t in (*deployment.tiers, deployment.unrated)]:
+        ids = []
+        if totals.get(code):
+            ids = list(
+                db.session.scalars(
+                    _scope(select(Workshop.id), county_id, category_id)
+                    .where(Workshop.tier_code == code)
+                    .order_by(*RANKING_ORDER)
+                    .limit(per_tier)
+                )
             )
-        )
-        groups.append(TierGroup(tier, list(db.session.scalars(q)), totals[tier.code]))
-    return groups
+        out.append((code, ids, totals.get(code, 0)))
+    return out
+
+
+def ranking(
+    county_id: int | None = None, category_id: int | None = None, per_tier: int = 30
+) -> list[TierGroup]:
+    """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated
+    first); computed once per data version."""
+    deployment = current_deployment()
+    groups = public_cache.cached(
+        "ranking",
+        (county_id, category_id, per_tier),
+        lambda: [
+            (code, public_cache.load_cards(ids), total)
+            for code, ids, total in _ranking(county_id, category_id, per_tier)
+        ],
+    )
+    return [TierGroup(deployment.tier(code), list(ws), total) for code, ws, total in groups]
+
+
+def tier_counts() -> dict[str, int]:
+    """Open workshops per tier code (unrated included), once per data version."""
+    return public_cache.cached("tier_counts", (), workshops.tier_counts)
+
+
+def featured(limit: int = 24) -> list:
+    """The best-ranked open workshops (cards), best tier first, most recently rated first within
+    a tier: a few index range scans, once per data version."""
+
+    def compute():
+        deployment = current_deployment()
+        ids: list[int] = []
+        for tier in (*sorted(deployment.tiers, key=lambda t: -t.rank), deployment.unrated):
+            if len(ids) >= limit:
+                break
+            ids += db.session.scalars(
+                _scope(select(Workshop.id), None, None)
+                .where(Workshop.tier_code == tier.code)
+                .order_by(*RANKING_ORDER)
+                .limit(limit - len(ids))
+            )
+        return public_cache.load_cards(ids)
+
+    return public_cache.cached("featured", (limit,), compute)
 
 
 ANNOUNCED = ("upgrade", "downgrade")

@@ -126,12 +126,11 @@ def nearby():
     radius = arg_float("radius_km", 3.0, 0.01, 50)
     filters = _list_filters()
     page, per_page = page_args()
-    found = queries.nearby(lat, lng, radius, filters)
-    chunk = found[(page - 1) * per_page : page * per_page]
+    found, total = queries.nearby(lat, lng, radius, filters, page, per_page)
     return jsonify(
         paginated(
-            [serializers.workshop_summary(w, d) for w, d in chunk],
-            len(found),
+            [serializers.workshop_summary(w, d) for w, d in found],
+            total,
             page,
             per_page,
             center={"lat": lat, "lng": lng},
