@@ -104,7 +104,7 @@ def _candidates(lat: float, lng: float, radius_km: float, scope, plain_status: s
     `scope` is a select of Workshop carrying the public filters; `plain_status` is set when the
     only filter is the status, which SQLite answers from the R*Tree alone."""
     box = _box(lat, lng, radius_km)
-    if db.engine.dialect.name == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         la0, la1, lo0, lo1 = box
         point = func.point(Workshop.lng, Workshop.lat)
         if lo0 < -180 or lo1 > 180:
@@ -121,7 +121,10 @@ def _candidates(lat: float, lng: float, radius_km: float, scope, plain_status: s
         if plain_status != "all":
             q = q.where(geo.c.status == plain_status)
         return geo.c.id, d, q
-    return Workshop.id, d, scope.join(geo, geo.c.id == Workshop.id).where(where)
+    # Other filters: the R*Tree picks the ids in the box first (an IN list the planner cannot
+    # turn around into a walk over every matching workshop), the table gives exact lat/lng.
+    d = _distance(Workshop.lat, Workshop.lng, lat, lng, func.min)
+    return Workshop.id, d, scope.where(Workshop.id.in_(sa_select(geo.c.id).where(where)))
 
 
 def nearest(

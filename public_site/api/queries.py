@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, or_, select
 
-from shifangbang import access, cards, public_cache, spatial, workshops
+from shifangbang import access, cards, current_deployment, public_cache, rankings, spatial
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
@@ -51,27 +51,47 @@ def filtered(filters: dict):
     return q
 
 
-def page_of(q, page: int, per_page: int, order=None) -> tuple[list[cards.Card], int]:
-    """One page of `q` as cards, and the number of rows (counted once per data version)."""
-    counting = select(func.count()).select_from(q.order_by(None).subquery())
-    compiled = counting.compile()
-    total = public_cache.cached(
-        "count",
-        (str(compiled), tuple(sorted((k, repr(v)) for k, v in compiled.params.items()))),
-        lambda: db.session.scalar(counting),
+def _once_per_version(name: str, stmt, run):
+    """run(stmt) once per data version for this exact statement and its parameters."""
+    compiled = stmt.compile()
+    params = tuple(sorted((k, repr(v)) for k, v in compiled.params.items()))
+    return public_cache.cached(name, (str(compiled), params), lambda: run(stmt))
+
+
+def tier_counts(q) -> dict[str, int]:
+    """{tier code: rows of q} (a select of Workshop), counted once per data version."""
+    stmt = q.with_only_columns(Workshop.tier_code, func.count()).group_by(Workshop.tier_code)
+    return _once_per_version("tier_counts", stmt, lambda s: dict(db.session.execute(s).all()))
+
+
+def ranked_page(q, page: int, per_page: int) -> tuple[list[cards.Card], int]:
+    """One page of `q` (a select of Workshop) as cards, best tier first and most recently rated
+    first within a tier (rankings.RANKING_ORDER), with the number of rows.
+
+    The page is found tier by tier from the counts: each tier's part is one range of
+    ix_workshop_ranking, so no query sorts every match to show twenty."""
+    counts = tier_counts(q)
+    ladder = sorted(current_deployment().tiers, key=lambda t: -t.rank)
+    codes = [t.code for t in ladder] + sorted(
+        c for c in counts if c not in {t.code for t in ladder}
     )
-    order = (
-        order
-        if order is not None
-        else (workshops.tier_rank_expression().desc(), Workshop.name, Workshop.id)
-    )
-    ids = db.session.scalars(
-        q.with_only_columns(Workshop.id)
-        .order_by(*order)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return public_cache.load_cards(ids), total
+    skip, ids = (page - 1) * per_page, []
+    for code in codes:
+        n = counts.get(code, 0)
+        if len(ids) >= per_page:
+            break
+        if skip >= n:
+            skip -= n
+            continue
+        ids += db.session.scalars(
+            q.with_only_columns(Workshop.id)
+            .where(Workshop.tier_code == code)
+            .order_by(*rankings.RANKING_ORDER)
+            .offset(skip)
+            .limit(per_page - len(ids))
+        )
+        skip = 0
+    return public_cache.load_cards(ids), sum(counts.values())
 
 
 def nearby(

@@ -4,14 +4,13 @@ from flask import jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels, workshops
+from shifangbang import current_deployment, labels
+from shifangbang import rankings as ranking_lists
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
     Jurisdiction,
-    ProductCategory,
     TierDecision,
     Workshop,
-    workshop_category,
 )
 
 from . import adapters, bp, openapi, queries, serializers
@@ -70,7 +69,7 @@ def openapi_document():
 def workshop_list():
     filters = _list_filters()
     page, per_page = page_args()
-    rows, total = queries.page_of(queries.filtered(filters), page, per_page)
+    rows, total = queries.ranked_page(queries.filtered(filters), page, per_page)
     return jsonify(
         paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page)
     )
@@ -150,13 +149,8 @@ def rankings():
     }
     page, per_page = page_args()
     q = queries.filtered(filters).where(Workshop.tier_code.in_(deployment.tier_codes))
-    rows, total = queries.page_of(
-        q,
-        page,
-        per_page,
-        order=(workshops.tier_rank_expression().desc(), Workshop.tier_since.desc(), Workshop.id),
-    )
-    counted = _tier_counts(filters)
+    rows, total = queries.ranked_page(q, page, per_page)
+    counted = queries.tier_counts(queries.filtered(filters))
     counts = [
         dict(serializers.ladder_dict(t), count=counted.get(t.code, 0))
         for t in (*deployment.tiers, deployment.unrated)
@@ -166,16 +160,6 @@ def rankings():
             [serializers.workshop_summary(w) for w in rows], total, page, per_page, counts=counts
         )
     )
-
-
-def _tier_counts(filters: dict) -> dict[str, int]:
-    ids = queries.filtered(filters).with_only_columns(Workshop.id).scalar_subquery()
-    q = (
-        select(Workshop.tier_code, func.count())
-        .where(Workshop.id.in_(ids))
-        .group_by(Workshop.tier_code)
-    )
-    return dict(db.session.execute(q).all())
 
 
 @bp.get("/tiers")
@@ -192,15 +176,9 @@ def tier_ladder():
 
 @bp.get("/categories")
 def categories():
-    counts = dict(
-        db.session.execute(
-            select(workshop_category.c.category_id, func.count())
-            .join(Workshop, Workshop.id == workshop_category.c.workshop_id)
-            .where(Workshop.status == "open")
-            .group_by(workshop_category.c.category_id)
-        ).all()
-    )
-    rows = db.session.scalars(select(ProductCategory).order_by(ProductCategory.code)).all()
+    by_category = ranking_lists.counts_by("category")  # once per data version
+    counts = {cid: sum(tiers.values()) for cid, tiers in by_category.items()}
+    rows = ranking_lists.categories()
     return jsonify(
         {
             "items": [
