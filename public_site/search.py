@@ -74,6 +74,10 @@ def _page_url(page: int) -> str:
 
 @bp.get("/search")
 def search():
+    return public_cache.page("search", _search_page, search=True)
+
+
+def _search_page() -> str:
     p = params_from_request()
     result = search_index.search(p)
     found = workshops_by_id([h.id for h in result.hits] + result.suggestions)

@@ -28,6 +28,10 @@ from .timeutil import today
 CACHE_TTL = 60  # seconds, see above
 DATA_ENTRIES = 256  # aggregates and lists: a few KB each
 PAGE_ENTRIES = 256  # rendered pages and API bodies: tens of KB each
+# Search answers come from this server's index, which follows the change log a moment after the
+# database (search_index sync): kept only a few seconds, so a change shows within seconds even
+# when a search ran between the commit and the index catching up.
+SEARCH_TTL = 5
 # Same knob as the workshop page's head micro-cache (README: SHIFANGBANG_PAGE_MICROCACHE).
 VERSION_TTL_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
 
@@ -66,6 +70,7 @@ class _State:
     def __init__(self):
         self.data = RenderCache(DATA_ENTRIES, CACHE_TTL)
         self.pages = RenderCache(PAGE_ENTRIES, CACHE_TTL)
+        self.searches = RenderCache(PAGE_ENTRIES, SEARCH_TTL)
         self.version: tuple[float, int] | None = None  # (valid until, change-log id)
 
 
@@ -116,18 +121,33 @@ def cached(name: str, args: tuple, compute: Callable):
     return hit
 
 
-def page(name: str, render: Callable[[], str], vary: tuple = ()) -> str:
-    """A rendered public page, kept per data version and exact URL (the large-type link points back
-    to it) and the large-type cookie. Never for a request carrying flashed messages."""
+def page(name: str, render: Callable, search: bool = False):
+    """A rendered public page (or API body), kept per data version and exact URL (the large-type
+    link points back to it) and the large-type cookie. Never for a request carrying flashed
+    messages. `search`: the answer comes from the search index (kept SEARCH_TTL seconds)."""
     if not enabled() or session.get("_flashes"):
         return render()
-    key = (name, request.full_path, request.cookies.get("large_text") == "1", vary, version())
-    store = _state().pages
+    key = (name, request.full_path, request.cookies.get("large_text") == "1", version())
+    store = _state().searches if search else _state().pages
     html = store.get(key)
     if html is None:
         html = render()
         store.put(key, html)
     return html
+
+
+def keyed(key: tuple, compute: Callable):
+    """compute() once per `key` and day, for values whose own key says when they change (a
+    workshop's last public change), independent of the global version."""
+    if not enabled():
+        return compute()
+    key = (key, today().isoformat())
+    store = _state().pages
+    hit = store.get(key)
+    if hit is None:
+        hit = compute()
+        store.put(key, hit)
+    return hit
 
 
 # --- reference data shared by every card -----------------------------------------------------

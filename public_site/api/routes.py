@@ -1,10 +1,10 @@
 """/api/v1 endpoints. Each one is described in openapi.py; tests/test_api_openapi.py keeps the two equal."""
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels
+from shifangbang import current_deployment, labels, public_cache, public_status
 from shifangbang import rankings as ranking_lists
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
@@ -77,38 +77,46 @@ def workshop_list():
 
 @bp.get("/workshops/<code>")
 def workshop_detail(code: str):
-    w = (
-        None
-        if "\x00" in code
-        else db.session.scalar(
+    # One indexed lookup decides; the body is built again only after the workshop's last public
+    # change (or a new day: date-derived states), as for the workshop page.
+    head = None if "\x00" in code or len(code) > 40 else public_status.head(code)
+    if head is None:
+        raise not_found("找不到这个作坊。请核对作坊编号。")
+
+    def build() -> bytes:
+        w = db.session.scalar(
             select(Workshop)
-            .where(Workshop.public_code == code)
+            .where(Workshop.id == head.workshop_id)
             .options(
                 selectinload(Workshop.categories),
                 selectinload(Workshop.staff),
                 selectinload(Workshop.station),
             )
         )
-    )
-    if w is None:
-        raise not_found("找不到这个作坊。请核对作坊编号。")
-    return jsonify(serializers.workshop_detail(w))
+        return jsonify(serializers.workshop_detail(w)).get_data()
+
+    body = public_cache.keyed(("api.workshop", head.workshop_id, head.public_changed_at), build)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/search")
 def search():
     filters = _list_filters()
     page, per_page = page_args()
-    rows, total = adapters.search(filters, page, per_page)
-    return jsonify(
-        paginated(
+
+    def build() -> bytes:
+        rows, total = adapters.search(filters, page, per_page)
+        body = paginated(
             [serializers.workshop_summary(w) for w in rows],
             total,
             page,
             per_page,
             query=filters["q"],
         )
-    )
+        return jsonify(body).get_data()
+
+    body = public_cache.page("api.search", build, search=True)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/nearby")
