@@ -110,14 +110,15 @@ def users_reset_password(username, password):
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Check the audit log's hash chain; exit 1 if any row was altered, deleted or inserted."""
+    """Check the audit log's keyed chain, the public chain and the recorded heads; exit 1 if any
+    row was altered, deleted or inserted, or the log was cut short (docs/audit.md)."""
     checked, problems = audit.verify()
     for p in problems:
         click.echo(f"  第 {p.seq} 条（id {p.id}）：{p.message}", err=True)
     if problems:
         click.echo(f"审计日志校验失败：{checked} 条记录中发现 {len(problems)} 处问题。", err=True)
         raise SystemExit(1)
-    click.echo(f"审计日志完整：{checked} 条记录，哈希链无误。")
+    click.echo(f"审计日志完整：{checked} 条记录，哈希链无误，与库外链头一致。")
 
 
 @click.command("backup")
