@@ -1,4 +1,4 @@
-"""Inspection rules (DESIGN.md §2, 监督检查): recording, the overall result, rectification orders,
+"""Inspection rules (监督检查; docs/architecture.md): recording, the overall result, rectification orders,
 and the tier proposals an inspection implies.
 
 Tier rule encoded here (the system proposes, the bureau decides — never auto-published):

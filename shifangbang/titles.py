@@ -1,4 +1,4 @@
-"""示范称号: grant, yearly review, revoke, and the revocation rules engine (DESIGN.md §2).
+"""示范称号: grant, yearly review, revoke, and the revocation rules engine (docs/architecture.md).
 
 Rules, evaluated for a held grant on a day `on`, over what happened while the title was held
 (granted_on ≤ date ≤ on); sampling failures count only when confirmed (see sampling.py) and are
