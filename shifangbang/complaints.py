@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import access, audit, deadlines, photos, tiers
+from .errors import DomainError
 from .extensions import db
 from .labels import (
     COMPLAINT_CATEGORIES,
@@ -76,7 +77,7 @@ AUDIT_FIELDS = (
 )  # never the identity
 
 
-class ComplaintError(ValueError):
+class ComplaintError(DomainError):
     """A rule refused the operation; the message is Chinese and shown as is."""
 
 

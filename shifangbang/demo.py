@@ -21,6 +21,7 @@ from sqlalchemy import Boolean, func, select, text
 from werkzeug.security import generate_password_hash
 
 from . import audit, current_deployment, deadlines, public_history
+from .errors import DomainError
 from .extensions import db
 from .inspections import overall_result
 from .labels import (
@@ -65,7 +66,7 @@ VIEWER_COUNTY = "东河区"
 CHUNK = 2000  # workshops per bulk insert round
 
 
-class DemoError(ValueError):
+class DemoError(DomainError):
     pass
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import access, audit, changes, rectification, sampling
+from .errors import DomainError
 from .extensions import db
 from .labels import REVOCATION_RULES
 from .models import Inspection, RevocationProposal, Title, TitleGrant, Workshop
@@ -55,7 +56,7 @@ GRANT_FIELDS = (
 )
 
 
-class TitleError(ValueError):
+class TitleError(DomainError):
     pass
 
 
