@@ -9,7 +9,7 @@
   workshop_geo with its triggers, PostgreSQL's GiST index on point(lng, lat).
 
 Revision ID: scale_0001
-Revises: 16009adad790
+Revises: lead_0001
 Create Date: 2026-11-29 03:10:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "scale_0001"
-down_revision = "16009adad790"
+down_revision = "lead_0001"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 import search_index
 from search_index import SearchParams
 from shifangbang import cards, complaints, photos, public_cache
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory
 
@@ -93,7 +94,7 @@ API_FIELD = {
 TRUE = ("true", "1", "on", "yes")
 
 
-class SubmissionError(ValueError):
+class SubmissionError(DomainError):
     """Refused submission: `errors` maps the API's field names → Chinese messages."""
 
     def __init__(self, message: str, errors: dict):
