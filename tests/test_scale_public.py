@@ -310,3 +310,21 @@ def test_spatial_index_exists_and_is_complete(app, db):
             text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_workshop_geo'")
         ).scalar()
         assert "gist" in indexdef and "point(lng, lat)" in indexdef
+
+
+def test_api_detail_and_search_answer_304_and_follow_changes(cached_app, db):
+    client = cached_app.test_client()
+    made, _j = _scatter(20)
+    w = next(w for w in made if w.status == "open")
+    url = f"/api/v1/workshops/{w.public_code}"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and first.json["name"] == w.name
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    w.name = "改了名字的作坊"
+    changes.touch(w)
+    _db.session.flush()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json["name"] == "改了名字的作坊"
+    assert changed.headers["ETag"] != etag
+    assert client.get("/api/v1/workshops/NOSUCHCODE").status_code == 404
