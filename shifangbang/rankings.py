@@ -167,7 +167,11 @@ def announcements(
                 select(Workshop.id).where(Workshop.station_id.in_(_station_ids(county_id)))
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    total = public_cache.cached(
+        "announcements",
+        (direction, county_id),
+        lambda: db.session.scalar(select(func.count()).select_from(q.subquery())),
+    )
     rows = db.session.scalars(
         q.order_by(TierDecision.published_at.desc(), TierDecision.id.desc())
         .offset((page - 1) * per_page)
