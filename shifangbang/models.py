@@ -385,8 +385,6 @@ class TierDecision(db.Model):
         CheckConstraint(
             "direction in ('initial','upgrade','downgrade','reconfirm')", name="tier_direction"
         ),
-        # 评定结果公布: published decisions newest first, a page at a time.
-        Index("ix_tier_decision_published", "status", "published_at", "id"),
     )
 
 
