@@ -263,13 +263,15 @@ def _measure(report, backend: str, env: dict) -> None:
     proc = _serve(env, port)
     try:
         wait_for_http(base + "/_bench/hello", proc, timeout=120)
-        for paths in endpoints.values():  # warm both workers (imports, first queries)
-            for p in paths[:2]:
-                for _ in range(2):
-                    try:
-                        urllib.request.urlopen(base + p, timeout=120).read()
-                    except OSError as e:  # counted by wrk below as errors
-                        print(f"  warm-up {p}: {e}")
+        for paths in endpoints.values():  # warm both workers: each URL twice, 30 s at most
+            budget = time.monotonic() + 30
+            for p in paths * 2:
+                if time.monotonic() > budget:
+                    break
+                try:
+                    urllib.request.urlopen(base + p, timeout=120).read()
+                except OSError as e:  # counted by wrk below as errors
+                    print(f"  warm-up {p}: {e}")
         rss_start = _rss_mb(proc.pid)
         hello = [_wrk(base, ["/_bench/hello"], SECONDS)["rps"]]
         for name, paths in endpoints.items():

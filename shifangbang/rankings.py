@@ -3,7 +3,7 @@ changes (评定结果公布). Public data only."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload
 
 from . import cards, current_deployment, public_cache, workshops
@@ -40,7 +40,10 @@ def _station_ids(county_id: int):
 def _scope(q, county_id: int | None, category_id: int | None):
     q = q.where(Workshop.status == "open")
     if county_id:
-        q = q.where(Workshop.station_id.in_(_station_ids(county_id)))
+        # The county's stations as a literal list: the planner then counts through
+        # ix_workshop_status_station_tier instead of walking every open workshop.
+        stations = [p.id for p in public_cache.places().values() if p.parent_id == county_id]
+        q = q.where(Workshop.station_id.in_(stations) if stations else false())
     if category_id:
         q = q.where(
             Workshop.id.in_(
@@ -80,14 +83,26 @@ def counts_by(dimension: str) -> dict[int, dict[str, int]]:
 RANKING_ORDER = (Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
 
 
-def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int]]:
-    totals = dict(
+def _totals(county_id, category_id) -> dict[str, int]:
+    """Open workshops per tier in the scope: from the overview's counts when one dimension is
+    set (already counted this version), else counted."""
+    if county_id and not category_id:
+        return counts_by("county").get(county_id, {})
+    if category_id and not county_id:
+        return counts_by("category").get(category_id, {})
+    if not county_id and not category_id:
+        return tier_counts()
+    return dict(
         db.session.execute(
             _scope(select(Workshop.tier_code, func.count()), county_id, category_id).group_by(
                 Workshop.tier_code
             )
         ).all()
     )
+
+
+def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int]]:
+    totals = _totals(county_id, category_id)
     deployment = current_deployment()
     out = []
     for code in [t.code for t in (*deployment.tiers, deployment.unrated)]:
