@@ -10,7 +10,8 @@ Databases are prepared once and reused (a 200,000-workshop demo takes minutes):
 - SQLite: BENCH_PUBLIC_DB (default /tmp/shifangbang-bench/public-<size>.db), migrated to head;
 - PostgreSQL: BENCH_DATABASE_URL, only when set (its schema is rebuilt when the size differs;
   never point it at a database the tests use).
-Each run brings the search index up to date next to the database file.
+Each run brings the search index up to date next to the database file. BENCH_PUBLIC_BACKENDS
+(default "sqlite,postgresql") picks the backends.
 
 Load: wrk (Debian's; installed here with apt-get when missing and possible), loopback only,
 BENCH_PUBLIC_CONNECTIONS (4) connections for BENCH_PUBLIC_SECONDS (4) per endpoint. Several URLs
@@ -33,6 +34,7 @@ WORKERS = 2  # as in `make run`
 SIZE = int(os.environ.get("BENCH_PUBLIC_SIZE", "200000"))
 SECONDS = float(os.environ.get("BENCH_PUBLIC_SECONDS", "4"))
 CONNECTIONS = int(os.environ.get("BENCH_PUBLIC_CONNECTIONS", "4"))
+BACKENDS = os.environ.get("BENCH_PUBLIC_BACKENDS", "sqlite,postgresql").split(",")
 RATIO_TARGET = {"workshop page": 0.6}
 RATIO_DEFAULT = 0.5
 P99_TARGET_MS = 100
@@ -349,18 +351,21 @@ def run(report) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_file) + suffix).unlink(missing_ok=True)
 
-    loaded = _prepare(env, reset_sqlite)
-    if loaded is not None:
-        report(
-            f"demo load SQLite (n={SIZE})",
-            loaded,
-            "s",
-            target=120 * SIZE / 200_000,
-            higher_is_better=False,
-        )
-    _measure(report, "sqlite", env)
+    if "sqlite" in BACKENDS:
+        loaded = _prepare(env, reset_sqlite)
+        if loaded is not None:
+            report(
+                f"demo load SQLite (n={SIZE})",
+                loaded,
+                "s",
+                target=120 * SIZE / 200_000,
+                higher_is_better=False,
+            )
+        _measure(report, "sqlite", env)
 
     pg = os.environ.get("BENCH_DATABASE_URL")
+    if "postgresql" not in BACKENDS:
+        return
     if not pg:
         print("  BENCH_DATABASE_URL not set: PostgreSQL skipped")
         return
