@@ -4,7 +4,7 @@ from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels, public_cache, public_history, public_status
+from shifangbang import current_deployment, labels, public_cache, public_history
 from shifangbang import rankings as ranking_lists
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
@@ -13,6 +13,7 @@ from shifangbang.models import (
     Workshop,
 )
 
+from ..workshop import _head as page_head
 from . import adapters, bp, openapi, queries, serializers
 from .common import (
     ApiError,
@@ -77,9 +78,9 @@ def workshop_list():
 
 @bp.get("/workshops/<code>")
 def workshop_detail(code: str):
-    # One indexed lookup decides; the body is built again only after the workshop's last public
-    # change (or a new day: date-derived states), as for the workshop page.
-    head = None if "\x00" in code or len(code) > 40 else public_status.head(code)
+    # The workshop page's head check (one indexed lookup, micro-cached for a second) decides; the
+    # body is built again only after the workshop's last public change (or on a new day).
+    head = None if "\x00" in code or len(code) > 40 else page_head(code, None)
     if head is None:
         raise not_found("找不到这个作坊。请核对作坊编号。")
 
