@@ -22,6 +22,7 @@ WRITE_ACTIONS = frozenset(
         "handle_complaint",
         "issue_poster",
         "rectify",
+        "handle_case",  # 立案, 取缔 (cases.py)
         # Not a write, but officer-only: reading a complainant's identity.
         "view_reporter",
     }
@@ -35,6 +36,7 @@ ADMIN_ACTIONS = frozenset(
         "manage_users",
         "draw",
         "view_audit",
+        "decide_case",  # 行政处罚决定 (cases.py)
     }
 )
 

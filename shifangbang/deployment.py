@@ -8,6 +8,7 @@ deployment.toml.
 import re
 import tomllib
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 
 DEFAULT_FILE = Path(__file__).with_name("deployment.toml")
@@ -48,6 +49,34 @@ class RectificationTarget:
     label: str
 
 
+@dataclass(frozen=True)
+class Programme:
+    """The plans' action programme (DESIGN.md §2b): periods, deadlines, targets, checklists."""
+
+    # Days an administrative penalty decision stays public after its date (行政处罚信息公示期).
+    penalty_publication_days: int = 1095
+    # Days after a title's revocation within which its plaque must be recovered (收回牌匾).
+    plaque_recovery_days: int = 30
+    # 色标化 must be complete by this day; None switches the public status off.
+    colour_code_deadline: date | None = None
+    # Inspection checklist items that check 色标化: all pass → done, some → partial, none → not started.
+    colour_code_items: tuple[str, ...] = ("H1", "H2")
+    # Days from a failed risk-monitoring result to the follow-up official sampling (跟踪抽检).
+    follow_up_sampling_days: int = 30
+    # 示范创建 target: each title held by at least this share of open workshops.
+    title_target_share: float = 0.10
+    # Grades of the cultivation pool (培育库), best first.
+    cultivation_grades: tuple[str, ...] = ("重点培育", "一般培育")
+    # 验收 standard: every item must be met before the plaque is awarded.
+    acceptance_standard: tuple[str, ...] = ()
+    # Stages of the 小升规 cultivation ledger, in order; the last one means licensed.
+    upgrade_stages: tuple[str, ...] = ("意向登记", "帮扶指导", "提交申请", "取得许可")
+    # Share of newly registered workshops drawn for the registration spot check (5 %).
+    registration_check_share: float = 0.05
+    # Day of the month the stations' reports (三清单, 月度统计表) are due.
+    report_due_day: int = 24
+
+
 def _build(cls, raw: dict, section: str):
     """A settings dataclass from its TOML table; an unknown key is a mistake worth stopping for."""
     known = {f.name for f in fields(cls)}
@@ -69,6 +98,7 @@ class Deployment:
     colour_codes: tuple[dict, ...]
     checklist: tuple[dict, ...]  # ({area, items: [{code, text, key}]}, ...)
     rectification_targets: tuple[RectificationTarget, ...] = ()
+    programme: Programme = Programme()
 
     def tier(self, code: str | None) -> Tier:
         """The tier for a code; unknown or missing codes are shown as unrated, never as an error."""
@@ -112,4 +142,5 @@ def load(path: str | Path | None = None) -> Deployment:
             _build(RectificationTarget, t, "rectification_targets")
             for t in raw.get("rectification_targets", ())
         ),
+        programme=_build(Programme, raw.get("programme", {}), "programme"),
     )

@@ -131,3 +131,19 @@ TERMINATION_REASONS = {
     "unreachable": "被投诉人下落不明或者无法联系",
     "handled_elsewhere": "法院、仲裁机构、其他行政机关等已受理或者处理",
 }
+
+# --- the plans' action programme (DESIGN.md §2b) ---
+CASE_STATUS = {"open": "已立案", "decided": "已作出处罚决定", "dropped": "已撤案"}
+CASE_SOURCE = {"report": "举报查实", "inspection": "监督检查"}
+COLOUR_STATUS = {"not_started": "未开始", "partial": "部分完成", "done": "已完成"}
+MONITORING_RESULT = {"pass": "未发现问题", "fail": "发现问题"}
+CULTIVATION_STATUS = {
+    "pool": "培育中",
+    "applied": "已申请",
+    "accepted": "验收通过",
+    "rejected": "验收未通过",
+    "awarded": "已授牌",
+    "withdrawn": "已退出",
+}
+GROWTH_REGISTER = {"upgrade": "小升规培育台账", "growth": "成长型名录"}
+REPORT_KIND = {"three_lists": "三清单（任务、责任、督查）", "monthly_stats": "月度统计表"}

@@ -615,3 +615,6 @@ class ChangeLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: survives deletion
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+from . import programme_models  # noqa: E402,F401  the action programme's tables (DESIGN.md §2b)

@@ -34,7 +34,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, current_deployment, labels
+from . import access, current_deployment, labels, public_status
 from .extensions import db
 from .models import Inspection, Jurisdiction, TitleGrant, Workshop
 from .templating import mask_name
@@ -67,6 +67,10 @@ CSV_FIELDS = (
     "lat",
     "lng",
     "page_url",
+    # The action programme (DESIGN.md §2b), from the public read model (public_status).
+    "colour_code_status",
+    "colour_code_completed_on",
+    "penalties",
 )
 LIVES_FILES = {
     "businesses.csv": (
@@ -180,6 +184,7 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
     rows = _workshops(jurisdiction_ids)
     ids = [w.id for w in rows]
     results, titles = _latest_results(ids), _titles(ids)
+    penalties, colours = public_status.penalties_for(ids), public_status.colour_codes_for(ids)
     out = []
     for w in rows:
         tier = deployment.tier(w.tier_code)
@@ -212,6 +217,20 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
                 "lat": w.lat,
                 "lng": w.lng,
                 "page_url": f"{base}/w/{w.public_code}",
+                "colour_code_status": colours[w.id].status if w.id in colours else None,
+                "colour_code_completed_on": colours[w.id].completed_on.isoformat()
+                if w.id in colours and colours[w.id].completed_on
+                else None,
+                "penalties": [
+                    {
+                        "decision_no": c.decision_no,
+                        "decided_on": c.decided_on.isoformat(),
+                        "violation": c.violation,
+                        "penalty": c.penalty,
+                        "published_until": c.publish_until.isoformat(),
+                    }
+                    for c in penalties.get(w.id, [])
+                ],
             }
         )
     return out
@@ -227,6 +246,9 @@ def to_csv(rows: list[dict]) -> bytes:
             row,
             categories="、".join(row["categories"]),
             titles="、".join(row["titles"]),
+            penalties="；".join(
+                f"{p['decision_no']}（{p['decided_on']}）：{p['penalty']}" for p in row["penalties"]
+            ),
             high_risk="是" if row["high_risk"] else "否",
         )
         writer.writerow({k: "" if flat[k] is None else flat[k] for k in CSV_FIELDS})

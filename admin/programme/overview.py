@@ -1,0 +1,27 @@
+"""/admin/programme: where each part of the action programme stands in the user's jurisdiction."""
+
+from flask import Blueprint, render_template
+
+from shifangbang import cases, monitoring, plaques
+
+from ..auth import role_required
+from ..helpers import scope
+from ..views import no_store
+
+bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme")
+bp.after_request(no_store)
+
+
+@bp.get("/")
+@role_required()
+def index():
+    ids = scope()
+    open_cases = cases.listing(ids, "open")
+    return render_template(
+        "admin/programme/index.html",
+        open_cases=len(open_cases),
+        overdue_cases=sum(cases.is_overdue(c) for c in open_cases),
+        reports_waiting=len(cases.open_reports(ids)),
+        plaques_overdue=sum(s.overdue for s in plaques.states(ids)),
+        follow_ups=monitoring.open_follow_ups(ids),
+    )
