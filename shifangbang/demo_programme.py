@@ -1,0 +1,245 @@
+"""Demo data for the action programme (DESIGN.md §2b), derived from the rows demo.py wrote.
+
+Called once by demo.load() after the bulk load, in its transaction. Everything follows from the
+demo's own history, so the rules hold: a case exists for every report the demo opened a case on
+(decided when the report was closed, on that day), and for some failed inspections; 色标化
+status is what the latest inspection's colour-code items say; revoked titles get their plaques
+back except the oldest overdue one; risk-monitoring results are dated before today, and a
+problem sets its follow-up due date. Bulk inserts, like demo.py, and one audit entry.
+"""
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, insert, select
+
+from . import audit, complaints, current_deployment, deadlines
+from .extensions import db
+from .models import (
+    Complaint,
+    ComplaintEvent,
+    Inspection,
+    InspectionItem,
+    ProductCategory,
+    TitleGrant,
+    User,
+    Workshop,
+    workshop_category,
+)
+from .programme_models import ColourCodeAdoption, EnforcementCase, PlaqueRecovery, RiskMonitoring
+from .timeutil import local, utcnow
+
+INSPECTION_CASES = 6  # failed inspections that became cases
+MONITORED_SHARE = 0.02  # high-risk workshops with risk-monitoring results
+MONITORING = (  # (category name, product, hazard, problem value)
+    ("肉制品", "酱牛肉", "兽药残留（克伦特罗）", "0.9 μg/kg"),
+    ("肉制品", "熏肉", "动物源性成分", "检出猪源性成分"),
+    ("豆制品", "豆腐干", "非法添加物（碱性橙Ⅱ）", "检出"),
+    ("糕点", "月饼", "致病性微生物（沙门氏菌）", "检出/25g"),
+    ("食醋", "老陈醋", "非法添加物（游离矿酸）", "检出"),
+)
+VIOLATIONS = (
+    ("使用超过保质期的食品原料生产食品", "没收违法所得，罚款五千元"),
+    ("超范围使用食品添加剂", "没收违法生产的食品，罚款一万元"),
+    ("生产场所卫生条件不符合要求，经责令改正拒不改正", "警告，罚款二千元"),
+)
+
+
+def load(seed: int, today: date) -> dict[str, int]:
+    rng = random.Random(f"programme-{seed}")
+    p = current_deployment().programme
+    short = current_deployment().bureau.short_name or "市场监管"
+    admin_id = db.session.scalar(select(User.id).where(User.role == "admin").order_by(User.id))
+    counts = {
+        "colour_code_adoption": _colour_codes(today),
+        "plaque_recovery": _plaques(today, p.plaque_recovery_days, admin_id),
+        "enforcement_case": _cases(rng, today, p.penalty_publication_days, short, admin_id),
+        "risk_monitoring": _monitoring(rng, today, p.follow_up_sampling_days, admin_id),
+    }
+    audit.record(None, "demo.load_programme", "database", None, after=counts)
+    return counts
+
+
+def _colour_codes(today: date) -> int:
+    """From each workshop's latest inspection: all colour items met → done, some → partial."""
+    codes = list(current_deployment().programme.colour_code_items)
+    latest = (
+        select(Inspection.workshop_id, func.max(Inspection.id).label("id"))
+        .group_by(Inspection.workshop_id)
+        .subquery()
+    )
+    met = func.sum(case((InspectionItem.outcome == "pass", 1), else_=0))
+    rows = db.session.execute(
+        select(Inspection.workshop_id, Inspection.id, Inspection.inspected_on, met, func.count())
+        .join(latest, latest.c.id == Inspection.id)
+        .join(InspectionItem, InspectionItem.inspection_id == Inspection.id)
+        .where(InspectionItem.code.in_(codes), InspectionItem.outcome != "na")
+        .group_by(Inspection.workshop_id, Inspection.id, Inspection.inspected_on)
+    ).all()
+    now = utcnow()
+    values = []
+    for workshop_id, inspection_id, day, n_met, n in rows:
+        status = "done" if n_met == n else "partial" if n_met else "not_started"
+        values.append(
+            dict(
+                workshop_id=workshop_id,
+                status=status,
+                completed_on=day if status == "done" else None,
+                checked_on=day,
+                inspection_id=inspection_id,
+                updated_at=now,
+            )
+        )
+    if values:
+        db.session.execute(insert(ColourCodeAdoption), values)
+    return len(values)
+
+
+def _plaques(today: date, days: int, officer_id: int | None) -> int:
+    """Every plaque due by now is recovered, except the oldest (left overdue); recent ones pend."""
+    revoked = db.session.execute(
+        select(TitleGrant.id, TitleGrant.revoked_on)
+        .where(TitleGrant.status == "revoked", TitleGrant.revoked_on <= today)
+        .order_by(TitleGrant.revoked_on, TitleGrant.id)
+    ).all()
+    due = [(gid, on) for gid, on in revoked if on + timedelta(days=days) < today]
+    values = [
+        dict(
+            grant_id=gid,
+            recovered_on=min(on + timedelta(days=1 + gid % days), today),
+            recovered_by_id=officer_id,
+            note="已当面收回牌匾并登记",
+            recorded_at=utcnow(),
+        )
+        for gid, on in due[1:]
+    ]
+    if values:
+        db.session.execute(insert(PlaqueRecovery), values)
+    return len(values)
+
+
+def _event_day(complaint_id: int, status: str) -> date | None:
+    at = db.session.scalar(
+        select(func.max(ComplaintEvent.at)).where(
+            ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.to_status == status
+        )
+    )
+    return local(at).date() if at else None
+
+
+def _cases(rng, today: date, publish_days: int, short: str, officer_id) -> int:
+    reports = db.session.scalars(
+        select(Complaint)
+        .where(Complaint.kind == "report", Complaint.status.in_(("case_opened", "case_closed")))
+        .order_by(Complaint.id)
+    ).all()
+    inspections = db.session.execute(
+        select(Inspection.id, Inspection.workshop_id, Inspection.inspected_on, Workshop.station_id)
+        .join(Workshop, Workshop.id == Inspection.workshop_id)
+        .where(Inspection.result == "fail", Inspection.inspected_on <= today - timedelta(days=40))
+        .order_by(Inspection.inspected_on.desc(), Inspection.id)
+        .limit(INSPECTION_CASES)
+    ).all()
+    per_year: dict[int, int] = {}
+    values = []
+
+    def numbered(opened_on: date, decided_on: date | None) -> dict:
+        per_year[opened_on.year] = per_year.get(opened_on.year, 0) + 1
+        n = per_year[opened_on.year]
+        row = dict(
+            case_no=f"立〔{opened_on.year}〕{n:04d}号",
+            opened_on=opened_on,
+            due_on=deadlines.period_end(opened_on, complaints.CASE_DAYS),
+            opened_by_id=officer_id,
+            status="open",
+            created_at=utcnow(),
+        )
+        if decided_on is not None:
+            violation, penalty = rng.choice(VIOLATIONS)
+            row.update(
+                status="decided",
+                decision_no=f"{short}罚〔{opened_on.year}〕{n}号",
+                decided_on=decided_on,
+                violation=violation,
+                penalty=penalty,
+                publish_until=decided_on + timedelta(days=publish_days),
+            )
+        return row
+
+    for r in reports:
+        opened_on = _event_day(r.id, "case_opened") or today
+        decided_on = _event_day(r.id, "case_closed") if r.status == "case_closed" else None
+        row = numbered(opened_on, decided_on)
+        row.update(
+            source="report",
+            complaint_id=r.id,
+            workshop_id=r.workshop_id,
+            unregistered_name=r.unregistered_name,
+            unregistered_address=r.unregistered_address,
+            station_id=r.workshop.station_id if r.workshop else r.jurisdiction_id,
+            summary="举报经核查属实，涉嫌违法生产",
+        )
+        if r.workshop_id is None and decided_on is not None:
+            row["closed_unlicensed_on"] = decided_on  # the 黑作坊 was closed (取缔)
+        values.append(row)
+    for k, (iid, wid, day, station_id) in enumerate(inspections):
+        opened_on = day + timedelta(days=2)
+        decided_on = opened_on + timedelta(days=25) if k < len(inspections) - 1 else None
+        row = numbered(opened_on, decided_on)
+        row.update(
+            source="inspection",
+            inspection_id=iid,
+            workshop_id=wid,
+            station_id=station_id,
+            summary="监督检查发现关键项不符合，涉嫌违法生产",
+        )
+        values.append(row)
+    for row in values:
+        for key in ("unregistered_name", "unregistered_address", "complaint_id", "inspection_id"):
+            row.setdefault(key, None)
+        for key in ("decision_no", "decided_on", "violation", "penalty", "publish_until"):
+            row.setdefault(key, None)
+        row.setdefault("closed_unlicensed_on", None)
+        row.setdefault("fine_yuan", None)
+        row.setdefault("dropped_reason", None)
+    if values:
+        db.session.execute(insert(EnforcementCase), values)
+    return len(values)
+
+
+def _monitoring(rng, today: date, follow_days: int, officer_id) -> int:
+    by_category = {}
+    for cat_name, *rest in MONITORING:
+        by_category.setdefault(cat_name, []).append(rest)
+    rows = db.session.execute(
+        select(Workshop.id, ProductCategory.name)
+        .join(workshop_category, workshop_category.c.workshop_id == Workshop.id)
+        .join(ProductCategory, ProductCategory.id == workshop_category.c.category_id)
+        .where(and_(Workshop.status == "open", ProductCategory.name.in_(list(by_category))))
+        .order_by(Workshop.id)
+    ).all()
+    values = []
+    for wid, cat_name in rows:
+        if rng.random() >= MONITORED_SHARE and len(values) >= 5:
+            continue
+        product, hazard, bad_value = rng.choice(by_category[cat_name])
+        day = today - timedelta(days=rng.randint(5, 200))
+        failed = rng.random() < 0.3 or not values  # the first one finds a problem
+        values.append(
+            dict(
+                workshop_id=wid,
+                sampled_on=day,
+                product=product,
+                hazard=hazard,
+                lab="包头市食品药品检验检测中心",
+                result="fail" if failed else "pass",
+                measured_value=bad_value if failed else None,
+                note="风险监测，不作为监督抽检结论",
+                follow_up_due=day + timedelta(days=follow_days) if failed else None,
+                recorded_by_id=officer_id,
+                created_at=utcnow(),
+            )
+        )
+    if values:
+        db.session.execute(insert(RiskMonitoring), values)
+    return len(values)
