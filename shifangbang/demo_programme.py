@@ -21,12 +21,19 @@ from .models import (
     Inspection,
     InspectionItem,
     ProductCategory,
+    Title,
     TitleGrant,
     User,
     Workshop,
     workshop_category,
 )
-from .programme_models import ColourCodeAdoption, EnforcementCase, PlaqueRecovery, RiskMonitoring
+from .programme_models import (
+    ColourCodeAdoption,
+    Cultivation,
+    EnforcementCase,
+    PlaqueRecovery,
+    RiskMonitoring,
+)
 from .timeutil import local, utcnow
 
 INSPECTION_CASES = 6  # failed inspections that became cases
@@ -55,6 +62,7 @@ def load(seed: int, today: date) -> dict[str, int]:
         "plaque_recovery": _plaques(today, p.plaque_recovery_days, admin_id),
         "enforcement_case": _cases(rng, today, p.penalty_publication_days, short, admin_id),
         "risk_monitoring": _monitoring(rng, today, p.follow_up_sampling_days, admin_id),
+        "cultivation": _cultivation(rng, today, p),
     }
     audit.record(None, "demo.load_programme", "database", None, after=counts)
     return counts
@@ -242,4 +250,57 @@ def _monitoring(rng, today: date, follow_days: int, officer_id) -> int:
         )
     if values:
         db.session.execute(insert(RiskMonitoring), values)
+    return len(values)
+
+
+def _cultivation(rng, today: date, p) -> int:
+    """High-risk, well-rated open workshops without a title: most in the pool, some applied
+    (under acceptance), one failed its acceptance and waits to apply again."""
+    title_ids = db.session.scalars(select(Title.id).order_by(Title.id)).all()
+    if not title_ids:
+        return 0
+    holders = select(TitleGrant.workshop_id).where(TitleGrant.status.in_(("held", "revoked")))
+    candidates = db.session.scalars(
+        select(Workshop.id)
+        .join(workshop_category, workshop_category.c.workshop_id == Workshop.id)
+        .join(ProductCategory, ProductCategory.id == workshop_category.c.category_id)
+        .where(
+            Workshop.status == "open",
+            Workshop.tier_code.in_(current_deployment().tier_codes[:2]),
+            ProductCategory.high_risk.is_(True),
+            Workshop.id.not_in(holders),
+        )
+        .distinct()
+        .order_by(Workshop.id)
+        .limit(12)
+    ).all()
+    values = []
+    for k, wid in enumerate(candidates):
+        entered = today - timedelta(days=rng.randint(60, 300))
+        row = dict(
+            workshop_id=wid,
+            title_id=title_ids[k % len(title_ids)],
+            grade=p.cultivation_grades[k % len(p.cultivation_grades)],
+            status="pool",
+            entered_on=entered,
+            applied_on=None,
+            checked_on=None,
+            checklist={},
+            grant_id=None,
+            note="基础条件好、口碑好，纳入培育",
+            updated_at=utcnow(),
+        )
+        if k % 3 == 1:
+            row.update(status="applied", applied_on=entered + timedelta(days=40))
+        if k == 2 and p.acceptance_standard:
+            row.update(
+                status="rejected",
+                applied_on=entered + timedelta(days=30),
+                checked_on=entered + timedelta(days=50),
+                checklist={item: i != 0 for i, item in enumerate(p.acceptance_standard)},
+                note="验收未通过：" + p.acceptance_standard[0],
+            )
+        values.append(row)
+    if values:
+        db.session.execute(insert(Cultivation), values)
     return len(values)

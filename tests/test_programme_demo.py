@@ -9,6 +9,7 @@ from shifangbang import colourcode, current_deployment, demo, plaques, public_st
 from shifangbang.models import Complaint, Inspection, TitleGrant
 from shifangbang.programme_models import (
     ColourCodeAdoption,
+    Cultivation,
     EnforcementCase,
     PlaqueRecovery,
     RiskMonitoring,
@@ -70,3 +71,11 @@ def test_programme_demo_rows_follow_the_rules(loaded):
     for m in results:
         assert m.sampled_on <= DAY
         assert (m.follow_up_due is not None) == (m.result == "fail")
+    # 示范创建: workshops in the pool and under acceptance, none holding or barred from the title.
+    pool = db.session.scalars(select(Cultivation)).all()
+    assert {c.status for c in pool} >= {"pool", "applied"}
+    for c in pool:
+        assert c.entered_on <= (c.applied_on or c.entered_on) <= DAY
+        assert not db.session.scalar(
+            select(func.count(TitleGrant.id)).where(TitleGrant.workshop_id == c.workshop_id)
+        )

@@ -169,6 +169,8 @@ def test_colour_page_counts_per_station_and_officer_sets_status(s, client, db):
     assert r.status_code == 302
     rows = {r["station"].name: r for r in colourcode.per_station(None)}
     assert rows["西脑包市场监管所"]["done"] == 1
+    stats = client.get("/admin/stats/").get_data(as_text=True)
+    assert "色标化完成情况" in stats and "西脑包市场监管所" in stats
     assert client.post(f"/admin/programme/colour/{s['far'].id}", data={}).status_code == 403
     r = client.post(
         f"/admin/programme/colour/{s['w'].id}",

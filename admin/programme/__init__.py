@@ -1,5 +1,5 @@
 """The plans' action programme in the back office (DESIGN.md §2b): one blueprint per part."""
 
-from . import cases, colourcode, monitoring, overview, plaques
+from . import cases, colourcode, cultivation, monitoring, overview, plaques
 
-BLUEPRINTS = (overview.bp, cases.bp, plaques.bp, colourcode.bp, monitoring.bp)
+BLUEPRINTS = (overview.bp, cases.bp, plaques.bp, colourcode.bp, monitoring.bp, cultivation.bp)

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, render_template
 
-from shifangbang import cases, monitoring, plaques
+from shifangbang import cases, colourcode, cultivation, monitoring, plaques
 
 from ..auth import role_required
 from ..helpers import scope
@@ -17,6 +17,7 @@ bp.after_request(no_store)
 def index():
     ids = scope()
     open_cases = cases.listing(ids, "open")
+    pool = cultivation.listing(ids)
     return render_template(
         "admin/programme/index.html",
         open_cases=len(open_cases),
@@ -24,4 +25,15 @@ def index():
         reports_waiting=len(cases.open_reports(ids)),
         plaques_overdue=sum(s.overdue for s in plaques.states(ids)),
         follow_ups=monitoring.open_follow_ups(ids),
+        pool=sum(c.status == "pool" for c in pool),
+        applied=sum(c.status == "applied" for c in pool),
     )
+
+
+def programme_figures(ids: set[int] | None) -> dict:
+    """The action programme's counts for the statistics page (ids: the chosen subtree)."""
+    return {
+        "colour": colourcode.per_station(ids),
+        "targets": cultivation.progress(ids),
+        "monitoring": monitoring.count(ids),
+    }
