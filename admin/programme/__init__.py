@@ -1,5 +1,13 @@
 """The plans' action programme in the back office (DESIGN.md §2b): one blueprint per part."""
 
-from . import cases, colourcode, cultivation, monitoring, overview, plaques
+from . import cases, colourcode, cultivation, monitoring, notices, overview, plaques
 
-BLUEPRINTS = (overview.bp, cases.bp, plaques.bp, colourcode.bp, monitoring.bp, cultivation.bp)
+BLUEPRINTS = (
+    overview.bp,
+    cases.bp,
+    plaques.bp,
+    colourcode.bp,
+    monitoring.bp,
+    cultivation.bp,
+    notices.bp,
+)

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from shifangbang import access, cases, labels
 from shifangbang.extensions import db
@@ -59,6 +60,14 @@ def _source():
 @role_required("admin", "officer")
 def new():
     kind, source = _source()
+    existing = db.session.scalar(
+        select(EnforcementCase.id).where(
+            (EnforcementCase.complaint_id if kind == "report" else EnforcementCase.inspection_id)
+            == source.id
+        )
+    )
+    if existing and request.method == "GET":
+        return redirect(url_for(".show", case_id=existing))
     error = None
     if request.method == "POST":
         try:
