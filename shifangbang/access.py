@@ -23,6 +23,7 @@ WRITE_ACTIONS = frozenset(
         "issue_poster",
         "rectify",
         "handle_case",  # 立案, 取缔 (cases.py)
+        "draw",  # stations run their own 双随机 draws within their jurisdiction (issue 17)
         # Not a write, but officer-only: reading a complainant's identity.
         "view_reporter",
     }
@@ -34,7 +35,7 @@ ADMIN_ACTIONS = frozenset(
         "grant_title",
         "revoke_title",
         "manage_users",
-        "draw",
+        "publish_draw",
         "view_audit",
         "decide_case",  # 行政处罚决定 (cases.py)
     }

@@ -1,6 +1,17 @@
 """The plans' action programme in the back office (DESIGN.md §2b): one blueprint per part."""
 
-from . import cases, colourcode, cultivation, monitoring, notices, overview, plaques
+from . import (
+    cases,
+    colourcode,
+    cultivation,
+    growth,
+    monitoring,
+    notices,
+    overview,
+    plaques,
+    reports,
+    spotcheck,
+)
 
 BLUEPRINTS = (
     overview.bp,
@@ -10,4 +21,7 @@ BLUEPRINTS = (
     monitoring.bp,
     cultivation.bp,
     notices.bp,
+    growth.bp,
+    spotcheck.bp,
+    reports.bp,
 )

@@ -2,7 +2,16 @@
 
 from flask import Blueprint, render_template
 
-from shifangbang import cases, colourcode, cultivation, monitoring, plaques
+from shifangbang import (
+    cases,
+    colourcode,
+    cultivation,
+    growth,
+    monitoring,
+    plaques,
+    reporting,
+    spotcheck,
+)
 
 from ..auth import role_required
 from ..helpers import scope
@@ -27,6 +36,10 @@ def index():
         follow_ups=monitoring.open_follow_ups(ids),
         pool=sum(c.status == "pool" for c in pool),
         applied=sum(c.status == "applied" for c in pool),
+        growth_open=sum(growth.counts(ids)["upgrade"].get(st, 0) for st in growth.stages()[:-1]),
+        growth_listed=growth.counts(ids)["growth"].get(growth.GROWTH_STAGE, 0),
+        spotchecks=len(spotcheck.recent(ids)),
+        reports=reporting.summary(ids),
     )
 
 
@@ -36,4 +49,6 @@ def programme_figures(ids: set[int] | None) -> dict:
         "colour": colourcode.per_station(ids),
         "targets": cultivation.progress(ids),
         "monitoring": monitoring.count(ids),
+        "growth": growth.counts(ids),
+        "stages": growth.stages(),
     }
