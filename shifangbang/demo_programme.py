@@ -20,6 +20,7 @@ from .models import (
     ComplaintEvent,
     Inspection,
     InspectionItem,
+    Jurisdiction,
     ProductCategory,
     Title,
     TitleGrant,
@@ -31,8 +32,10 @@ from .programme_models import (
     ColourCodeAdoption,
     Cultivation,
     EnforcementCase,
+    GrowthEntry,
     PlaqueRecovery,
     RiskMonitoring,
+    StationReport,
 )
 from .timeutil import local, utcnow
 
@@ -63,7 +66,10 @@ def load(seed: int, today: date) -> dict[str, int]:
         "enforcement_case": _cases(rng, today, p.penalty_publication_days, short, admin_id),
         "risk_monitoring": _monitoring(rng, today, p.follow_up_sampling_days, admin_id),
         "cultivation": _cultivation(rng, today, p),
+        "growth_entry": _growth(rng, today, p),
+        "station_report": _reports(rng, today, p, admin_id),
     }
+    counts["registration_checks"] = _spot_check(seed, today, admin_id)
     audit.record(None, "demo.load_programme", "database", None, after=counts)
     return counts
 
@@ -304,3 +310,104 @@ def _cultivation(rng, today: date, p) -> int:
     if values:
         db.session.execute(insert(Cultivation), values)
     return len(values)
+
+
+def _growth(rng, today: date, p) -> int:
+    """Unrated or low-tier open workshops: a few through the 小升规 stages, a few 成长型."""
+    low = [t.code for t in current_deployment().tiers[-2:]] + ["unrated"]
+    ids = db.session.scalars(
+        select(Workshop.id)
+        .where(Workshop.status == "open", Workshop.tier_code.in_(low))
+        .order_by(Workshop.id.desc())
+        .limit(16)
+    ).all()
+    values = []
+    for k, wid in enumerate(ids):
+        entered = today - timedelta(days=rng.randint(120, 400))
+        if k % 2:  # 成长型名录
+            values.append(
+                dict(
+                    workshop_id=wid,
+                    register="growth",
+                    stage="成长型",
+                    entered_on=entered,
+                    stage_on=entered,
+                    note="规模和条件尚不具备申请许可",
+                    closed_on=None,
+                )
+            )
+            continue
+        stage_k = (k // 2) % len(p.upgrade_stages)
+        stage_on = min(entered + timedelta(days=30 * stage_k), today)
+        values.append(
+            dict(
+                workshop_id=wid,
+                register="upgrade",
+                stage=p.upgrade_stages[stage_k],
+                entered_on=entered,
+                stage_on=stage_on,
+                note="有意向申请食品生产许可",
+                closed_on=stage_on if stage_k == len(p.upgrade_stages) - 1 else None,
+            )
+        )
+    if values:
+        db.session.execute(insert(GrowthEntry), values)
+    return len(values)
+
+
+def _reports(rng, today: date, p, officer_id) -> int:
+    """The last months' reports once due: most on time, some late, the first station's
+    three_lists of last month still missing (overdue)."""
+    from .labels import REPORT_KIND
+
+    stations = db.session.scalars(
+        select(Jurisdiction.id).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)
+    ).all()
+    values = []
+    for back in (3, 2, 1, 0):
+        y, m = today.year, today.month - back
+        while m < 1:
+            y, m = y - 1, m + 12
+        due = date(y, m, p.report_due_day)
+        if due > today:  # this month's are not due yet: none sent early in the demo
+            continue
+        for n, sid in enumerate(stations):
+            for kind in REPORT_KIND:
+                if back == 1 and n == 0 and kind == "three_lists":
+                    continue
+                late = rng.random() < 0.1
+                values.append(
+                    dict(
+                        station_id=sid,
+                        kind=kind,
+                        period=f"{y:04d}-{m:02d}",
+                        submitted_on=min(due + timedelta(days=rng.randint(1, 6)), today)
+                        if late
+                        else due - timedelta(days=rng.randint(0, 5)),
+                        submitted_by_id=officer_id,
+                        note="",
+                    )
+                )
+    if values:
+        db.session.execute(insert(StationReport), values)
+    return len(values)
+
+
+def _spot_check(seed: int, today: date, admin_id) -> int:
+    """One registration spot check over the last year in the county with most new workshops."""
+    from . import draws, spotcheck
+
+    admin = db.session.get(User, admin_id) if admin_id else None
+    counties = db.session.scalars(
+        select(Jurisdiction.id).where(Jurisdiction.level == "county").order_by(Jurisdiction.code)
+    ).all()
+    start = today - timedelta(days=365)
+    sizes = {c: spotcheck.pool_size(c, start, today) for c in counties}
+    best = max(sizes, key=lambda c: sizes[c], default=None)
+    if admin is None or best is None or not sizes[best]:
+        return 0
+    try:
+        spotcheck.draw(admin, best, start, today, seed=f"demo-{seed}-registration")
+    except draws.DrawError:  # too few inspectors in a small demo
+        return 0
+    return 1

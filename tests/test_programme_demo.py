@@ -5,14 +5,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shifangbang import colourcode, current_deployment, demo, plaques, public_status
-from shifangbang.models import Complaint, Inspection, TitleGrant
+from shifangbang import colourcode, current_deployment, demo, draws, plaques, public_status
+from shifangbang.models import Complaint, Inspection, RandomDraw, TitleGrant
 from shifangbang.programme_models import (
     ColourCodeAdoption,
     Cultivation,
     EnforcementCase,
+    GrowthEntry,
     PlaqueRecovery,
     RiskMonitoring,
+    StationReport,
 )
 
 DAY = date(2026, 11, 23)
@@ -79,3 +81,14 @@ def test_programme_demo_rows_follow_the_rules(loaded):
         assert not db.session.scalar(
             select(func.count(TitleGrant.id)).where(TitleGrant.workshop_id == c.workshop_id)
         )
+    # Growth registers: both, the ledger at several stages; stage dates in order and past.
+    entries = db.session.scalars(select(GrowthEntry)).all()
+    assert {e.register for e in entries} == {"upgrade", "growth"}
+    assert len({e.stage for e in entries if e.register == "upgrade"}) >= 3
+    assert all(e.entered_on <= e.stage_on <= DAY for e in entries)
+    # Reports: submitted ones never after the day; one overdue.
+    reports = db.session.scalars(select(StationReport)).all()
+    assert reports and all(r.submitted_on <= DAY for r in reports)
+    # A registration spot check, replayable.
+    checks = [d for d in db.session.scalars(select(RandomDraw)) if d.params.get("purpose")]
+    assert checks and all(draws.replay_matches(d) for d in checks)
