@@ -3,8 +3,9 @@
 A case is opened from a report verified true (查实; the report moves to 已立案 in the same
 transaction) or from an inspection. It ends in a penalty decision (决定书文号, date, violation,
 penalty) or is dropped with a reason; either closes the report. A decision on a registered
-workshop is public from its date for `penalty_publication_days` (deployment), then withdrawn from
-every public channel (public_status.penalties is the one place that says what is public). A case
+workshop is public for `penalty_publication_days` (deployment) counting its date, through
+publish_until (its last public day), then withdrawn from every public channel (public_filter here,
+read through public_status.penalties_for, decides what is public). A case
 against an unregistered workshop (黑作坊) may end in its closure (取缔), kept in a register.
 """
 
@@ -172,7 +173,7 @@ def decide(
     case.penalty = _text(penalty, "处罚内容", 500)
     case.fine_yuan = fine_yuan
     days = current_deployment().programme.penalty_publication_days
-    case.publish_until = case.decided_on + timedelta(days=days)
+    case.publish_until = case.decided_on + timedelta(days=days - 1)  # the last public day
     case.status = "decided"
     _close_report(actor, case, f"作出行政处罚决定 {decision_no}")
     if case.workshop is not None:
@@ -243,7 +244,7 @@ def public_filter(on: date):
         (EnforcementCase.status == "decided")
         & (EnforcementCase.workshop_id.is_not(None))
         & (EnforcementCase.decided_on <= on)
-        & (EnforcementCase.publish_until > on)
+        & (EnforcementCase.publish_until >= on)
     )
 
 

@@ -176,7 +176,7 @@ def _cases(rng, today: date, publish_days: int, short: str, officer_id) -> int:
                 decided_on=decided_on,
                 violation=violation,
                 penalty=penalty,
-                publish_until=decided_on + timedelta(days=publish_days),
+                publish_until=decided_on + timedelta(days=publish_days - 1),
             )
         return row
 

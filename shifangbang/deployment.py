@@ -76,6 +76,17 @@ class Programme:
     # Day of the month the stations' reports (三清单, 月度统计表) are due.
     report_due_day: int = 24
 
+    def __post_init__(self):
+        days = (self.penalty_publication_days, self.plaque_recovery_days)
+        if min(days + (self.follow_up_sampling_days,)) < 1:
+            raise ValueError("[programme]: day counts must be at least 1")
+        if not 0 < self.title_target_share <= 1 or not 0 < self.registration_check_share <= 1:
+            raise ValueError("[programme]: shares must be in (0, 1]")
+        if not 1 <= self.report_due_day <= 28:
+            raise ValueError("[programme]: report_due_day must be 1–28 (every month has it)")
+        if not self.cultivation_grades or not self.upgrade_stages:
+            raise ValueError("[programme]: cultivation_grades and upgrade_stages may not be empty")
+
 
 def _build(cls, raw: dict, section: str):
     """A settings dataclass from its TOML table; an unknown key is a mistake worth stopping for."""

@@ -28,7 +28,7 @@ from .timeutil import utcnow
 class EnforcementCase(db.Model):
     """立案: opened from a verified report or an inspection; decided (行政处罚决定) or dropped.
 
-    A decision is public from decided_on until publish_until (the publication period); a case
+    A decision is public from decided_on through publish_until (its last public day); a case
     against an unregistered workshop may end with its closure (取缔, closed_unlicensed_on).
     """
 

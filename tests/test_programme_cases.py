@@ -71,12 +71,12 @@ def test_decision_is_public_for_the_period_then_withdrawn(p, db):
     )
     assert report.status == "case_closed"
     days = current_deployment().programme.penalty_publication_days
-    assert case.publish_until == today() - timedelta(days=1) + timedelta(days=days)
+    assert case.publish_until == today() - timedelta(days=1) + timedelta(days=days - 1)
     shown = public_status.assemble(w.public_code).penalties
     assert [c.decision_no for c in shown] == ["包市监罚〔2026〕7号"]
     # The last public day, and the day after: withdrawn everywhere.
-    assert public_status.penalties_for([w.id], case.publish_until - timedelta(days=1))
-    assert not public_status.penalties_for([w.id], case.publish_until)
+    assert public_status.penalties_for([w.id], case.publish_until)
+    assert not public_status.penalties_for([w.id], case.publish_until + timedelta(days=1))
     row = next(r for r in opendata.records(None) if r["code"] == w.public_code)
     assert row["penalties"][0]["penalty"] == "没收违法所得，罚款五千元"
     with pytest.raises(cases.CaseError, match="已办结"):

@@ -53,7 +53,7 @@ def test_programme_demo_rows_follow_the_rules(loaded):
     assert decided and any(c.status == "open" for c in cases)
     for c in decided:
         assert c.opened_on <= c.decided_on <= DAY
-        assert c.publish_until == c.decided_on + timedelta(days=p.penalty_publication_days)
+        assert c.publish_until == c.decided_on + timedelta(days=p.penalty_publication_days - 1)
     assert any(c.source == "inspection" for c in cases)
     assert public_status.penalties_for([c.workshop_id for c in decided if c.workshop_id], DAY)
     # Plaques: recovered after revocation and by today; at least one overdue.
