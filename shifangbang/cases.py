@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from . import access, audit, changes, complaints, current_deployment, deadlines
+from .errors import DomainError
 from .extensions import db
 from .models import Complaint, Inspection, Workshop
 from .programme_models import EnforcementCase
@@ -44,7 +45,7 @@ FIELDS = (
 MAX_FINE_YUAN = 100_000_000
 
 
-class CaseError(ValueError):
+class CaseError(DomainError):
     pass
 
 

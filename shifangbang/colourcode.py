@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from . import access, audit, changes, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .labels import COLOUR_STATUS
 from .models import Inspection, Jurisdiction, Workshop
@@ -21,7 +22,7 @@ from .tx import transactional
 FIELDS = ("status", "completed_on", "checked_on", "inspection_id")
 
 
-class ColourCodeError(ValueError):
+class ColourCodeError(DomainError):
     pass
 
 
@@ -47,6 +48,8 @@ def _apply(actor, workshop, status, completed_on, checked_on, inspection_id, act
     db.session.flush()
     if changed:
         changes.touch(workshop)
+    # A change is a public statement (public_history); a check that confirms it is audit only.
+    action = action if changed or before is None else "colour_code.checked"
     audit.record(
         actor, action, "colour_code", workshop.id, before=before, after=audit.snapshot(row, FIELDS)
     )

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from . import access, audit, current_deployment, titles
+from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Title, TitleGrant, Workshop
 from .programme_models import Cultivation
@@ -24,7 +25,7 @@ FIELDS = ("workshop_id", "title_id", "grade", "status", "entered_on", "applied_o
 ACTIVE = ("pool", "applied", "accepted", "rejected")
 
 
-class CultivationError(ValueError):
+class CultivationError(DomainError):
     pass
 
 

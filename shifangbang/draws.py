@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select
 
 from . import access, audit
+from .errors import DomainError
 from .extensions import db
 from .models import (
     ConflictOfInterest,
@@ -33,7 +34,7 @@ from .tx import transactional
 MIN_INSPECTORS = 2
 
 
-class DrawError(ValueError):
+class DrawError(DomainError):
     pass
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from . import access, audit, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .models import Workshop
 from .programme_models import GrowthEntry
@@ -19,7 +20,7 @@ FIELDS = ("workshop_id", "register", "stage", "entered_on", "stage_on", "note", 
 GROWTH_STAGE = "成长型"
 
 
-class GrowthError(ValueError):
+class GrowthError(DomainError):
     pass
 
 

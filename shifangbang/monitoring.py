@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from . import access, audit, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .models import Sampling, Workshop
 from .programme_models import RiskMonitoring
@@ -34,7 +35,7 @@ FIELDS = (
 COMMON_HAZARDS = ("兽药残留", "动物源性成分", "非法添加物", "致病性微生物", "重金属")
 
 
-class MonitoringError(ValueError):
+class MonitoringError(DomainError):
     pass
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import access, audit, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .models import Inspection, RectificationItem
 from .programme_models import RectificationNotice
@@ -15,7 +16,7 @@ from .timeutil import today
 from .tx import transactional
 
 
-class NoticeError(ValueError):
+class NoticeError(DomainError):
     pass
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from . import access, audit, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .models import TitleGrant, Workshop
 from .programme_models import PlaqueRecovery
@@ -19,7 +20,7 @@ from .timeutil import today
 from .tx import transactional
 
 
-class PlaqueError(ValueError):
+class PlaqueError(DomainError):
     pass
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from . import access, audit, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .labels import REPORT_KIND
 from .models import Jurisdiction
@@ -17,7 +18,7 @@ from .timeutil import today
 from .tx import transactional
 
 
-class ReportError(ValueError):
+class ReportError(DomainError):
     pass
 
 

@@ -233,3 +233,29 @@ def test_inspection_case_page(p, client, db):
     assert r.status_code == 302
     case = db.session.query(EnforcementCase).filter_by(inspection_id=i.id).one()
     assert case.source == "inspection" and case.workshop_id == p["workshop"].id
+
+
+def test_decision_and_colour_change_go_on_the_public_chain(p, client, db):
+    import json
+
+    from shifangbang import colourcode
+
+    w = p["workshop"]
+    case = cases.open_from_report(p["officer"], verified_report(p, w), today(), "掺杂掺假")
+    cases.decide(
+        p["admin"],
+        case,
+        decision_no="链罚〔2026〕1号",
+        decided_on=today(),
+        violation="掺杂掺假",
+        penalty="罚款三千元",
+    )
+    colourcode.set_status(p["officer"], w, "partial", today())
+    colourcode.set_status(p["officer"], w, "partial", today())  # confirmed: audit only
+    entries = client.get(f"/api/v1/workshops/{w.public_code}/history").get_json()["entries"]
+    statements = [json.loads(e["statement"]) for e in entries]
+    kinds = [s["kind"] for s in statements]
+    assert kinds.count("penalty") == 1 and kinds.count("colour_code") == 1
+    penalty = next(s for s in statements if s["kind"] == "penalty")
+    assert penalty["decision_no"] == "链罚〔2026〕1号"
+    assert penalty["public_until"] == case.publish_until.isoformat()
