@@ -190,7 +190,7 @@ class GrowthEntry(db.Model):
         ForeignKey("workshop.id", ondelete="CASCADE"), index=True
     )
     register: Mapped[str] = mapped_column(String(10))
-    stage: Mapped[str] = mapped_column(String(12))
+    stage: Mapped[str] = mapped_column(String(30))  # one of the deployment's upgrade_stages
     entered_on: Mapped[date] = mapped_column(Date)
     stage_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(String(300), default="")
@@ -206,7 +206,7 @@ class StationReport(db.Model):
     __tablename__ = "station_report"
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(20))  # see labels.REPORT_KIND
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     submitted_on: Mapped[date] = mapped_column(Date)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
