@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from . import access, audit, changes, complaints, current_deployment, deadlines
+from . import access, audit, changes, complaints, current_deployment, deadlines, fields
 from .errors import DomainError
 from .extensions import db
 from .models import Complaint, Inspection, Workshop
@@ -50,12 +50,7 @@ class CaseError(DomainError):
 
 
 def _text(value, label: str, max_len: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise CaseError(f"请填写{label}。")
-    if len(value) > max_len:
-        raise CaseError(f"{label}不能超过 {max_len} 字（现有 {len(value)} 字）。")
-    return value
+    return fields.text(value, label, max_len, CaseError, required)
 
 
 def _day(value: date | None, label: str, not_before: date | None = None) -> date:
@@ -106,7 +101,7 @@ def open_from_report(actor, report: Complaint, opened_on: date, summary: str) ->
     ):
         raise CaseError("该举报已立案。")
     if report.status == "verifying":
-        complaints.transition(actor, report, "open_case", note=f"立案：{summary}"[:300])
+        complaints.transition(actor, report, "open_case", note=f"立案：{summary}")
     elif report.status != "case_opened":
         raise CaseError("该举报当前状态不能立案。")
     station_id = report.workshop.station_id if report.workshop else report.jurisdiction_id
@@ -142,7 +137,7 @@ def open_from_inspection(
 
 def _close_report(actor, case: EnforcementCase, note: str) -> None:
     if case.complaint is not None and case.complaint.status == "case_opened":
-        complaints.transition(actor, case.complaint, "close_case", note=note[:300])
+        complaints.transition(actor, case.complaint, "close_case", note=note)
 
 
 @transactional

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from . import access, audit, current_deployment, titles
+from . import access, audit, current_deployment, fields, titles
 from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Title, TitleGrant, Workshop
@@ -84,7 +84,7 @@ def enter(
         grade=grade,
         status="pool",
         entered_on=entered_on,
-        note=(note or "").strip()[:500],
+        note=fields.text(note, "说明", 500, CultivationError, required=False),
         checklist={},
     )
     db.session.add(c)
@@ -124,8 +124,9 @@ def accept(actor, c: Cultivation, checked_on: date, met: set[str], note: str = "
     c.checked_on = _day(checked_on, "验收日期", not_before=c.applied_on)
     c.checklist = {item: item in met for item in items}
     c.status = "accepted" if all(c.checklist.values()) else "rejected"
+    note = fields.text(note, "验收意见", 500, CultivationError, required=False)
     if note:
-        c.note = note.strip()[:500]
+        c.note = note
     _log(actor, c, "accept", before, checklist=c.checklist)
     return c
 
@@ -149,11 +150,9 @@ def withdraw(actor, c: Cultivation, note: str) -> Cultivation:
     access.require(actor, "edit", c.workshop.station_id)
     if c.status not in ACTIVE:
         raise CultivationError("当前状态不能退出培育。")
-    note = (note or "").strip()
-    if not note:
-        raise CultivationError("请说明退出培育的原因。")
+    note = fields.text(note, "退出培育的原因", 500, CultivationError)
     before = audit.snapshot(c, FIELDS)
-    c.status, c.note = "withdrawn", note[:500]
+    c.status, c.note = "withdrawn", note
     _log(actor, c, "withdraw", before)
     return c
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from . import access, audit, current_deployment
+from . import access, audit, current_deployment, fields
 from .errors import DomainError
 from .extensions import db
 from .models import Workshop
@@ -76,7 +76,7 @@ def add(actor, workshop: Workshop, register: str, on: date, note: str = "") -> G
         stage=stages()[0] if register == "upgrade" else GROWTH_STAGE,
         entered_on=on,
         stage_on=on,
-        note=(note or "").strip()[:300],
+        note=fields.text(note, "说明", 300, GrowthError, required=False),
     )
     db.session.add(e)
     db.session.flush()
@@ -97,8 +97,9 @@ def advance(actor, e: GrowthEntry, on: date, note: str = "") -> GrowthEntry:
     before = audit.snapshot(e, FIELDS)
     e.stage_on = _day(on, "阶段日期", not_before=e.stage_on)
     e.stage = order[k + 1]
+    note = fields.text(note, "说明", 300, GrowthError, required=False)
     if note:
-        e.note = note.strip()[:300]
+        e.note = note
     if k + 2 == len(order):
         e.closed_on = e.stage_on
     audit.record(

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from . import access, audit, current_deployment
+from . import access, audit, current_deployment, fields
 from .errors import DomainError
 from .extensions import db
 from .models import Sampling, Workshop
@@ -50,12 +50,7 @@ class FollowUp:
 
 
 def _text(value, label, max_len, required=True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise MonitoringError(f"请填写{label}。")
-    if len(value) > max_len:
-        raise MonitoringError(f"{label}不能超过 {max_len} 字。")
-    return value
+    return fields.text(value, label, max_len, MonitoringError, required)
 
 
 @transactional

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import access, audit, current_deployment
+from . import access, audit, current_deployment, fields
 from .errors import DomainError
 from .extensions import db
 from .models import TitleGrant, Workshop
@@ -50,9 +50,7 @@ def record_recovery(actor, grant: TitleGrant, recovered_on: date, note: str = ""
         raise PlaqueError("收回日期不能为空，也不能晚于今天。")
     if recovered_on < grant.revoked_on:
         raise PlaqueError("收回日期不能早于撤销日期。")
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise PlaqueError("说明不能超过 200 字。")
+    note = fields.text(note, "说明", 200, PlaqueError, required=False)
     r = PlaqueRecovery(
         grant_id=grant.id,
         recovered_on=recovered_on,

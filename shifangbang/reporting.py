@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from . import access, audit, current_deployment
+from . import access, audit, current_deployment, fields
 from .errors import DomainError
 from .extensions import db
 from .labels import REPORT_KIND
@@ -74,7 +74,7 @@ def submit(actor, station: Jurisdiction, kind: str, period: str, on: date, note:
         period=period,
         submitted_on=on,
         submitted_by_id=getattr(actor, "id", None),
-        note=(note or "").strip()[:300],
+        note=fields.text(note, "说明", 300, ReportError, required=False),
     )
     db.session.add(r)
     db.session.flush()

@@ -40,6 +40,8 @@ def s(db):
 
 def test_growth_list_then_ledger_through_the_stages(s, db):
     w, stages = s["w"], growth.stages()
+    with pytest.raises(growth.GrowthError, match="不能超过 300 字"):  # refused, never cut
+        growth.add(s["o1"], w, "growth", today(), "长" * 301)
     listed = growth.add(s["o1"], w, "growth", today() - timedelta(days=90), "条件尚不具备")
     with pytest.raises(growth.GrowthError, match="已在此名录"):
         growth.add(s["o1"], w, "growth", today())
