@@ -5,6 +5,7 @@ Layout of the export directory (OPENDATA_DIR, default instance/opendata):
     2026-11-23/<code>.json|.csv    one pair per county and per city, the whole subtree
     2026-11-23/lives.zip           LIVES: businesses, inspections, violations, feed_info, legend
     2026-11-23/public_history.jsonl the public statement chain; chain_head.json its head
+    2026-11-23/revocations.json    取消称号通报 of the last 12 months, with plaque recovery
 
 Only what the public workshop page shows: operators masked, no phones, no identity numbers, nothing
 about complaints. Ids are stable: a workshop is its permanent public code; an inspection is
@@ -423,6 +424,14 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
             )
         (tmp / "lives.zip").write_bytes(lives_zip(None, day))
         chain_head = _write_public_chain(tmp, generated_at)
+        (tmp / "revocations.json").write_text(
+            json.dumps(
+                {"published_on": day.isoformat(), "revocations": revocations(day)},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            "utf-8",
+        )
         target = out_dir / day.isoformat()
         if target.exists():  # a re-run the same day replaces that day's files
             shutil.rmtree(target, ignore_errors=True)
@@ -443,12 +452,34 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
         "lives": "lives.zip",
         "public_history": "public_history.jsonl",
         "chain_head": chain_head,
+        "revocations": "revocations.json",
     }
     pointer = out_dir / f".latest-{os.getpid()}.json"
     pointer.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
     os.replace(pointer, out_dir / "latest.json")
     _prune(out_dir, keep=KEEP_DAYS)
     return info
+
+
+def revocations(day: date | None = None) -> list[dict]:
+    """取消称号通报 as public_status.revocation_notices reads them (the announcements page)."""
+    base = current_app.config["BASE_URL"]
+    return [
+        {
+            "code": n.grant.workshop.public_code,
+            "name": n.grant.workshop.name,
+            "title": n.grant.title.name,
+            "authority": n.grant.title.authority,
+            "revoked_on": n.grant.revoked_on.isoformat(),
+            "reason": labels.REVOCATION_RULES.get(n.grant.revoke_rule or "", ""),
+            "barred_until": n.grant.barred_until.isoformat() if n.grant.barred_until else None,
+            "plaque_recovered_on": n.plaque_recovered_on.isoformat()
+            if n.plaque_recovered_on
+            else None,
+            "page_url": f"{base}/w/{n.grant.workshop.public_code}",
+        }
+        for n in public_status.revocation_notices(None, day, limit=10_000)
+    ]
 
 
 def _write_public_chain(folder: Path, generated_at: str) -> dict | None:

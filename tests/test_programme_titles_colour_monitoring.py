@@ -259,3 +259,20 @@ def test_monitoring_pages(s, client, db):
     client.post("/admin/logout")
     f.login(client, s["viewer"])
     assert client.get(f"/admin/programme/monitoring/new?workshop={code}").status_code == 403
+
+
+def test_revocation_notices_in_the_open_data_export(s, client, db, tmp_path, app):
+    g = revoked(s, 3)
+    plaques.record_recovery(s["o1"], g, today())
+    db.session.commit()
+    original = app.config.get("OPENDATA_DIR")
+    app.config["OPENDATA_DIR"] = str(tmp_path)
+    try:
+        page = client.get("/open-data/").get_data(as_text=True)
+        assert "取消称号通报（JSON）" in page
+        data = client.get("/open-data/revocations.json").get_json()
+    finally:
+        app.config["OPENDATA_DIR"] = original
+    mine = [r for r in data["revocations"] if r["code"] == s["w"].public_code]
+    assert mine and mine[0]["plaque_recovered_on"] == today().isoformat()
+    assert mine[0]["title"] == "包头市食品小作坊示范点"
