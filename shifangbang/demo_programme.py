@@ -105,7 +105,7 @@ def _colour_codes(today: date) -> int:
             )
         )
     if values:
-        db.session.execute(insert(ColourCodeAdoption), values)
+        db.session.execute(insert(ColourCodeAdoption.__table__), values)
     return len(values)
 
 
@@ -128,7 +128,7 @@ def _plaques(today: date, days: int, officer_id: int | None) -> int:
         for gid, on in due[1:]
     ]
     if values:
-        db.session.execute(insert(PlaqueRecovery), values)
+        db.session.execute(insert(PlaqueRecovery.__table__), values)
     return len(values)
 
 
@@ -217,7 +217,7 @@ def _cases(rng, today: date, publish_days: int, short: str, officer_id) -> int:
         row.setdefault("fine_yuan", None)
         row.setdefault("dropped_reason", None)
     if values:
-        db.session.execute(insert(EnforcementCase), values)
+        db.session.execute(insert(EnforcementCase.__table__), values)
     return len(values)
 
 
@@ -255,7 +255,7 @@ def _monitoring(rng, today: date, follow_days: int, officer_id) -> int:
             )
         )
     if values:
-        db.session.execute(insert(RiskMonitoring), values)
+        db.session.execute(insert(RiskMonitoring.__table__), values)
     return len(values)
 
 
@@ -308,7 +308,7 @@ def _cultivation(rng, today: date, p) -> int:
             )
         values.append(row)
     if values:
-        db.session.execute(insert(Cultivation), values)
+        db.session.execute(insert(Cultivation.__table__), values)
     return len(values)
 
 
@@ -351,7 +351,7 @@ def _growth(rng, today: date, p) -> int:
             )
         )
     if values:
-        db.session.execute(insert(GrowthEntry), values)
+        db.session.execute(insert(GrowthEntry.__table__), values)
     return len(values)
 
 
@@ -389,7 +389,7 @@ def _reports(rng, today: date, p, officer_id) -> int:
                     )
                 )
     if values:
-        db.session.execute(insert(StationReport), values)
+        db.session.execute(insert(StationReport.__table__), values)
     return len(values)
 
 
