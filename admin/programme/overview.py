@@ -21,25 +21,36 @@ bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme")
 bp.after_request(no_store)
 
 
+def todo(ids: set[int] | None) -> dict:
+    """What needs doing now (the dashboard and the overview page): overdue cases, reports waiting
+    for 立案, overdue plaques and follow-up samplings, and the reporting calendar."""
+    open_cases = cases.listing(ids, "open")
+    follow_ups = monitoring.open_follow_ups(ids)
+    return {
+        "open_cases": len(open_cases),
+        "overdue_cases": sum(cases.is_overdue(c) for c in open_cases),
+        "reports_waiting": len(cases.open_reports(ids)),
+        "plaques_overdue": sum(s.overdue for s in plaques.states(ids)),
+        "follow_ups": len(follow_ups),
+        "follow_ups_overdue": sum(f.overdue for f in follow_ups),
+        "reports": reporting.summary(ids),
+    }
+
+
 @bp.get("/")
 @role_required()
 def index():
     ids = scope()
-    open_cases = cases.listing(ids, "open")
     pool = cultivation.listing(ids)
+    counts = growth.counts(ids)
     return render_template(
         "admin/programme/index.html",
-        open_cases=len(open_cases),
-        overdue_cases=sum(cases.is_overdue(c) for c in open_cases),
-        reports_waiting=len(cases.open_reports(ids)),
-        plaques_overdue=sum(s.overdue for s in plaques.states(ids)),
-        follow_ups=monitoring.open_follow_ups(ids),
+        t=todo(ids),
         pool=sum(c.status == "pool" for c in pool),
         applied=sum(c.status == "applied" for c in pool),
-        growth_open=sum(growth.counts(ids)["upgrade"].get(st, 0) for st in growth.stages()[:-1]),
-        growth_listed=growth.counts(ids)["growth"].get(growth.GROWTH_STAGE, 0),
+        growth_open=sum(counts["upgrade"].get(st, 0) for st in growth.stages()[:-1]),
+        growth_listed=counts["growth"].get(growth.GROWTH_STAGE, 0),
         spotchecks=len(spotcheck.recent(ids)),
-        reports=reporting.summary(ids),
     )
 
 
