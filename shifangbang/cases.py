@@ -12,6 +12,7 @@ against an unregistered workshop (黑作坊) may end in its closure (取缔), ke
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from . import access, audit, changes, complaints, current_deployment, deadlines, fields
 from .errors import DomainError
@@ -84,7 +85,10 @@ def _open(actor, station_id: int, opened_on: date, summary: str, **fields) -> En
         **fields,
     )
     db.session.add(case)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another officer took the same number at the same moment
+        raise CaseError("案件编号被同时占用，请再提交一次。") from None
     audit.record(
         actor, "case.open", "enforcement_case", case.id, after=audit.snapshot(case, FIELDS)
     )

@@ -200,6 +200,12 @@ class GrowthEntry(db.Model):
     __table_args__ = (CheckConstraint("register in ('upgrade','growth')", name="growth_register"),)
 
 
+# Read-only paths from a workshop, so the public read model loads its 色标化 status and public
+# penalties in the same query as the workshop itself (public_status.assemble).
+Workshop.colour_code = relationship(ColourCodeAdoption, uselist=False, viewonly=True)
+Workshop.enforcement_cases = relationship(EnforcementCase, viewonly=True)
+
+
 class StationReport(db.Model):
     """A station's periodic report to the county (三清单, 月度统计表), submitted on a day."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import current_deployment, tiers
 from .deployment import Tier
 from .extensions import db
-from .labels import CLOSED_STATUSES
+from .labels import CLOSED_STATUSES, COLOUR_STATUS
 from .models import (
     Inspection,
     Jurisdiction,
@@ -132,16 +132,25 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
     its inspectors, samplings, published history, pending decision, rectification items,
     and the poster when asked — eleven at most, whatever the amount of history.
     """
+    from .cases import public_filter
+
     deployment = current_deployment()
     now = today()
-    workshop = db.session.scalar(
-        select(Workshop)
-        .where(Workshop.public_code == code)
-        .options(
-            joinedload(Workshop.station).joinedload(Jurisdiction.parent),
-            selectinload(Workshop.categories),
-            selectinload(Workshop.staff),
+    workshop = (
+        db.session.execute(
+            select(Workshop)
+            .where(Workshop.public_code == code)
+            .options(
+                joinedload(Workshop.station).joinedload(Jurisdiction.parent),
+                selectinload(Workshop.categories),
+                selectinload(Workshop.staff),
+                # The action programme's public facts ride on the same query (no extra round trip).
+                joinedload(Workshop.colour_code),
+                joinedload(Workshop.enforcement_cases.and_(public_filter(now))),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if workshop is None:
         return None
@@ -228,8 +237,8 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
         "rectification": _latest(*(r.created_at for r in rectification)),
         "board": _day(workshop.updated_at),
     }
-    penalties = penalties_for([workshop.id], now).get(workshop.id, [])
-    colour = colour_codes_for([workshop.id], now).get(workshop.id)
+    penalties = sorted(workshop.enforcement_cases, key=lambda c: (c.decided_on, c.id), reverse=True)
+    colour = _colour_code(workshop.colour_code, deployment.programme.colour_code_deadline, now)
     updated["penalties"] = _latest(*(c.decided_on for c in penalties))
     return PublicStatus(
         penalties=penalties,
@@ -300,7 +309,6 @@ def penalties_for(workshop_ids: list[int], on: date | None = None) -> dict[int, 
 def colour_codes_for(workshop_ids: list[int], on: date | None = None) -> dict[int, ColourCode]:
     """色标化 status per workshop; empty when the deployment sets no deadline. A workshop with no
     record has not started."""
-    from .labels import COLOUR_STATUS
     from .programme_models import ColourCodeAdoption
 
     deadline = current_deployment().programme.colour_code_deadline
@@ -313,18 +321,21 @@ def colour_codes_for(workshop_ids: list[int], on: date | None = None) -> dict[in
             select(ColourCodeAdoption).where(ColourCodeAdoption.workshop_id.in_(workshop_ids))
         )
     }
-    out = {}
-    for wid in workshop_ids:
-        r = rows.get(wid)
-        status = r.status if r else "not_started"
-        out[wid] = ColourCode(
-            status=status,
-            label=COLOUR_STATUS[status],
-            completed_on=r.completed_on if r and status == "done" else None,
-            deadline=deadline,
-            overdue=status != "done" and on > deadline,
-        )
-    return out
+    return {wid: _colour_code(rows.get(wid), deadline, on) for wid in workshop_ids}
+
+
+def _colour_code(row, deadline: date | None, on: date) -> ColourCode | None:
+    """The public 色标化 status from a workshop's row (None: not started)."""
+    if deadline is None:
+        return None
+    status = row.status if row is not None else "not_started"
+    return ColourCode(
+        status=status,
+        label=COLOUR_STATUS[status],
+        completed_on=row.completed_on if row is not None and status == "done" else None,
+        deadline=deadline,
+        overdue=status != "done" and on > deadline,
+    )
 
 
 @dataclass(frozen=True)
