@@ -288,7 +288,7 @@ def import_sheet():
 @role_required()
 def import_template():
     return Response(
-        registry.template_csv(),
+        registry.template_csv(current_user),
         mimetype="text/csv",
         headers={
             "Content-Disposition": "attachment; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"

@@ -48,6 +48,7 @@ TIER_REASONS = {
     "rectified": "整改到位",
     "upgrade_request": "升榜申请",
     "annual_review": "年度复核",
+    "legacy_import": "存量导入",
 }
 
 TITLE_LEVEL = {"county": "县级", "city": "市级", "province": "省级"}

@@ -21,12 +21,14 @@ EXPORT_HEADER = [
     "联系电话",
     "地址",
     "所属所",
+    "辖区代码",
     "食品类别",
     "品种明细",
     "有效期起",
     "有效期至",
     "状态",
     "榜级",
+    "定榜日期",
     "最近检查",
     "食品安全管理员",
     "公示牌编号",
@@ -39,6 +41,9 @@ EXPORT_HEADER = [
 
 def export_rows(actor, filters: Filters):
     """Rows (header first) of the filtered list; the same columns as the import, plus tier facts.
+
+    Every column the import reads comes back unchanged when the file is imported again
+    (categories by name, read separator-safe; the station by its code as well as its name).
 
     Streams in batches so a whole county's registry does not sit in memory.
     """
@@ -54,12 +59,14 @@ def export_rows(actor, filters: Filters):
             w.operator_phone or "",
             w.address,
             w.station.name,
+            w.station.code,
             "、".join(c.name for c in w.categories),
             w.varieties,
             _iso(w.valid_from),
             _iso(w.valid_to),
             WORKSHOP_STATUS.get(w.status, w.status),
             dep.tier(w.tier_code).name,
+            _iso(w.tier_since) if w.tier_code != dep.unrated.code else "",
             _iso(w.last_inspected_on),
             w.safety_manager or "",
             w.plate_no or "",

@@ -57,6 +57,41 @@ def normalise_phone(value: str) -> str:
     return text
 
 
+CATEGORY_SEPARATORS = "、,，;；/ \t\n"
+
+
+def category_catalogue() -> dict[str, ProductCategory]:
+    """Every catalogue category by its name and by its code (a sheet may give either)."""
+    out: dict[str, ProductCategory] = {}
+    for c in db.session.scalars(select(ProductCategory)):
+        out[c.name] = out[c.code] = c
+    return out
+
+
+def split_categories(text: str, catalogue: dict) -> list[str]:
+    """The names or codes in a cell, separator-safe: a catalogue name that itself holds a
+    separator ("食用油、油脂及其制品") is taken whole before the text is split at 、 , ； /."""
+    known = sorted(catalogue, key=len, reverse=True)
+    out, pos = [], 0
+    while pos < len(text):
+        if text[pos] in CATEGORY_SEPARATORS:
+            pos += 1
+            continue
+        for name in known:
+            end = pos + len(name)
+            if text.startswith(name, pos) and (
+                end == len(text) or text[end] in CATEGORY_SEPARATORS
+            ):
+                break
+        else:
+            end = pos
+            while end < len(text) and text[end] not in CATEGORY_SEPARATORS:
+                end += 1
+        out.append(text[pos:end])
+        pos = end
+    return out
+
+
 def _text(data, key) -> str:
     value = data.get(key)
     return "" if value is None else str(value).strip()
@@ -137,21 +172,12 @@ def clean(
     out["station_id"] = station.id if station is not None else None
 
     if "category_names" in data:
-        names = [n for n in re.split(r"[、,，;；/\s]+", _text(data, "category_names")) if n]
-        found = (
-            catalogue
-            if catalogue is not None
-            else {
-                c.name: c
-                for c in db.session.scalars(
-                    select(ProductCategory).where(ProductCategory.name.in_(names))
-                )
-            }
-        )
+        found = catalogue if catalogue is not None else category_catalogue()
+        names = split_categories(_text(data, "category_names"), found)
         unknown = [n for n in names if n not in found]
         if unknown:
             errors["categories"] = f"食品类别不在目录中：{'、'.join(unknown)}。"
-        categories = [found[n] for n in dict.fromkeys(names) if n in found]
+        categories = list({found[n].id: found[n] for n in names if n in found}.values())
     else:
         ids = []
         for raw in data.get("category_ids") or []:
