@@ -91,7 +91,7 @@ def inbox():
         statuses=COMPLAINT_STATUS,
         kinds=COMPLAINT_KIND,
         is_overdue=complaints.is_overdue,
-        provisional=complaints.due_provisional,
+        deadline_note=complaints.deadline_note,
     )
 
 
@@ -123,7 +123,7 @@ def _detail_page(
         else [],
         targets=_scope_jurisdictions(),
         overdue=complaints.is_overdue(c),
-        provisional=complaints.due_provisional(c),
+        deadline_note=complaints.deadline_note(c),
         open=complaints.is_open(c),
         official_calendar=deadlines.has_official_calendar,
     )

@@ -195,6 +195,20 @@ def due_provisional(c: Complaint) -> bool:
     return is_open(c) and deadlines.provisional(received_day(c), c.due_on)
 
 
+# Stages whose deadline counts working days; the others (mediation 60 days, case 90 days)
+# count calendar days and only move their last day past a holiday.
+WORKING_DAY_STAGES = ("new", "verifying")
+
+
+def deadline_note(c: Complaint) -> str | None:
+    """What the officer should know about how a provisional due date was counted, or None."""
+    if not due_provisional(c):
+        return None
+    if c.status in WORKING_DAY_STAGES:
+        return "该年度法定节假日尚未公布，暂按周一至周五计算"
+    return "按日历日计算；该年度法定节假日尚未公布，期满日如逢节假日将顺延"
+
+
 # --- submission ----------------------------------------------------------------------------------
 
 
