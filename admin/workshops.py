@@ -9,10 +9,12 @@ from flask_login import current_user
 
 from shifangbang import access, registry
 from shifangbang.extensions import db, limiter
-from shifangbang.labels import SEVEN_IN_PLACE, WORKSHOP_STATUS
+from shifangbang.labels import CLOSED_STATUSES, SEVEN_IN_PLACE, WORKSHOP_STATUS
+from shifangbang.models import Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .confirm import confirm_first
 
 bp = Blueprint("admin_workshops", __name__, url_prefix="/admin/workshops")
 
@@ -192,8 +194,17 @@ def edit(workshop_id: int):
     return redirect(url_for(".show", workshop_id=workshop_id))
 
 
+def _ask_close(workshop_id: int):
+    w = db.session.get(Workshop, workshop_id)
+    label = WORKSHOP_STATUS.get(request.form.get("status", ""))
+    if w is None or request.form.get("status") not in CLOSED_STATUSES:
+        return None
+    return f"改为{label}", f"“{w.name}”将标为“{label}”，公示页面随即显示，不再列入榜单。"
+
+
 @bp.route("/<int:workshop_id>/status", methods=["GET", "POST"])
 @role_required()
+@confirm_first(_ask_close)
 def status(workshop_id: int):
     w = _load(workshop_id, "change_status")
     values = {"status": "", "on": today().isoformat(), "reason": ""}
