@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from shifangbang import access, registry
+from shifangbang import access, registry, workshops
 from shifangbang.extensions import db, limiter
 from shifangbang.labels import CLOSED_STATUSES, SEVEN_IN_PLACE, WORKSHOP_STATUS
 from shifangbang.models import Workshop
@@ -165,6 +165,7 @@ def show(workshop_id: int):
         seven=SEVEN_IN_PLACE,
         can_edit=access.can(current_user, "edit", w.station_id),
         statuses=WORKSHOP_STATUS,
+        links=workshops.record_links(current_user, w),
     )
 
 
