@@ -135,8 +135,13 @@ def edit(user_id: int):
         except users.UserError as e:
             db.session.rollback()
             flash(str(e), "error")
+            typed = f.to_dict() if action == "update" else {}  # shown again as typed
             return render_template(
-                "admin/user.html", user=user, roles=ROLES, jurisdictions=_jurisdictions()
+                "admin/user.html",
+                user=user,
+                roles=ROLES,
+                jurisdictions=_jurisdictions(),
+                typed=typed,
             ), 422
         db.session.commit()
         flash(message, "success")

@@ -161,3 +161,60 @@ def test_tier_decision_and_title_forms_keep_what_was_typed(client, s):
     )
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "群众反映问题严重</textarea>" in html
+
+
+def test_account_form_keeps_what_was_typed(client, s):
+    f.login(client, s["admin"])
+    r = client.post(
+        f"/admin/users/{s['admin'].id}",
+        data={
+            "action": "update",
+            "display_name": "改过的姓名",
+            "role": "viewer",
+            "jurisdiction_id": str(s["j"]["nanmen"].id),
+        },
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "不能取消自己的管理员角色" in html
+    assert 'value="改过的姓名"' in html
+    assert re.search(r'<option value="viewer" selected>', html)
+    assert re.search(rf'<option value="{s["j"]["nanmen"].id}" selected>', html)
+
+
+def test_inspection_and_sampling_forms_keep_what_was_typed(client, s):
+    from shifangbang.models import Inspection, Sampling
+
+    i = Inspection(
+        workshop_id=s["w"].id,
+        inspected_on=today() - timedelta(days=5),
+        kind="routine",
+        result="basic",
+        rectification_required=True,
+        rectification_due=today() + timedelta(days=5),
+    )
+    smp = Sampling(
+        workshop_id=s["w"].id,
+        sampled_on=today() - timedelta(days=20),
+        product="凉糕",
+        batch="B2",
+        lab="包头市质检所",
+        result="fail",
+        failed_item="菌落总数",
+        notice_on=today() - timedelta(days=15),
+    )
+    _db.session.add_all([i, smp])
+    _db.session.commit()
+    f.login(client, s["o1"])
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    r = client.post(
+        f"/admin/inspections/{i.id}/complete", data={"done_on": tomorrow, "note": "复查地面已修补"}
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "不晚于今天" in html
+    assert 'value="复查地面已修补"' in html and f'value="{tomorrow}"' in html
+    early = (today() - timedelta(days=18)).isoformat()
+    r = client.post(
+        f"/admin/sampling/{smp.id}/retest", data={"action": "request", "requested_on": early}
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "不能早于通知书送达日期" in html and f'value="{early}"' in html
