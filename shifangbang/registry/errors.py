@@ -1,9 +1,11 @@
 """The registry's errors: Chinese messages shown to the user as they are."""
 
+from ..errors import DomainError
+
 CONFLICT_MESSAGE = "该作坊已被他人修改，您的修改未保存。请查看最新内容后重新提交。"
 
 
-class RegistryError(ValueError):
+class RegistryError(DomainError):
     """A rule violation; the message is Chinese and shown to the user as is."""
 
 
