@@ -187,6 +187,7 @@ AUDIT_ACTIONS = {
     "complaint.unfounded": "认定不属实",
     "complaint.reroute": "改派辖区",
     "complaint.view_reporter": "查看投诉举报人身份",
+    "complaint.deadline_recompute": "重新计算办理期限",
     "draw.create": "双随机抽取",
     "draw.publish": "公开双随机结果",
     "poster.issue": "发放公示牌",
