@@ -43,7 +43,7 @@ def confirm_first(ask):
                         title=title,
                         detail=detail,
                         fields=fields,
-                        action=request.path,
+                        action=request.full_path.rstrip("?"),
                         back=_back(),
                     )
             return view(*args, **kwargs)
