@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -194,6 +194,20 @@ def is_overdue(c: Complaint, on: date | None = None) -> bool:
 def due_provisional(c: Complaint) -> bool:
     """The due date was counted without an official holiday calendar for its year."""
     return is_open(c) and deadlines.provisional(received_day(c), c.due_on)
+
+
+# Stages whose deadline counts working days; the others (mediation 60 days, case 90 days)
+# count calendar days and only move their last day past a holiday.
+WORKING_DAY_STAGES = ("new", "verifying")
+
+
+def deadline_note(c: Complaint) -> str | None:
+    """What the officer should know about how a provisional due date was counted, or None."""
+    if not due_provisional(c):
+        return None
+    if c.status in WORKING_DAY_STAGES:
+        return "该年度法定节假日尚未公布，暂按周一至周五计算"
+    return "按日历日计算；该年度法定节假日尚未公布，期满日如逢节假日将顺延"
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -804,13 +818,18 @@ def reporter_identity(actor, c: Complaint) -> Identity:
 # --- inbox queries -------------------------------------------------------------------------------
 
 
+DUE_SOON_DAYS = 3  # an open item due within this many days is near its deadline (待办)
+
+
 @dataclass
 class InboxFilter:
     status: str = "open"  # a status code, "open", or "" for all
     kind: str = ""
     jurisdiction_id: int | None = None
     overdue: bool = False
+    due_soon: bool = False  # open and due within DUE_SOON_DAYS days (overdue ones apart)
     assignee_id: int | None = None  # 0: unassigned
+    q: str = ""  # tracking number, workshop (name or public code), or the reporter's phone
     page: int = 1
     per_page: int = 30
 
@@ -832,6 +851,14 @@ def inbox(actor, f: InboxFilter) -> tuple[list[Complaint], int]:
         q = q.where(Complaint.kind == f.kind)
     if f.overdue:
         q = q.where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES), Complaint.due_on < today())
+    if f.due_soon:
+        q = q.where(
+            Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+            Complaint.due_on >= today(),
+            Complaint.due_on <= today() + timedelta(days=DUE_SOON_DAYS),
+        )
+    if f.q:
+        q = q.where(_search(actor, f.q))
     if f.assignee_id == 0:
         q = q.where(Complaint.assigned_to_id.is_(None))
     elif f.assignee_id:
@@ -857,6 +884,24 @@ def inbox(actor, f: InboxFilter) -> tuple[list[Complaint], int]:
         .all()
     )
     return list(items), total
+
+
+def _search(actor, text: str):
+    """Match by tracking number, by workshop (registered name or public code, or the name a
+    report gave a black workshop), and by the reporter's phone for those who may read identities
+    (the same people reporter_identity() serves; the scope is already the actor's)."""
+    text = text.strip()[:50]
+    like = f"%{text.replace('%', '').replace('_', '')}%"
+    shops = select(Workshop.id).where(or_(Workshop.name.ilike(like), Workshop.public_code == text))
+    clauses = [
+        Complaint.tracking_no.ilike(like),
+        Complaint.workshop_id.in_(shops),
+        Complaint.unregistered_name.ilike(like),
+    ]
+    phone = normalise_phone(text)
+    if phone.isdigit() and len(phone) >= 7 and access.can(actor, "view_reporter"):
+        clauses.append(Complaint.reporter_phone == phone)
+    return or_(*clauses)
 
 
 def get_for(actor, complaint_id: int) -> Complaint | None:
