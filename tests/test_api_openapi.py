@@ -6,6 +6,7 @@ import time
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.config._auth import OpenAPIAuthConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -44,10 +45,35 @@ def test_document_is_valid_openapi(client):
             assert op["summary"] and op["responses"]
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(client, db):
-    """Every operation, bounded examples, with real rows so the success paths are exercised too."""
+def checker(strategy, excluded: list, max_examples: int):
+    """A Hypothesis test over `strategy` (built here: @given refuses defaults, a loop would rebind)."""
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def check(case):
+        response = case.call()
+        assert response.status_code < 500, (case.as_curl_command(), response.text[:300])
+        case.validate_response(response, excluded_checks=excluded)
+
+    return check
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(client, db, wx):
+    """Every operation, bounded examples, with real rows so the success paths are exercised too.
+    WeChat is on (the local fake); operations that need a mini-program sign-in get a real token."""
     data = arrange()
+    login = client.post("/api/v1/wechat/login", json={"code": wx.issue_code("oSchemathesis")})
+    token = login.get_json()["token"]
     schema = schemathesis.openapi.from_wsgi(PREFIX + "/openapi.json", client.application)
+    # The bearer scheme gets a real token: schemathesis then also probes without it and with a wrong one.
+    schema.config.auth.openapi = OpenAPIAuthConfig(schemes={"wechatBearer": {"bearer": token}})
     known = [{"code": data[k].public_code} for k in ("gold", "bronze", "unrated", "closed")]
     started = time.monotonic()
     failures = []
@@ -62,21 +88,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(client, db):
             strategies += [operation.as_strategy(path_parameters=p) for p in known]
 
         for strategy in strategies:
-
-            @settings(
-                max_examples=MAX_EXAMPLES if len(strategies) == 1 else 3,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def check(case, excluded=excluded):
-                response = case.call()
-                assert response.status_code < 500, (case.as_curl_command(), response.text[:300])
-                case.validate_response(response, excluded_checks=excluded)
-
+            check = checker(strategy, excluded, MAX_EXAMPLES if len(strategies) == 1 else 3)
             try:
                 check()
             except (AssertionError, FailureGroup, Exception) as e:  # collect all, report together

@@ -1,7 +1,6 @@
 """The mini-program backend against a local fake of WeChat's server API (tests/wechat_fake.py):
 sign-in, bound cases, verified phone, subscriptions and the outbox, scanned posters."""
 
-import dataclasses
 import io
 from datetime import timedelta
 
@@ -21,44 +20,8 @@ from shifangbang.timeutil import utcnow
 from tests import complaint_data as cd
 from tests import factories
 
-from .wechat_fake import APPID, SECRET, WechatFake
-
-CASE_TEMPLATE = "tmpl-case-progress-0001"
-WORKSHOP_TEMPLATE = "tmpl-workshop-change-0001"
-
-
-@pytest.fixture(scope="session")
-def fake():
-    server = WechatFake().start()
-    yield server
-    server.stop()
-
-
-def with_templates(deployment):
-    wx = deployment.wechat
-    return dataclasses.replace(
-        deployment,
-        wechat=dataclasses.replace(
-            wx,
-            case_progress=dataclasses.replace(wx.case_progress, template_id=CASE_TEMPLATE),
-            workshop_change=dataclasses.replace(wx.workshop_change, template_id=WORKSHOP_TEMPLATE),
-        ),
-    )
-
-
-@pytest.fixture
-def wx(app, db, fake):
-    """WeChat switched on for this test (appid, secret, the fake's URL, two templates)."""
-    saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE")}
-    saved_deployment = app.extensions["deployment"]
-    app.config.update(WECHAT_APPID=APPID, WECHAT_SECRET=SECRET, WECHAT_API_BASE=fake.url)
-    app.extensions["deployment"] = with_templates(saved_deployment)
-    fake.refusing.clear()
-    fake.fail_next.clear()
-    fake.messages.clear()  # openids repeat across the database backends
-    yield fake
-    app.config.update(saved)
-    app.extensions["deployment"] = saved_deployment
+from .conftest import CASE_TEMPLATE, WORKSHOP_TEMPLATE
+from .wechat_fake import APPID, SECRET
 
 
 @pytest.fixture

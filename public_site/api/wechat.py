@@ -164,9 +164,9 @@ POSTER_MESSAGES = {  # the same words as the workshop page (public/workshop.html
 @limiter.limit("120 per minute")
 def scan():
     """A poster's QR link as WeChat hands it to the mini-program (扫普通链接二维码打开小程序)."""
-    link = arg_str("q", 300)
-    if not link:
+    if request.args.get("q") is None:
         raise ApiError(400, "invalid_parameter", "请提供扫描到的链接 q。", {"q": "必填。"})
+    link = arg_str("q", 300) or ""
     parsed = posters.parse_link(link, current_app.config["BASE_URL"])
     if parsed is None:
         raise not_found("这不是本站公示牌上的二维码。")
