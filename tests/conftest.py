@@ -189,8 +189,10 @@ class LiveServer:
         demo_size: int = 80,
         database_url: str | None = None,
         migrate: bool = True,
+        env: dict | None = None,
     ):
         self.base = base
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(
@@ -200,6 +202,7 @@ class LiveServer:
             SECRET_KEY="live-test-secret",
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
+            **(env or {}),
         )
         self.app = make_test_app(
             self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False
@@ -209,14 +212,18 @@ class LiveServer:
         if demo_size:
             self.flask("demo", "load", "--size", str(demo_size))
         self.flask("setup", "--no-demo")  # builds this server's own index
-        self.log = open(base / "gunicorn.log", "wb")
+        self.start()
+
+    def start(self) -> None:
+        """Start gunicorn (again, after stop(): a restart on the same database and port)."""
+        self.log = open(self.base / "gunicorn.log", "ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
                 "-w",
-                str(workers),
+                str(self.workers),
                 "-b",
                 f"127.0.0.1:{self.port}",
                 "shifangbang.wsgi:app",
