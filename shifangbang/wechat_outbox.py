@@ -177,7 +177,9 @@ def workshop_changed(w: Workshop) -> None:
 def access_token(client: Client, stale: str | None = None) -> str:
     """The app's access token. `stale`: a token WeChat just refused (40001); it is replaced by a
     forced refresh unless another worker already replaced it."""
-    row = db.session.get(WechatToken, 1, populate_existing=True)
+    # A forced refresh invalidates the token other workers hold: take the row's lock (PostgreSQL)
+    # so that of several workers told 40001 at once only the first refreshes.
+    row = db.session.get(WechatToken, 1, populate_existing=True, with_for_update=stale is not None)
     if row is None:  # the migration creates it; a hand-made database may not have it
         row = WechatToken(id=1, access_token="", expires_at=utcnow())
         db.session.add(row)
