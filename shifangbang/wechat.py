@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from . import complaints, wechat_outbox
+from .errors import DomainError
 from .extensions import db
 from .models import (
     Complaint,
@@ -41,7 +42,7 @@ class WechatUnavailable(Exception):
         self.retry_after = retry_after
 
 
-class WechatRefused(ValueError):
+class WechatRefused(DomainError):
     """The request cannot succeed as sent (an invalid code, an unknown case): the message is Chinese."""
 
 
@@ -139,11 +140,6 @@ def _bound(user: WechatUser, tracking_no: str) -> tuple[Complaint, WechatBinding
     if found is None:
         raise LookupError("找不到您提交的这件投诉举报。")
     return found[0], found[1]
-
-
-def is_phone_verified(user: WechatUser, c: Complaint) -> bool:
-    b = db.session.get(WechatBinding, c.id)
-    return b is not None and b.user_id == user.id and b.phone_verified_at is not None
 
 
 def verify_phone(user: WechatUser, tracking_no: str, code: str) -> datetime:

@@ -2,7 +2,7 @@
 the subscribe-message outbox and the shared access token (one row, created here, always updated)
 
 Revision ID: wechat_0001
-Revises: 16009adad790
+Revises: lead_0001
 Create Date: 2026-11-29 02:42:02.352046
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'wechat_0001'
-down_revision = '16009adad790'
+down_revision = 'lead_0001'
 branch_labels = None
 depends_on = None
 
