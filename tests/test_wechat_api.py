@@ -392,3 +392,47 @@ def test_photos_and_fields_still_work_with_a_token(client, db, wx, p):
         "/api/v1/complaints", data=form, headers=bearer(token), content_type="multipart/form-data"
     )
     assert r.status_code == 201 and r.get_json()["bound"] is True
+
+
+def test_concurrent_workers_claim_each_row_exactly_once(app):
+    """Four threads (each its own session and connection, as workers have) race over the same rows:
+    every row is claimed by exactly one of them, on SQLite and on PostgreSQL."""
+    import threading
+
+    from shifangbang.extensions import db as _db
+
+    with app.app_context():
+        user = WechatUser(openid="oRace")
+        _db.session.add(user)
+        _db.session.flush()
+        rows = [
+            WechatOutbox(user_id=user.id, template_id="t", data={}, next_attempt_at=utcnow())
+            for _ in range(40)
+        ]
+        _db.session.add_all(rows)
+        _db.session.commit()
+        ids, user_id = [r.id for r in rows], user.id
+    won: list[list[int]] = []
+    start = threading.Barrier(4)
+
+    def worker():
+        with app.app_context():
+            start.wait()
+            won.append([i for i in ids if wechat_outbox.claim(i)])
+            _db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        claimed = sorted(i for mine in won for i in mine)
+        assert claimed == sorted(ids)  # all claimed, none twice
+    finally:
+        with app.app_context():
+            _db.session.execute(
+                WechatOutbox.__table__.delete().where(WechatOutbox.user_id == user_id)
+            )
+            _db.session.execute(WechatUser.__table__.delete().where(WechatUser.id == user_id))
+            _db.session.commit()
