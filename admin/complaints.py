@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from shifangbang import access, complaints, deadlines
+from shifangbang import access, complaints, deadlines, wechat
 from shifangbang.extensions import db
 from shifangbang.labels import COMPLAINT_KIND, COMPLAINT_STATUS
 from shifangbang.models import Jurisdiction, User
@@ -129,6 +129,7 @@ def _detail_page(
         deadline_note=complaints.deadline_note(c),
         open=complaints.is_open(c),
         official_calendar=deadlines.has_official_calendar,
+        wechat=wechat.officer_view(c),  # "已绑定微信", never the openid
     )
     return make_response(page, status)
 

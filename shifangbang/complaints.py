@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import access, audit, deadlines, photos, tiers
+from . import access, audit, deadlines, photos, tiers, wechat_outbox
 from .errors import DomainError
 from .extensions import db
 from .labels import (
@@ -35,7 +35,15 @@ from .labels import (
     REFUSAL_REASONS,
     TERMINATION_REASONS,
 )
-from .models import Attachment, Complaint, ComplaintEvent, Jurisdiction, User, Workshop
+from .models import (
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    Jurisdiction,
+    User,
+    WechatBinding,
+    Workshop,
+)
 from .timeutil import local, today, utcnow
 from .tx import transactional
 
@@ -223,6 +231,7 @@ class Receipt:
     anonymous: bool
     photo_count: int
     similar_recent: bool = False
+    bound: bool = False  # bound to the mini-program user who filed it
 
 
 def normalise_phone(raw: str) -> str:
@@ -369,9 +378,11 @@ def submit(
     uploads: list[tuple[str, bytes]] = (),
     client_ip: str | None = None,
     channel: str = "web",
+    wechat_user_id: int | None = None,
 ) -> Receipt:
     """Validate, store and commit a submission. Raises SubmissionInvalid (errors by field, photos
-    under "photos"), SpamSuspected, or a database error — never returns before the commit."""
+    under "photos"), SpamSuspected, or a database error — never returns before the commit.
+    `wechat_user_id`: the mini-program user who filed it, bound unless the report is anonymous."""
     if (form.get(HONEYPOT_FIELD) or "").strip():
         raise SpamSuspected()
     values, errors = validate(form)
@@ -386,7 +397,9 @@ def submit(
     password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     for attempt in range(3):  # a tracking-number collision (1 in 10^10) is retried, not shown
         try:
-            return _store(values, stored, password, password_hash, client_ip, channel)
+            return _store(
+                values, stored, password, password_hash, client_ip, channel, wechat_user_id
+            )
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -401,6 +414,7 @@ def _store(
     password_hash: str,
     client_ip: str | None,
     channel: str,
+    wechat_user_id: int | None = None,
 ) -> Receipt:
     workshop: Workshop | None = v["workshop"]
     jurisdiction_id = workshop.station_id if workshop else v["county"].id
@@ -451,6 +465,10 @@ def _store(
         db.session.add(c)
         items.append(c)
     db.session.flush()
+    # Anonymous stays anonymous: an openid beside the report would identify its author.
+    bound = bool(wechat_user_id) and not v["anonymous"]
+    if bound:
+        db.session.add_all(WechatBinding(complaint_id=c.id, user_id=wechat_user_id) for c in items)
     return Receipt(
         submission_id=submission_id,
         items=[(c.kind, c.tracking_no, c.due_on) for c in items],
@@ -458,6 +476,7 @@ def _store(
         anonymous=v["anonymous"],
         photo_count=len(stored),
         similar_recent=similar,
+        bound=bound,
     )
 
 
@@ -509,6 +528,11 @@ def track(number: str, password: str) -> TrackView | None:
     ok = check_password_hash(c.password_hash if c else _DUMMY_HASH, password)
     if c is None or not ok:
         return None
+    return track_view(c)
+
+
+def track_view(c: Complaint) -> TrackView:
+    """What the person who filed `c` may see (after the password, or their bound WeChat sign-in)."""
     events = db.session.scalars(
         select(ComplaintEvent)
         .where(ComplaintEvent.complaint_id == c.id)
@@ -572,6 +596,8 @@ def _event(
         public_reply=public_reply or None,
     )
     db.session.add(e)
+    if to_status or e.public_reply:  # what the person sees on /track moved: tell subscribers
+        wechat_outbox.case_moved(c, e)
     return e
 
 
