@@ -34,7 +34,8 @@ def _row(workshop: Workshop) -> ColourCodeAdoption:
     return row
 
 
-def _apply(actor, workshop, status, completed_on, checked_on, inspection_id, action):
+def _apply(workshop, status, completed_on, checked_on, inspection_id):
+    """Set the row; returns (row, before snapshot or None for a first record, changed)."""
     row = _row(workshop)
     before = audit.snapshot(row, FIELDS) if row.checked_on or row.status != "not_started" else None
     if status == "done":
@@ -48,12 +49,7 @@ def _apply(actor, workshop, status, completed_on, checked_on, inspection_id, act
     db.session.flush()
     if changed:
         changes.touch(workshop)
-    # A change is a public statement (public_history); a check that confirms it is audit only.
-    action = action if changed or before is None else "colour_code.checked"
-    audit.record(
-        actor, action, "colour_code", workshop.id, before=before, after=audit.snapshot(row, FIELDS)
-    )
-    return row
+    return row, before, changed
 
 
 @transactional
@@ -69,7 +65,17 @@ def set_status(
         completed_on = completed_on or checked_on
         if completed_on > checked_on:
             raise ColourCodeError("完成日期不能晚于核查日期。")
-    return _apply(actor, workshop, status, completed_on, checked_on, None, "colour_code.set")
+    row, before, changed = _apply(workshop, status, completed_on, checked_on, None)
+    # A change is a public statement (public_history); a check that confirms it is audit only.
+    audit.record(
+        actor,
+        "colour_code.set" if changed or before is None else "colour_code.checked",
+        "colour_code",
+        workshop.id,
+        before=before,
+        after=audit.snapshot(row, FIELDS),
+    )
+    return row
 
 
 def status_from_items(inspection: Inspection) -> str | None:
@@ -87,15 +93,18 @@ def check_at_inspection(actor, inspection: Inspection) -> ColourCodeAdoption | N
     status = status_from_items(inspection)
     if status is None:
         return None
-    return _apply(
-        actor,
-        inspection.workshop,
-        status,
-        inspection.inspected_on,
-        inspection.inspected_on,
-        inspection.id,
-        "colour_code.inspection",
+    row, before, changed = _apply(
+        inspection.workshop, status, inspection.inspected_on, inspection.inspected_on, inspection.id
     )
+    audit.record(
+        actor,
+        "colour_code.inspection" if changed or before is None else "colour_code.checked",
+        "colour_code",
+        inspection.workshop_id,
+        before=before,
+        after=audit.snapshot(row, FIELDS),
+    )
+    return row
 
 
 def per_station(scope_ids: set[int] | None) -> list[dict]:

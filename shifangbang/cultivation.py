@@ -37,15 +37,8 @@ def _day(value: date | None, label: str, not_before: date | None = None) -> date
     return value
 
 
-def _log(actor, c: Cultivation, action: str, before=None, **extra) -> None:
-    audit.record(
-        actor,
-        f"cultivation.{action}",
-        "cultivation",
-        c.id,
-        before=before,
-        after=dict(audit.snapshot(c, FIELDS), **extra),
-    )
+def _after(c: Cultivation, **extra) -> dict:
+    return dict(audit.snapshot(c, FIELDS), **extra)
 
 
 @transactional
@@ -89,7 +82,7 @@ def enter(
     )
     db.session.add(c)
     db.session.flush()
-    _log(actor, c, "enter")
+    audit.record(actor, "cultivation.enter", "cultivation", c.id, after=_after(c))
     return c
 
 
@@ -102,7 +95,7 @@ def apply(actor, c: Cultivation, applied_on: date) -> Cultivation:
     before = audit.snapshot(c, FIELDS)
     c.applied_on = _day(applied_on, "申报日期", not_before=c.entered_on)
     c.status = "applied"
-    _log(actor, c, "apply", before)
+    audit.record(actor, "cultivation.apply", "cultivation", c.id, before=before, after=_after(c))
     return c
 
 
@@ -127,7 +120,14 @@ def accept(actor, c: Cultivation, checked_on: date, met: set[str], note: str = "
     note = fields.text(note, "验收意见", 500, CultivationError, required=False)
     if note:
         c.note = note
-    _log(actor, c, "accept", before, checklist=c.checklist)
+    audit.record(
+        actor,
+        "cultivation.accept",
+        "cultivation",
+        c.id,
+        before=before,
+        after=_after(c, checklist=c.checklist),
+    )
     return c
 
 
@@ -141,7 +141,14 @@ def award(actor, c: Cultivation, granted_on: date, certificate_no: str = "") -> 
     before = audit.snapshot(c, FIELDS)
     grant = titles.grant(actor, c.workshop, c.title, granted_on, certificate_no)
     c.status, c.grant_id = "awarded", grant.id
-    _log(actor, c, "award", before, grant_id=grant.id)
+    audit.record(
+        actor,
+        "cultivation.award",
+        "cultivation",
+        c.id,
+        before=before,
+        after=_after(c, grant_id=grant.id),
+    )
     return grant
 
 
@@ -153,7 +160,7 @@ def withdraw(actor, c: Cultivation, note: str) -> Cultivation:
     note = fields.text(note, "退出培育的原因", 500, CultivationError)
     before = audit.snapshot(c, FIELDS)
     c.status, c.note = "withdrawn", note
-    _log(actor, c, "withdraw", before)
+    audit.record(actor, "cultivation.withdraw", "cultivation", c.id, before=before, after=_after(c))
     return c
 
 

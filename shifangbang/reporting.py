@@ -95,13 +95,14 @@ class Row:
     period: str
     due_on: date
     report: StationReport | None
+    on: date  # the day the state is seen from
 
     @property
     def state(self) -> str:
         """submitted | late (submitted after the due day) | due (not yet due) | overdue."""
         if self.report is not None:
             return "late" if self.report.submitted_on > self.due_on else "submitted"
-        return "overdue" if today() > self.due_on else "due"
+        return "overdue" if self.on > self.due_on else "due"
 
 
 STATE_LABELS = {
@@ -112,7 +113,8 @@ STATE_LABELS = {
 }
 
 
-def calendar(scope_ids: set[int] | None, periods: list[str]) -> list[Row]:
+def calendar(scope_ids: set[int] | None, periods: list[str], on: date | None = None) -> list[Row]:
+    on = on or today()
     q = select(Jurisdiction).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)
     if scope_ids is not None:
         q = q.where(Jurisdiction.id.in_(scope_ids))
@@ -127,17 +129,17 @@ def calendar(scope_ids: set[int] | None, periods: list[str]) -> list[Row]:
         )
     }
     return [
-        Row(s, kind, p, due_on(p), reports.get((s.id, kind, p)))
+        Row(s, kind, p, due_on(p), reports.get((s.id, kind, p)), on)
         for p in periods
         for s in stations
         for kind in REPORT_KIND
     ]
 
 
-def summary(scope_ids: set[int] | None) -> dict[str, int]:
-    """For the dashboard: this month's and last month's reports by state."""
-    current = current_period()
-    rows = calendar(scope_ids, [previous_period(current), current])
+def summary(scope_ids: set[int] | None, on: date | None = None) -> dict[str, int]:
+    """For the dashboard: this month's and last month's reports by state, as seen on `on`."""
+    current = current_period(on)
+    rows = calendar(scope_ids, [previous_period(current), current], on)
     out = {k: 0 for k in STATE_LABELS}
     for r in rows:
         out[r.state] += 1

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'programme_0001'
-down_revision = 'lead_0001'
+down_revision = 'wechat_0001'
 branch_labels = None
 depends_on = None
 
