@@ -98,6 +98,9 @@ def test_plaque_page_and_public_revocation_notice(s, client, db):
     assert client.post(f"/admin/programme/plaques/{other.id}", data={}).status_code == 403
     public = client.get("/rankings/announcements").get_data(as_text=True)
     assert "取消称号通报" in public and "老东河凉糕作坊" in public and "牌匾已于" in public
+    assert (
+        'href="#revocations">取消称号通报（2）' in public
+    )  # found without scrolling past the list
     assert "牌匾收回中" in public  # the other one
     api = client.get("/api/v1/revocations").get_json()["items"]
     mine = next(i for i in api if i["workshop"]["code"] == s["w"].public_code)
