@@ -8,7 +8,7 @@
   workshop_geo with its triggers, PostgreSQL's GiST index on point(lng, lat).
 
 Revision ID: scale_0001
-Revises: lead_0001
+Revises: programme_0001
 Create Date: 2026-11-29 03:10:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "scale_0001"
-down_revision = "lead_0001"
+down_revision = "programme_0001"
 branch_labels = None
 depends_on = None
 

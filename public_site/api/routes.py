@@ -4,7 +4,13 @@ from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels, public_cache, public_history
+from shifangbang import (
+    current_deployment,
+    labels,
+    public_cache,
+    public_history,
+    public_status,
+)
 from shifangbang import rankings as ranking_lists
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
@@ -14,7 +20,7 @@ from shifangbang.models import (
 )
 
 from ..workshop import _head as page_head
-from . import adapters, bp, openapi, queries, serializers
+from . import adapters, bp, openapi, queries, serializers, wechat
 from .common import (
     ApiError,
     absolute,
@@ -283,6 +289,15 @@ def announcements():
     return jsonify(paginated(items, total, page, per_page))
 
 
+@bp.get("/revocations")
+def revocations():
+    """取消称号通报 of the last 12 months, newest first, with plaque recovery."""
+    county = arg_str("county", 20)
+    stations = queries.jurisdiction_ids(county) if county else None
+    notices = public_status.revocation_notices(stations)
+    return jsonify({"items": [serializers.revocation_dict(n) for n in notices]})
+
+
 # --- complaints and reports ------------------------------------------------------------------------
 
 
@@ -310,9 +325,16 @@ def complaint_public(v) -> dict:
 def complaint_create():
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "请以 multipart/form-data 提交。")
+    user = wechat.signed_in_user(required=False)  # with a token: bound to the mini-program user
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     try:
-        receipt = adapters.submit(request.form.to_dict(), files, request.remote_addr, channel="api")
+        receipt = adapters.submit(
+            request.form.to_dict(),
+            files,
+            request.remote_addr,
+            channel="api",
+            wechat_user_id=user.id if user else None,
+        )
     except adapters.SubmissionError as e:
         raise ApiError(422, "validation_failed", str(e), e.errors) from None
     views = [adapters.track(no, receipt.password) for _, no, _ in receipt.items]
@@ -325,7 +347,9 @@ def complaint_create():
             )
             for v in views
         ],
-        "notice": "请记下查询码和查询密码，凭它们查询办理进度。",
+        "bound": receipt.bound,
+        "notice": "请记下查询码和查询密码，凭它们查询办理进度。"
+        + ("也可在小程序“我的投诉举报”中查看。" if receipt.bound else ""),
     }
     response = jsonify(body)
     response.status_code = 201
