@@ -12,9 +12,7 @@ every demo complaint (DEMO_QUERY_PASSWORD; a real submission gets its own).
 """
 
 import hashlib
-import queue
 import random
-import threading
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -1548,14 +1546,14 @@ WITH_IDS = (
 )
 
 
-def _write(rows_by_table: dict[str, list[dict]], conn=None) -> int:
-    """Bulk insert: one executemany per table on the session's connection (or `conn`).
+def _write(rows_by_table: dict[str, list[dict]]) -> int:
+    """Bulk insert: one executemany per table on the session's connection.
 
     The rows go to the driver as tuples, converted by each column type's own bind processor
     (dates and JSON on SQLite), which is several times faster than insert(Model) with dicts
     for the millions of checklist items a large demo has.
     """
-    conn = conn if conn is not None else db.session.connection()
+    conn = db.session.connection()
     dialect = conn.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     written = 0
@@ -1613,44 +1611,6 @@ def _write(rows_by_table: dict[str, list[dict]], conn=None) -> int:
     return written
 
 
-def _write_overlapped(chunks, written=None) -> None:
-    """Write each chunk in a second thread while the next one is generated.
-
-    Both drivers release the GIL while the database works (sqlite3 around each step, psycopg
-    during COPY), so generating and writing overlap on two cores instead of taking turns. The
-    queue holds one chunk: at most three chunks (a few thousand workshops each) live at once.
-    The writer uses the session's connection, inside the same transaction; any error stops both
-    sides and is raised here.
-    """
-    conn = db.session.connection()
-    pending: queue.Queue = queue.Queue(maxsize=1)
-    failed: list[BaseException] = []
-
-    def writer():
-        try:
-            while (item := pending.get()) is not None:
-                _write(item[1], conn)
-                if written is not None:
-                    written(item[0])
-        except BaseException as e:  # handed to the generating thread, which raises it
-            failed.append(e)
-            while pending.get() is not None:  # let the producer finish putting
-                pass
-
-    thread = threading.Thread(target=writer, name="demo-writer", daemon=True)
-    thread.start()
-    try:
-        for item in chunks:
-            if failed:
-                break
-            pending.put(item)
-    finally:
-        pending.put(None)
-        thread.join()
-    if failed:
-        raise failed[0]
-
-
 def load(
     seed: int, size: int, progress: bool = False, today: date | None = None
 ) -> list[tuple[str, str, str]]:
@@ -1683,7 +1643,10 @@ def load(
     _write(gen.fixed(password_hash_for))
     bar = click.progressbar(length=size, label="生成演示数据", show_pos=True) if progress else None
     try:
-        _write_overlapped(gen.chunks(), bar.update if bar is not None else None)
+        for n, rows in gen.chunks():
+            _write(rows)
+            if bar is not None:
+                bar.update(n)
     finally:
         if bar is not None:
             bar.render_finish()
