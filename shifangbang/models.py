@@ -423,7 +423,11 @@ class TitleGrant(db.Model):
 
     workshop: Mapped[Workshop] = relationship()
     title: Mapped[Title] = relationship()
-    __table_args__ = (CheckConstraint("status in ('held','revoked')", name="grant_status"),)
+    __table_args__ = (
+        CheckConstraint("status in ('held','revoked')", name="grant_status"),
+        # 通报取消称号: titles revoked in the last year, newest first (public pages).
+        Index("ix_title_grant_revoked", "status", "revoked_on"),
+    )
 
 
 class RevocationProposal(db.Model):

@@ -242,7 +242,12 @@ def _full_scans(
             continue
         if backend == "sqlite":
             m = re.match(r"SCAN (\w+)(.*)", line.strip())
-            if not m or m.group(1) in REFERENCE or m.group(1).startswith("("):
+            if (
+                not m
+                or m.group(1) in REFERENCE
+                or m.group(1) == "CONSTANT"
+                or m.group(1).startswith("(")
+            ):
                 continue
             rest = m.group(2)
             if "VIRTUAL TABLE INDEX 2:" in rest:  # R*Tree search by box

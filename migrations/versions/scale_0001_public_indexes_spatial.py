@@ -4,6 +4,7 @@
   ranking list in order, and tier counts, from the index alone;
 - ix_workshop_status_station_tier: tier counts per county and station (covering);
 - ix_workshop_category_category: workshops of a category;
+- ix_title_grant_revoked: titles revoked in the last year (通报取消称号);
 - the spatial index for /api/v1/nearby (shifangbang/py): SQLite's R*Tree table
   workshop_geo with its triggers, PostgreSQL's GiST index on point(lng, lat).
 
@@ -57,6 +58,7 @@ def upgrade():
     op.create_index(
         "ix_workshop_category_category", "workshop_category", ["category_id", "workshop_id"]
     )
+    op.create_index("ix_title_grant_revoked", "title_grant", ["status", "revoked_on"])
     postgres = op.get_bind().dialect.name == "postgresql"
     # SQLite keeps NULLs first in ascending order, so DESC already puts them last (and it
     # refuses NULLS LAST in an index); PostgreSQL needs it spelled out to serve the ORDER BY.
@@ -74,5 +76,6 @@ def downgrade():
     for sql in POSTGRES_DROP if postgres else SQLITE_DROP:
         op.execute(sql)
     op.execute("DROP INDEX ix_workshop_ranking")
+    op.drop_index("ix_title_grant_revoked", table_name="title_grant")
     op.drop_index("ix_workshop_category_category", table_name="workshop_category")
     op.drop_index("ix_workshop_status_station_tier", table_name="workshop")
