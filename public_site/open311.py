@@ -158,8 +158,8 @@ def _nearest_county(lat: str | None, lng: str | None) -> str | None:
         return None
     if not (-90 <= la <= 90 and -180 <= lo <= 180):
         return None
-    found = queries.nearby(la, lo, 30.0, {"status": "all"})
-    if not found:
+    found, _total = queries.nearby(la, lo, 30.0, {"status": "all"}, 1, 1)
+    if not found or found[0][0].station is None:
         return None
     station = found[0][0].station
     return (station.county or station).code
