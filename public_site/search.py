@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 import search_index
 from search_index import SearchParams, highlight, needles
-from shifangbang import rankings
+from shifangbang import public_status, rankings
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, Title, Workshop
 
@@ -94,6 +94,7 @@ def search():
             }
         )
     no_filters = url_for("search.search", q=p.q) if p.has_filters else None
+    facts = public_status.card_facts(list(found.values()))
     return render_template(
         "public/search.html",
         p=p,
@@ -106,6 +107,7 @@ def search():
         titles=list(db.session.scalars(select(Title).order_by(Title.name))),
         page_url=_page_url,
         no_filters=no_filters,
+        facts=facts,
         query_is_chinese=any(k == "cjk" for k, _ in result.runs),
     )
 
@@ -128,7 +130,10 @@ def rankings_page():
             by_category=rankings.counts_by("category"),
         )
     groups = rankings.ranking(county.id if county else None, category.id if category else None)
-    return render_template("public/ranking.html", county=county, category=category, groups=groups)
+    facts = public_status.card_facts([w for g in groups for w in g.workshops])
+    return render_template(
+        "public/ranking.html", county=county, category=category, groups=groups, facts=facts
+    )
 
 
 @bp.get("/rankings/announcements")

@@ -45,8 +45,10 @@ def _station_ids(county_id: int):
     return select(Jurisdiction.id).where(Jurisdiction.parent_id == county_id)
 
 
-def _scope(q, county_id: int | None, category_id: int | None):
+def _scope(q, county_id: int | None, category_id: int | None, brand: str | None = None):
     q = q.where(Workshop.status == "open")
+    if brand:
+        q = q.where(Workshop.regional_brand == brand)
     if county_id:
         q = q.where(Workshop.station_id.in_(_station_ids(county_id)))
     if category_id:
@@ -81,15 +83,19 @@ def counts_by(dimension: str) -> dict[int, dict[str, int]]:
 
 
 def ranking(
-    county_id: int | None = None, category_id: int | None = None, per_tier: int = 30
+    county_id: int | None = None,
+    category_id: int | None = None,
+    per_tier: int = 30,
+    brand: str | None = None,
 ) -> list[TierGroup]:
-    """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated first)."""
+    """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated
+    first); within a district, a product category and/or a regional brand's members."""
     deployment = current_deployment()
     totals = dict(
         db.session.execute(
-            _scope(select(Workshop.tier_code, func.count()), county_id, category_id).group_by(
-                Workshop.tier_code
-            )
+            _scope(
+                select(Workshop.tier_code, func.count()), county_id, category_id, brand
+            ).group_by(Workshop.tier_code)
         ).all()
     )
     groups = []
@@ -98,7 +104,7 @@ def ranking(
             groups.append(TierGroup(tier, [], 0))
             continue
         q = (
-            _scope(select(Workshop), county_id, category_id)
+            _scope(select(Workshop), county_id, category_id, brand)
             .where(Workshop.tier_code == tier.code)
             .order_by(Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
             .limit(per_tier)
@@ -142,3 +148,15 @@ def announcements(
         )
     )
     return list(rows), total
+
+
+def brand_names() -> list[str]:
+    """Regional brands carried by open workshops, for brands missing from the deployment file."""
+    return list(
+        db.session.scalars(
+            select(Workshop.regional_brand)
+            .where(Workshop.regional_brand.is_not(None), Workshop.status == "open")
+            .distinct()
+            .order_by(Workshop.regional_brand)
+        )
+    )
