@@ -95,6 +95,12 @@ def search():
         )
     no_filters = url_for("search.search", q=p.q) if p.has_filters else None
     facts = public_status.card_facts(list(found.values()))
+    # A query naming a regional brand (萨拉齐凉皮, or part of it: 凉皮) leads to its brand page.
+    brands = [
+        b
+        for b in current_app.extensions["deployment"].brands
+        if len(p.q) >= 2 and (p.q in b.name or b.name in p.q)
+    ]
     return render_template(
         "public/search.html",
         p=p,
@@ -108,6 +114,7 @@ def search():
         page_url=_page_url,
         no_filters=no_filters,
         facts=facts,
+        brands=brands,
         query_is_chinese=any(k == "cjk" for k, _ in result.runs),
     )
 
