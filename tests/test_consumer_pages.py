@@ -361,3 +361,15 @@ def test_make_run_links_to_the_port_it_listens_on_unless_base_url_is_set(monkeyp
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         assert qr.page_url("AB12") == "http://127.0.0.1:8163/w/AB12"
+
+
+def test_api_etags_survive_compression(client, db, j):
+    for i in range(6):
+        f.workshop(j["xinaobao"], name=f"压缩测试作坊{i}")
+    r = client.get("/api/v1/workshops", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    again = client.get(
+        "/api/v1/workshops",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]},
+    )
+    assert again.status_code == 304
