@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from shifangbang.demo import DEMO_QUERY_PASSWORD
 from shifangbang.extensions import db
-from shifangbang.models import Inspection, Poster, RectificationItem, TierDecision
+from shifangbang.models import Complaint, Inspection, Poster, RectificationItem, TierDecision
 from shifangbang.timeutil import today, utcnow
 
 from . import factories as f
@@ -141,6 +142,25 @@ def test_axe_finds_nothing_serious_on_any_public_page(live_server, browser, shop
                 found[name] = problems
             # Nothing overflows the phone's width in either type size.
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        # A published draw, when the demo has one.
+        page.goto(live_server.url + "/draws")
+        draw = page.locator("main a[href^='/draws/']")
+        if draw.count():
+            draw.first.click()
+            problems = serious(page)
+            if problems:
+                found["draw"] = problems
+        # A tracking answer (the demo complaints share one query password, case-insensitive).
+        with live_server.app.app_context():
+            number = db.session.scalar(db.select(Complaint.tracking_no).limit(1))
+        page.goto(live_server.url + "/track")
+        page.fill("#number", number)
+        page.fill("#password", DEMO_QUERY_PASSWORD.lower())  # as README gives it
+        page.click("button.big-button")
+        assert page.locator("[data-testid=status]").count() == 1
+        problems = serious(page)
+        if problems:
+            found["track-result"] = problems
         # The complaint form with its error messages shown.
         page.goto(live_server.url + "/complain")
         page.click("button.big-button")

@@ -373,3 +373,19 @@ def test_api_etags_survive_compression(client, db, j):
         headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]},
     )
     assert again.status_code == 304
+
+
+def test_demo_complaints_can_be_tracked_with_the_readme_password(tmp_path):
+    from flask_migrate import upgrade
+
+    from shifangbang import demo
+    from shifangbang.extensions import db
+    from shifangbang.models import Complaint
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path / "index")
+    with app.app_context():
+        upgrade()
+        demo.load(seed=1, size=60)
+        numbers = db.session.scalars(db.select(Complaint.tracking_no)).all()
+        assert numbers and all(complaints.TRACKING_NO.fullmatch(n) for n in numbers)
+        assert complaints.track(numbers[0].lower(), "cx2026") is not None
