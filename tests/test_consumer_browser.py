@@ -41,7 +41,21 @@ def shop(live_server):
             codes[key] = w.public_code
             return w
 
-        for tier in ("gold", "silver", "orange"):
+        gold = make(
+            "gold",
+            tier_code="gold",
+            seven_in_place={k: k != "storage" for k in ("purchase", "cleaning", "health")}
+            | {"storage": False},
+        )
+        db.session.add(
+            Inspection(
+                workshop_id=gold.id,
+                inspected_on=today() - timedelta(days=40),
+                kind="routine",
+                result="pass",
+            )
+        )
+        for tier in ("silver", "orange"):
             make(tier, tier_code=tier)
         bronze = make("bronze", tier_code="bronze")
         db.session.add(
@@ -335,6 +349,9 @@ def test_limits_and_counters_beside_fields(live_server, page, shop):
     page.fill("#content", "凉皮里有头发")
     assert "已写 6 字" in note.text_content()
     assert page.locator("#content").get_attribute("aria-describedby") == "limit-content"
+    page.fill("#name", "王䶮")
+    page.locator("#limit-name").scroll_into_view_if_needed()
+    screenshot(page, "consumer-complain-limits")
 
 
 def test_expired_form_comes_back_with_what_was_typed(live_server, page, shop):
