@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from flask import Flask, Response, request, send_from_directory
 from whitenoise import WhiteNoise
@@ -31,8 +31,8 @@ COMPRESS_LEVEL = 6
 
 
 def _fingerprinted(rel: str, digest: str) -> str:
-    stem, dot, ext = rel.rpartition(".")
-    return f"{stem}.{digest}.{ext}" if dot else f"{rel}.{digest}"
+    path = PurePosixPath(rel)
+    return str(path.with_name(f"{path.stem}.{digest}{path.suffix}"))
 
 
 def manifest(root: Path = STATIC) -> dict[str, str]:
@@ -65,7 +65,6 @@ def build(names: dict[str, str], target_parent: Path, root: Path = STATIC) -> Pa
         os.rename(tmp, target)
     except OSError:  # another worker finished first: its copy is identical
         shutil.rmtree(tmp, ignore_errors=True)
-    # Older builds are left for pages still cached with their names; `make clean` removes them.
     return target
 
 
@@ -97,16 +96,22 @@ def compress(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     names = manifest()
-    built = str(build(names, Path(app.instance_path) / "static-build")) + os.sep
+    builds = Path(app.instance_path) / "static-build"
+    built = build(names, builds)
 
     def year_for_fingerprinted(headers, path: str, url: str) -> None:
-        if path.startswith(built):
+        if path.startswith(str(builds) + os.sep):
             headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
 
     static = WhiteNoise(
         app.wsgi_app, max_age=PLAIN_MAX_AGE, add_headers_function=year_for_fingerprinted
     )
     static.add_files(str(STATIC), prefix="static/")
+    # Earlier builds too: a page cached before a deploy still finds its stylesheet (names differ
+    # by content, so they never clash). `make clean` removes them with the instance folder.
+    for path in builds.iterdir():
+        if not path.name.startswith(".") and path != built:
+            static.add_files(str(path), prefix="static/")
     static.add_files(str(built), prefix="static/")
     app.wsgi_app = static
     app.extensions["static_manifest"] = names

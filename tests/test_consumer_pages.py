@@ -389,3 +389,23 @@ def test_demo_complaints_can_be_tracked_with_the_readme_password(tmp_path):
         numbers = db.session.scalars(db.select(Complaint.tracking_no)).all()
         assert numbers and all(complaints.TRACKING_NO.fullmatch(n) for n in numbers)
         assert complaints.track(numbers[0].lower(), "cx2026") is not None
+
+
+def test_a_page_cached_before_a_deploy_still_finds_its_stylesheet(tmp_path):
+    import shutil
+
+    from shifangbang import create_app
+
+    probe = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    old = Path(probe.instance_path) / "static-build" / "0000-consumer-test"
+    (old / "css").mkdir(parents=True, exist_ok=True)
+    (old / "css" / "site.0123456789ab.css").write_text("body{color:#000}")
+    try:
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+        )
+        r = app.test_client().get("/static/css/site.0123456789ab.css")
+        assert r.status_code == 200 and r.data == b"body{color:#000}"
+        assert "max-age=31536000" in r.headers["Cache-Control"]
+    finally:
+        shutil.rmtree(old)
