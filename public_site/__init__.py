@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         complaints,
         draws,
         errors,
+        feeds,
         open311,
         opendata_views,
         search,
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
         api,
         open311,
         opendata_views,
+        feeds,
     ):
         app.register_blueprint(module.bp)
     opendata.init_app(app)
