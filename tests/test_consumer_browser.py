@@ -214,7 +214,8 @@ def test_home_leads_to_every_task_in_one_tap(live_server, page, shop):
         page.goto(live_server.url + "/")
         page.fill("#q", "凉皮")
         page.locator(".hero button[type=submit]").click()
-        assert "/search?q=" in page.url and page.locator(".card.result").count() > 0
+        page.locator(".card.result").first.wait_for()  # the results page has loaded
+        assert "/search?q=" in page.url
         page.goto(live_server.url + "/")
         page.locator(".chips a", has_text=BRAND).click()
         assert page.locator("h1").text_content() == BRAND
