@@ -161,4 +161,12 @@ def announcements():
         county_id=county_id,
         counties=rankings.counties(),
         page_url=lambda n: url_for("search.announcements", **dict(args, page=n)),
+        # 通报取消称号 (with plaque recovery), on the first page only.
+        notices=public_status.revocation_notices(
+            select(Jurisdiction.id).where(Jurisdiction.parent_id == county_id)
+            if county_id
+            else None
+        )
+        if page == 1
+        else [],
     )
