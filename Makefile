@@ -8,6 +8,9 @@ UV_VERSION := 0.13.9
 UV_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shifangbang/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 PORT ?= 8000
+# The public address in QR codes, posters and links: the one `make run` listens on, unless
+# BASE_URL is given (the deployed https:// address, say).
+BASE_URL ?= http://127.0.0.1:$(PORT)
 export FLASK_APP := shifangbang
 export UV_PYTHON_DOWNLOADS := never
 
@@ -28,11 +31,12 @@ install: $(VENV)/.installed-prod       ## runtime with PostgreSQL and Redis driv
 install-dev: $(VENV)/.installed-dev    ## plus tests and lint
 
 run: install
-	$(BIN)/flask setup
+	BASE_URL='$(BASE_URL)' $(BIN)/flask setup
 	@echo ""
 	@echo "  食坊榜：http://127.0.0.1:$(PORT)/    监管后台：http://127.0.0.1:$(PORT)/admin/login"
+	@echo "  二维码和链接指向：$(BASE_URL)/"
 	@echo ""
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - shifangbang.wsgi:app
+	BASE_URL='$(BASE_URL)' $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - shifangbang.wsgi:app
 
 test: install-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from . import (
         api,
         badge,
+        brands,
         complaints,
         draws,
         errors,
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     for module in (
         workshop,
         badge,
+        brands,
         search,
         complaints,
         draws,

@@ -52,12 +52,12 @@ def badge(code: str):
         else None
     )
     if w is None:
-        svg, status = render(LABEL, "未找到该作坊", "#868e96", "食坊榜：未找到该作坊"), 404
+        svg, status = render(LABEL, "未找到该作坊", "#6c757d", "食坊榜：未找到该作坊"), 404
     else:
         tier = current_deployment().tier(w.tier_code)
         if w.status != "open":
             value = labels.WORKSHOP_STATUS.get(w.status, w.status)
-            colour = "#868e96"
+            colour = "#6c757d"
         else:
             day = w.tier_since or w.last_inspected_on
             value = tier.name + (f" {day:%Y-%m-%d}" if day else "")

@@ -3,12 +3,14 @@ shifangbang.complaints; this module only reads the request and picks a page."""
 
 from flask import Blueprint, current_app, make_response, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 import search_index
 from search_index import SearchParams
 from shifangbang import complaints, photos
 from shifangbang.extensions import db, limiter
 
+from . import errors
 from .search import workshops_by_id
 
 bp = Blueprint("complaints", __name__, template_folder="templates")
@@ -17,6 +19,31 @@ bp = Blueprint("complaints", __name__, template_folder="templates")
 # or an office behind one carrier NAT address, tight enough to stop a script.
 SUBMIT_LIMIT = "6 per minute;60 per hour"
 TRACK_LIMIT = "20 per minute;200 per hour"
+
+
+# A submission declaring more bytes than the photos allowed plus the text is refused before any of
+# it is read (a consumer on a slow network is not kept waiting to hear "too big"); the form's
+# script refuses an oversize photo before sending it at all.
+MAX_SUBMISSION = photos.MAX_PHOTOS * photos.MAX_BYTES + 256 * 1024
+EXPIRED = "这个页面打开时间太长，安全校验已过期。您填写的内容已保留，请核对后再点“提交”。"
+
+
+@bp.url_value_preprocessor
+def _cap_submission(endpoint, values):
+    # Runs before the app's before_request hooks, so before CSRF protection reads the body.
+    if endpoint == "complaints.complain_submit":
+        request.max_content_length = MAX_SUBMISSION
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(e):
+    mb = photos.MAX_BYTES // (1024 * 1024)
+    return errors.error_response(
+        413,
+        f"照片太大，没有提交成功：最多 {photos.MAX_PHOTOS} 张，每张不超过 {mb} MB。"
+        "请返回上一页，换小一点的照片（或不附照片）再提交。",
+        "too_large",
+    )
 
 
 def _submit_limit() -> str:
@@ -60,6 +87,11 @@ def _form_page(
         similar=similar,
         message=message,
         max_photos=photos.MAX_PHOTOS,
+        max_photo_bytes=photos.MAX_BYTES,
+        max_photo_mb=photos.MAX_BYTES // (1024 * 1024),
+        limits=complaints.FIELD_MAX,
+        content_min=complaints.CONTENT_MIN,
+        name_min=complaints.NAME_MIN,
         honeypot=complaints.HONEYPOT_FIELD,
     )
     return _no_store(make_response(page, status))
@@ -102,6 +134,26 @@ def complain_submit():
         )
     # Rendered only now, after the commit: the password exists nowhere else.
     return _no_store(make_response(render_template("public/complain_done.html", receipt=receipt)))
+
+
+def _expired_complaint():
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    return _form_page(values, None, 200, EXPIRED + "照片需要重新选择。")
+
+
+def _expired_track():
+    page = render_template(
+        "public/track.html",
+        view=None,
+        failed=False,
+        number=request.form.get("number", ""),
+        message=EXPIRED,
+    )
+    return _no_store(make_response(page, 200))
+
+
+errors.CSRF_RECOVERY["complaints.complain_submit"] = _expired_complaint
+errors.CSRF_RECOVERY["complaints.track_result"] = _expired_track
 
 
 @bp.get("/track")

@@ -1,5 +1,8 @@
 """Every error gets a plain Chinese page (or, under /api/, one JSON shape) — never a bare 500."""
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -18,6 +21,12 @@ MESSAGES = {
     429: "操作太频繁，请稍后再试。",
     500: "服务器出了点问题，我们已经记录，请稍后再试。",
 }
+
+
+# Forms that, when their token has expired (or the session that held it is gone), are shown
+# again with what was typed and a fresh token instead of an error page: endpoint → view.
+# Only a post carrying one of our tokens qualifies; a post without any is refused as before.
+CSRF_RECOVERY: dict[str, Callable[[], Any]] = {}
 
 
 def wants_json() -> bool:
@@ -50,6 +59,9 @@ def error_response(
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
+        recover = CSRF_RECOVERY.get(request.endpoint or "")
+        if recover is not None and request.form.get("csrf_token"):
+            return recover()
         return error_response(
             400, "页面已过期或来源不明（安全校验失败），请返回上一页刷新后重新提交。", "csrf"
         )

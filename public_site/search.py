@@ -97,6 +97,13 @@ def _search_page() -> str:
             }
         )
     no_filters = url_for("search.search", q=p.q) if p.has_filters else None
+    facts = public_status.card_facts(list(found.values()))
+    # A query naming a regional brand (萨拉齐凉皮, or part of it: 凉皮) leads to its brand page.
+    brands = [
+        b
+        for b in current_app.extensions["deployment"].brands
+        if len(p.q) >= 2 and (p.q in b.name or b.name in p.q)
+    ]
     return render_template(
         "public/search.html",
         p=p,
@@ -109,6 +116,8 @@ def _search_page() -> str:
         titles=_titles(),
         page_url=_page_url,
         no_filters=no_filters,
+        facts=facts,
+        brands=brands,
         query_is_chinese=any(k == "cjk" for k, _ in result.runs),
     )
 
@@ -132,8 +141,9 @@ def rankings_page():
 
     def render():
         groups = rankings.ranking(county.id if county else None, category.id if category else None)
+        facts = public_status.card_facts([w for g in groups for w in g.workshops])
         return render_template(
-            "public/ranking.html", county=county, category=category, groups=groups
+            "public/ranking.html", county=county, category=category, groups=groups, facts=facts
         )
 
     return public_cache.page("ranking", render)

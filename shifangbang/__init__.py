@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message = "请先登录。"
     login_manager.session_protection = "strong"  # a session moved to another client is dropped
 
-    from . import cli, templating
+    from . import assets, cli, templating
     from .models import User
 
     @login_manager.user_loader
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     templating.init_app(app)
     cli.init_app(app)
+    assets.init_app(app)
 
     import search_index
 

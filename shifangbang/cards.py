@@ -6,7 +6,7 @@ shifangbang.public_cache and shared by every card.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -54,6 +54,8 @@ class Card:
     status: str
     lat: float | None
     lng: float | None
+    regional_brand: str | None
+    created_at: datetime | None
     station: Place | None
     categories: tuple[Category, ...]
 
@@ -74,6 +76,8 @@ COLUMNS = (
     Workshop.status,
     Workshop.lat,
     Workshop.lng,
+    Workshop.regional_brand,
+    Workshop.created_at,
     Workshop.station_id,
 )
 
@@ -126,8 +130,8 @@ def load(ids, places: dict[int, Place], categories: dict[int, Category]) -> list
     found = {}
     for r in rows:
         found[r[0]] = Card(
-            *r[:11],
-            station=places.get(r[11]),
+            *r[:13],
+            station=places.get(r[13]),
             categories=tuple(sorted(cats.get(r[0], ()), key=lambda c: c.code)),
         )
     return [found[i] for i in ids if i in found]

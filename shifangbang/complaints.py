@@ -58,8 +58,23 @@ CASE_EXTENSION_DAYS = 30
 SIMILAR_DAYS = 7
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
-# Real names: Chinese (with the · of minority names) or Latin letters, 2–20 characters.
-REAL_NAME = re.compile(r"[\u4e00-\u9fff·•]{2,20}|[A-Za-z][A-Za-z .'-]{1,19}")
+# Real names: Chinese in any CJK character (the extension planes too: 王䶮, 𠮷), minority names
+# joined by the middle dot (阿依古丽·买买提), or Latin letters; NAME_MIN–NAME_MAX characters.
+CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
+REAL_NAME = re.compile(rf"[{CJK}]+(?:·[{CJK}]+)*|[A-Za-z][A-Za-z .'-]*")
+# Dots that phones and input methods type for the middle dot of a name, stored as "·".
+NAME_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅･．", "·"))
+NAME_MIN, NAME_MAX = 2, 30
+# The longest text each public form field keeps; the form shows these beside the fields.
+FIELD_MAX = {
+    "unregistered_name": 100,
+    "unregistered_address": 200,
+    "content": 2000,
+    "product": 80,
+    "demand": 300,
+    "name": NAME_MAX,
+}
+CONTENT_MIN = 10
 TRACKING_NO = re.compile(r"(TS|JB)\d{10}")
 # No 0/O, 1/I/L: read aloud and typed on a phone without confusion. 10 symbols ≈ 50 bits.
 PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -286,6 +301,12 @@ def _text(form: Mapping, key: str, max_len: int) -> str:
     return (form.get(key) or "").strip()[:max_len]
 
 
+def normalise_name(raw: str) -> str:
+    """Trim, drop the spaces an input method leaves around the middle dot, unify the dot."""
+    name = " ".join(raw.split()).translate(NAME_DOTS)
+    return name.replace(" ·", "·").replace("· ", "·")
+
+
 def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     """Clean the public form; returns (values, errors by field). Messages are for the public."""
     errors: dict[str, str] = {}
@@ -302,8 +323,12 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     if form.get("w") and workshop is None:
         errors["w"] = "找不到这家作坊，请重新搜索选择，或填写未登记作坊的名称和地址。"
     elif workshop is None:
-        v["unregistered_name"] = _text(form, "unregistered_name", 100) or None
-        v["unregistered_address"] = _text(form, "unregistered_address", 200) or None
+        v["unregistered_name"] = (
+            _text(form, "unregistered_name", FIELD_MAX["unregistered_name"]) or None
+        )
+        v["unregistered_address"] = (
+            _text(form, "unregistered_address", FIELD_MAX["unregistered_address"]) or None
+        )
         if not v["unregistered_address"]:
             errors["unregistered_address"] = "请选择作坊，或填写未登记作坊（黑作坊）的具体地址。"
         county_id = form.get("county") or ""
@@ -317,12 +342,14 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
         errors["category"] = "请选择问题类别。"
     v["category"] = category
 
-    content = _text(form, "content", 2000)
-    if len(content) < 10:
-        errors["content"] = "请具体描述问题（至少 10 个字）：什么时间、什么产品、发现了什么。"
+    content = _text(form, "content", FIELD_MAX["content"])
+    if len(content) < CONTENT_MIN:
+        errors["content"] = (
+            f"请具体描述问题（至少 {CONTENT_MIN} 个字）：什么时间、什么产品、发现了什么。"
+        )
     v["content"] = content
-    v["product"] = _text(form, "product", 80) or None
-    v["demand"] = _text(form, "demand", 300) or None
+    v["product"] = _text(form, "product", FIELD_MAX["product"]) or None
+    v["demand"] = _text(form, "demand", FIELD_MAX["demand"]) or None
     if "complaint" in v["kinds"] and not v["demand"]:
         errors["demand"] = "投诉请写明您的诉求（例如退款、赔偿、道歉）。"
 
@@ -354,11 +381,17 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     v["insider"], v["anonymous"] = insider, anonymous
     v["name"] = v["phone"] = None
     if not anonymous:
-        name = _text(form, "name", 40)
+        name = normalise_name(form.get("name") or "")
         phone = normalise_phone(form.get("phone") or "")
         who = "内部知情人举报" if insider else ("投诉" if "complaint" in v["kinds"] else "实名举报")
-        if not REAL_NAME.fullmatch(name):
-            errors["name"] = f"{who}请填写真实姓名（2–20 个字）。"
+        if not name:
+            errors["name"] = f"{who}请填写真实姓名。"
+        elif not NAME_MIN <= len(name) <= NAME_MAX:
+            errors["name"] = f"姓名请填写 {NAME_MIN}–{NAME_MAX} 个字（现在是 {len(name)} 个字）。"
+        elif not REAL_NAME.fullmatch(name):
+            errors["name"] = (
+                "姓名只能是汉字或英文字母；少数民族姓名中间用“·”隔开，例如：阿依古丽·买买提。"
+            )
         if not MOBILE.fullmatch(phone):
             errors["phone"] = f"{who}请填写有效的 11 位手机号码。"
         v["name"], v["phone"] = name, phone

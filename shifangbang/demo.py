@@ -60,7 +60,7 @@ DEMO_ACCOUNTS = (
     ("viewer", "Baotou-viewer-2026", "viewer"),
 )
 # Query password of every demo complaint/report (hashed once, see module docstring).
-DEMO_QUERY_PASSWORD = "cx2026"
+DEMO_QUERY_PASSWORD = "CX2026"  # /track upper-cases what is typed, so cx2026 works too
 OFFICER_STATION = "西脑包市场监督管理所"
 VIEWER_COUNTY = "东河区"
 CHUNK = 2000  # workshops per bulk insert round
@@ -1386,7 +1386,9 @@ class Generator:
         verify_due = _deadline(received_day, 15)
         row = dict(
             id=cid,
-            tracking_no=f"{'TS' if kind == 'complaint' else 'JB'}{received_day:%y%m%d}{self.tracking_seq:06d}",
+            # The real format, TS/JB + 10 digits (complaints.TRACKING_NO), or /track cannot find
+            # it: year, day of the year, then a sequence number unique across the demo.
+            tracking_no=f"{'TS' if kind == 'complaint' else 'JB'}{received_day:%y%j}{self.tracking_seq:05d}",
             password_hash=pw_hash,
             submission_id=hashlib.md5(f"{cid}-{rng.random()}".encode()).hexdigest(),
             kind=kind,

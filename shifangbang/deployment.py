@@ -43,6 +43,38 @@ class Bureau:
 
 
 @dataclass(frozen=True)
+class SevenInPlaceItem:
+    """One 七到位 item: `key` is what a workshop's stored {key: bool} refers to (stable), `label`
+    the plan's wording shown on the info board."""
+
+    key: str
+    label: str
+
+
+# The 兴县 plan's 七到位 (purchase checks, cleaning, health, process control, records, labelling,
+# storage and delivery); keys match the stored statuses, so a deployment may reword but not rekey.
+SEVEN_IN_PLACE_DEFAULT = (
+    SevenInPlaceItem("purchase", "进货查验到位"),
+    SevenInPlaceItem("cleaning", "清洗消毒到位"),
+    SevenInPlaceItem("health", "人员健康到位"),
+    SevenInPlaceItem("process", "过程控制到位"),
+    SevenInPlaceItem("records", "记录台账到位"),
+    SevenInPlaceItem("labelling", "标签标识到位"),
+    SevenInPlaceItem("storage", "贮存配送到位"),
+)
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A regional public brand (区域公用品牌, e.g. 萨拉齐凉皮): its public page tells its story and
+    lists the workshops whose `regional_brand` carries this exact name."""
+
+    name: str
+    region: str = ""
+    story: str = ""
+
+
+@dataclass(frozen=True)
 class RectificationTarget:
     by: str  # MM-DD
     share: float
@@ -139,6 +171,8 @@ class Deployment:
     colour_codes: tuple[dict, ...]
     checklist: tuple[dict, ...]  # ({area, items: [{code, text, key}]}, ...)
     rectification_targets: tuple[RectificationTarget, ...] = ()
+    seven_in_place: tuple[SevenInPlaceItem, ...] = SEVEN_IN_PLACE_DEFAULT
+    brands: tuple[Brand, ...] = ()
     wechat: Wechat = Wechat()
     programme: Programme = Programme()
 
@@ -159,8 +193,30 @@ class Deployment:
             dict(item, area=group["area"]) for group in self.checklist for item in group["items"]
         ]
 
+    def brand(self, name: str | None) -> Brand | None:
+        return next((b for b in self.brands if b.name == name), None)
+
     def valid_certificate_number(self, number: str) -> bool:
         return bool(self.certificate_pattern.fullmatch(number or ""))
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        h = colour.lstrip("#")
+        if len(h) == 3:
+            h = "".join(c * 2 for c in h)
+        channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# Tier badges print the tier's name in white on its colour, at every size: WCAG AA for small text.
+TIER_MIN_CONTRAST = 4.5
 
 
 def load(path: str | Path | None = None) -> Deployment:
@@ -170,6 +226,13 @@ def load(path: str | Path | None = None) -> Deployment:
     if len({t.code for t in tiers}) != len(tiers) or any(t.rank <= 0 for t in tiers):
         raise ValueError("tier codes must be unique and ranks positive")
     unrated = Tier(rank=0, **raw["unrated"])
+    for t in (*tiers, unrated):
+        ratio = contrast("#ffffff", t.colour)
+        if ratio < TIER_MIN_CONTRAST:
+            raise ValueError(
+                f"tier {t.code}: white text on {t.colour} has contrast {ratio:.2f}:1, "
+                f"below the {TIER_MIN_CONTRAST}:1 WCAG AA needs; choose a darker shade"
+            )
     cert = raw["certificates"]
     return Deployment(
         bureau=_build(Bureau, raw["bureau"], "bureau"),
@@ -184,6 +247,18 @@ def load(path: str | Path | None = None) -> Deployment:
             _build(RectificationTarget, t, "rectification_targets")
             for t in raw.get("rectification_targets", ())
         ),
+        seven_in_place=_seven_in_place(raw.get("seven_in_place")),
+        brands=tuple(_build(Brand, b, "brands") for b in raw.get("brands", ())),
         wechat=_wechat(raw.get("wechat", {})),
         programme=_build(Programme, raw.get("programme", {}), "programme"),
     )
+
+
+def _seven_in_place(raw: list | None) -> tuple[SevenInPlaceItem, ...]:
+    if raw is None:
+        return SEVEN_IN_PLACE_DEFAULT
+    items = tuple(_build(SevenInPlaceItem, i, "seven_in_place") for i in raw)
+    known = {i.key for i in SEVEN_IN_PLACE_DEFAULT}
+    if {i.key for i in items} - known or len({i.key for i in items}) != len(items):
+        raise ValueError(f"[[seven_in_place]]: keys must be distinct, among {sorted(known)}")
+    return items

@@ -1,5 +1,7 @@
 """Chinese display labels for the closed lists stored as codes in the database."""
 
+from .deployment import SEVEN_IN_PLACE_DEFAULT
+
 WORKSHOP_STATUS = {"open": "在营", "suspended": "停业", "cancelled": "注销", "revoked": "吊销"}
 CLOSED_STATUSES = ("suspended", "cancelled", "revoked")
 
@@ -72,16 +74,9 @@ SEVEN_PLEDGES = (
     "不掺杂掺假、以假充真、以次充好",
     "不生产假冒伪劣食品",
 )
-# 七到位: key -> label; the workshop's status is stored as {key: bool}.
-SEVEN_IN_PLACE = {
-    "purchase": "进货查验到位",
-    "cleaning": "清洗消毒到位",
-    "health": "人员健康管理到位",
-    "process": "生产过程控制到位",
-    "records": "记录台账到位",
-    "labelling": "标签标识到位",
-    "storage": "贮存运输到位",
-}
+# 七到位: key -> label (the default wording; a deployment may reword it, see
+# deployment.seven_in_place, which the public page and API show); stored as {key: bool}.
+SEVEN_IN_PLACE = {i.key: i.label for i in SEVEN_IN_PLACE_DEFAULT}
 
 COMPLAINT_KIND = {"complaint": "投诉", "report": "举报"}
 COMPLAINT_CATEGORIES = {

@@ -8,7 +8,7 @@ queries per title, sampling or history row.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import current_deployment, tiers
@@ -260,6 +260,35 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
         poster=poster,
         updated=updated,
     )
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a result card (search, 榜单, brand page) shows beside the tier: the same last
+    inspection date and 超期未检 decision as the workshop's own page."""
+
+    last_inspected_on: date | None
+    overdue: bool
+
+
+def card_facts(workshops: list[Workshop]) -> dict[int, CardFacts]:
+    """Card facts for many workshops in one query (the latest inspection of each)."""
+    if not workshops:
+        return {}
+    latest = dict(
+        db.session.execute(
+            select(Inspection.workshop_id, func.max(Inspection.inspected_on))
+            .where(Inspection.workshop_id.in_([w.id for w in workshops]))
+            .group_by(Inspection.workshop_id)
+        ).all()
+    )
+    limit_days = current_deployment().bureau.inspection_overdue_days
+    now = today()
+    out = {}
+    for w in workshops:
+        last = _latest(w.last_inspected_on, latest.get(w.id))
+        out[w.id] = CardFacts(last, _overdue(w, last, limit_days, now))
+    return out
 
 
 def health_cert_state(expires: date | None, now: date | None = None) -> str:

@@ -37,8 +37,10 @@ def _station_ids(county_id: int):
     return select(Jurisdiction.id).where(Jurisdiction.parent_id == county_id)
 
 
-def _scope(q, county_id: int | None, category_id: int | None):
+def _scope(q, county_id: int | None, category_id: int | None, brand: str | None = None):
     q = q.where(Workshop.status == "open")
+    if brand:
+        q = q.where(Workshop.regional_brand == brand)
     if county_id:
         # The county's stations as a literal list: the planner then counts through
         # ix_workshop_status_station_tier instead of walking every open workshop.
@@ -83,26 +85,27 @@ def counts_by(dimension: str) -> dict[int, dict[str, int]]:
 RANKING_ORDER = (Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
 
 
-def _totals(county_id, category_id) -> dict[str, int]:
+def _totals(county_id, category_id, brand=None) -> dict[str, int]:
     """Open workshops per tier in the scope: from the overview's counts when one dimension is
-    set (already counted this version), else counted."""
-    if county_id and not category_id:
-        return counts_by("county").get(county_id, {})
-    if category_id and not county_id:
-        return counts_by("category").get(category_id, {})
-    if not county_id and not category_id:
-        return tier_counts()
+    set (already counted this version), else counted (a brand's members always are)."""
+    if not brand:
+        if county_id and not category_id:
+            return counts_by("county").get(county_id, {})
+        if category_id and not county_id:
+            return counts_by("category").get(category_id, {})
+        if not county_id and not category_id:
+            return tier_counts()
     return dict(
         db.session.execute(
-            _scope(select(Workshop.tier_code, func.count()), county_id, category_id).group_by(
-                Workshop.tier_code
-            )
+            _scope(
+                select(Workshop.tier_code, func.count()), county_id, category_id, brand
+            ).group_by(Workshop.tier_code)
         ).all()
     )
 
 
-def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int]]:
-    totals = _totals(county_id, category_id)
+def _ranking(county_id, category_id, per_tier, brand=None) -> list[tuple[str, list[int], int]]:
+    totals = _totals(county_id, category_id, brand)
     deployment = current_deployment()
     out = []
     for code in [t.code for t in (*deployment.tiers, deployment.unrated)]:
@@ -110,7 +113,7 @@ def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int
         if totals.get(code):
             ids = list(
                 db.session.scalars(
-                    _scope(select(Workshop.id), county_id, category_id)
+                    _scope(select(Workshop.id), county_id, category_id, brand)
                     .where(Workshop.tier_code == code)
                     .order_by(*RANKING_ORDER)
                     .limit(per_tier)
@@ -121,17 +124,21 @@ def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int
 
 
 def ranking(
-    county_id: int | None = None, category_id: int | None = None, per_tier: int = 30
+    county_id: int | None = None,
+    category_id: int | None = None,
+    per_tier: int = 30,
+    brand: str | None = None,
 ) -> list[TierGroup]:
     """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated
-    first); computed once per data version."""
+    first); within a district, a product category and/or a regional brand's members; computed
+    once per data version."""
     deployment = current_deployment()
     groups = public_cache.cached(
         "ranking",
-        (county_id, category_id, per_tier),
+        (county_id, category_id, per_tier, brand),
         lambda: [
             (code, public_cache.load_cards(ids), total)
-            for code, ids, total in _ranking(county_id, category_id, per_tier)
+            for code, ids, total in _ranking(county_id, category_id, per_tier, brand)
         ],
     )
     return [TierGroup(deployment.tier(code), list(ws), total) for code, ws, total in groups]
@@ -198,3 +205,15 @@ def announcements(
         )
     )
     return list(rows), total
+
+
+def brand_names() -> list[str]:
+    """Regional brands carried by open workshops, for brands missing from the deployment file."""
+    return list(
+        db.session.scalars(
+            select(Workshop.regional_brand)
+            .where(Workshop.regional_brand.is_not(None), Workshop.status == "open")
+            .distinct()
+            .order_by(Workshop.regional_brand)
+        )
+    )

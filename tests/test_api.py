@@ -25,7 +25,7 @@ def test_workshop_detail_shows_everything_the_public_page_shows(client, db):
     assert (
         w["tier"]["code"] == "gold"
         and w["tier"]["name"] == "金榜"
-        and w["tier"]["colour"] == "#b8860b"
+        and w["tier"]["colour"] == "#946c00"
     )
     assert w["tier"]["since"] == data["gold"].tier_since.isoformat()
     assert w["states"] == {
@@ -438,7 +438,7 @@ def test_badge_svg(client, db):
     r = client.get(f"/w/{data['gold'].public_code}/badge.svg")
     assert r.status_code == 200 and r.mimetype == "image/svg+xml"
     svg = r.get_data(as_text=True)
-    assert "金榜" in svg and "#b8860b" in svg and data["gold"].tier_since.isoformat() in svg
+    assert "金榜" in svg and "#946c00" in svg and data["gold"].tier_since.isoformat() in svg
     assert len(r.data) < 2048 and "max-age=300" in r.headers["Cache-Control"]
     assert (
         client.get(r.request.path, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304

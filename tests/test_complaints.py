@@ -458,7 +458,9 @@ def test_identity_only_for_handling_officers_and_admins_and_audited(p, db):
         ident = complaints.reporter_identity(p[who], c)
         assert (ident.name, ident.phone) == (cd.NAME, cd.PHONE)
     views = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "complaint.view_reporter")
+        select(AuditLog)
+        .where(AuditLog.action == "complaint.view_reporter")
+        .order_by(AuditLog.id)  # PostgreSQL returns rows in no set order without one
     ).all()
     assert [v.actor_id for v in views] == [p["officer"].id, p["county_officer"].id, p["admin"].id]
     assert all(v.entity_id == str(c.id) for v in views)

@@ -73,7 +73,9 @@ def test_report_with_photo_tracked_handled_and_answered(live_server, page, deskt
     screenshot(d, "complaints-4-desk-inbox")
     d.click(f"text={number}")
     assert "污水直接流进原料间" in d.content()
-    assert d.locator("img[alt='照片 1']").evaluate("img => img.naturalWidth") > 0  # the photo loads
+    # The photo loads (waited for: on a busy machine the page is up before the image is).
+    d.wait_for_function("document.querySelector(\"img[alt='照片 1']\").complete")
+    assert d.locator("img[alt='照片 1']").evaluate("img => img.naturalWidth") > 0
     verify = d.locator("section.action", has_text="开始核查")
     verify.locator("textarea[name=public_reply]").fill(
         "已收到，执法人员将在三个工作日内到现场核查。"

@@ -2,6 +2,7 @@
 
 import gzip
 import io
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def test_page_shows_the_official_status_with_dates_and_masked_operator(client, d
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "老东河凉糕作坊" in html and w.cert_no in html and w.address in html
-    assert "金榜" in html and "#b8860b" in html  # badge in its colour
+    assert "金榜" in html and "#946c00" in html  # badge in its colour
     tier_since, inspected = today() - timedelta(days=30), today() - timedelta(days=40)
     assert f"{tier_since.year}年{tier_since.month}月{tier_since.day}日" in html
     assert f"{inspected.year}年{inspected.month}月{inspected.day}日" in html
@@ -405,7 +406,10 @@ def test_page_and_css_weigh_at_most_20_kb_compressed(client, db, j):
     )
     total = len(gzip.compress(html, 9)) + len(gzip.compress(css, 9))
     assert total <= 20 * 1024, total
-    assert '<link rel="stylesheet" href="/static/css/workshop.css">' in html.decode()
+    # The stylesheet under its fingerprinted name (cached for a year, see shifangbang/assets.py).
+    assert re.search(
+        r'<link rel="stylesheet" href="/static/css/workshop\.[0-9a-f]{12}\.css">', html.decode()
+    )
 
 
 # --- unknown codes and poster freshness ---------------------------------------------------------

@@ -251,8 +251,8 @@ def _info_board(w: Workshop) -> dict:
         ],
         "pledge": {"signed_on": iso_date(w.pledge_signed_on), "items": list(labels.SEVEN_PLEDGES)},
         "seven_in_place": [
-            {"key": k, "label": v, "in_place": bool((w.seven_in_place or {}).get(k))}
-            for k, v in labels.SEVEN_IN_PLACE.items()
+            {"key": i.key, "label": i.label, "in_place": bool((w.seven_in_place or {}).get(i.key))}
+            for i in current_deployment().seven_in_place
         ],
         "additives": [a for a in (w.additives or "").replace(",", "、").split("、") if a.strip()],
         "plate_no": w.plate_no,
