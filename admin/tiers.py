@@ -83,7 +83,8 @@ def decide(decision_id: int):
             request.form.get("note", ""),
         )
     except (InputError, tiers.TierError) as e:
-        flash(str(e), "error")
+        typed = request.form.get("note", "").strip()[:300]
+        flash(str(e) + (f"（您填写的意见：{typed}）" if typed else ""), "error")
     else:
         flash(f"已{'同意，待发布' if approve else '驳回'}：{d.workshop.name}。", "success")
     return redirect(request.form.get("back") or url_for(".index"))
@@ -127,6 +128,7 @@ def workshop(workshop_id: int):
                 form.get("to_tier", ""),
                 form.get("reason_category", ""),
                 form.get("reason", "").strip(),
+                public_reason=form.get("public_reason", ""),
                 inspection=_evidence(Inspection, form.get("inspection_id"), w),
                 sampling=_evidence(Sampling, form.get("sampling_id"), w),
                 complaint=_evidence(Complaint, form.get("complaint_id"), w),

@@ -27,20 +27,13 @@ from .common import (
     paginated,
 )
 
-PUBLIC_MAX_AGE = 60
-
 
 @bp.after_request
 def caching(response):
-    """ETag on every successful GET, answered with 304 when the client already has it; short public
-    max-age so a CDN absorbs bursts. Tracking answers are private."""
-    if request.method in ("GET", "HEAD") and response.status_code == 200:
-        if request.endpoint == "api.complaint_status":
-            response.headers["Cache-Control"] = "private, no-store"
-        else:
-            response.headers.setdefault("Cache-Control", f"public, max-age={PUBLIC_MAX_AGE}")
-        response.add_etag()
-        response.make_conditional(request)
+    """Tracking answers are private and writes are never cached; every other GET gets the site's
+    one policy (ETag, no-cache: public_site.caching)."""
+    if request.method in ("GET", "HEAD") and request.endpoint == "api.complaint_status":
+        response.headers["Cache-Control"] = "private, no-store"
     elif request.method not in ("GET", "HEAD"):
         response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Vary", "Accept-Encoding")
