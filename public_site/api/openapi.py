@@ -437,6 +437,27 @@ def schemas() -> dict:
         "TierDecision": decision,
         "PageLinks": obj({"self": {"type": "string"}, "next": NULLABLE_STR, "prev": NULLABLE_STR}),
         "ComplaintStatus": complaint,
+        "ChainHead": obj(
+            {
+                "seq": {"type": "integer", "minimum": 1},
+                "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "recorded_at": {"type": "string", "format": "date-time"},
+            },
+            nullable=True,
+        ),
+        "PublicRecord": obj(
+            {
+                "seq": {"type": "integer", "minimum": 1},
+                "recorded_at": {"type": "string", "format": "date-time"},
+                "statement": {
+                    "type": "string",
+                    "description": "公开陈述的规范 JSON 原文；hash = SHA-256(prev_hash + statement)。",
+                },
+                "prev_hash": {"type": ["string", "null"]},
+                "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "audit_seq": {"type": ["integer", "null"]},
+            }
+        ),
     }
 
 
@@ -577,6 +598,35 @@ def document() -> dict:
                 }
             ],
             {"404": error("找不到这个作坊。")},
+        ),
+        "/workshops/{code}/history": get_op(
+            "getWorkshopHistory",
+            "作坊的公开记录（定榜、称号授予与撤销、经营状态）及其在公开哈希链中的位置，可与每日公开数据中的链头核对。",
+            json_response(
+                "公开记录。",
+                obj(
+                    {
+                        "workshop": {"type": "string"},
+                        "entries": {"type": "array", "items": ref("PublicRecord")},
+                        "head": ref("ChainHead"),
+                    }
+                ),
+            ),
+            [
+                {
+                    "name": "code",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 20},
+                    "description": "作坊公示码。",
+                }
+            ],
+            {"404": error("找不到这个作坊。")},
+        ),
+        "/history/head": get_op(
+            "getHistoryHead",
+            "公开哈希链的最新位置（序号与哈希）。",
+            json_response("链头。", obj({"head": ref("ChainHead")})),
         ),
         "/search": get_op(
             "search",
