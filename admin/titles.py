@@ -111,7 +111,8 @@ def decide(proposal_id: int):
             titles.dismiss(current_user, p, request.form.get("note", ""))
             flash("已驳回该撤销建议。", "success")
     except titles.TitleError as e:
-        flash(str(e), "error")
+        typed = request.form.get("note", "").strip()[:300]
+        flash(str(e) + (f"（您填写的意见：{typed}）" if typed else ""), "error")
     return redirect(request.form.get("back") or url_for(".index"))
 
 
