@@ -474,6 +474,7 @@ class TrackView:
     kind_code: str = ""
     status_code: str = ""
     closed_at: datetime | None = None
+    overdue: bool = False  # 已超期: still open after its legal deadline
 
 
 def normalise_tracking_no(raw: str) -> str:
@@ -525,6 +526,7 @@ def track(number: str, password: str) -> TrackView | None:
         status=COMPLAINT_STATUS[c.status],
         is_open=is_open(c),
         due_on=c.due_on,
+        overdue=is_overdue(c),
         timeline=timeline,
         kind_code=c.kind,
         status_code=c.status,

@@ -403,6 +403,7 @@ def schemas() -> dict:
             "status": {"type": "string", "enum": list(labels.COMPLAINT_STATUS)},
             "status_label": {"type": "string"},
             "open": {"type": "boolean"},
+            "overdue": {"type": "boolean", "description": "已超期：超过法定办理期限仍未办结"},
             "received_at": NULLABLE_DATETIME,
             "due_on": NULLABLE_DATE,
             "closed_at": NULLABLE_DATETIME,

@@ -303,6 +303,7 @@ def complaint_public(v) -> dict:
         "status": v.status_code,
         "status_label": v.status,
         "open": v.is_open,
+        "overdue": v.overdue,
         "received_at": serializers.iso_datetime(v.received_at),
         "due_on": serializers.iso_date(v.due_on),
         "closed_at": serializers.iso_datetime(v.closed_at),
