@@ -481,10 +481,15 @@ def normalise_tracking_no(raw: str) -> str:
     return re.sub(r"[\s\-]", "", raw or "").upper()
 
 
+def normalise_password(raw: str) -> str:
+    """What /track compares: spaces and dashes dropped, upper case (passwords are read aloud)."""
+    return re.sub(r"[\s\-]", "", raw or "").upper()
+
+
 def track(number: str, password: str) -> TrackView | None:
     """None for a wrong number and for a wrong password alike (and in about the same time)."""
     number = normalise_tracking_no(number)
-    password = re.sub(r"[\s\-]", "", password or "").upper()
+    password = normalise_password(password)
     c = None
     if TRACKING_NO.fullmatch(number):
         c = db.session.scalar(

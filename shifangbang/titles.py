@@ -91,12 +91,15 @@ def year_window() -> str:
     return current_deployment().bureau.title_year_window
 
 
-def failures_in_one_year(failures: list, n: int) -> tuple[list, dict] | None:
+def failures_in_one_year(
+    failures: list, n: int, window: str | None = None
+) -> tuple[list, dict] | None:
     """n or more failures "一年内": (those failures, {"years": [...], "window": [first, last]}).
 
     Rolling: the 12 months in a row holding the most failures (the latest such stretch on a tie),
-    i.e. after the day a year before the last of them. Calendar: every calendar year with n+."""
-    if year_window() == "calendar":
+    i.e. after the day a year before the last of them. Calendar: every calendar year with n+.
+    `window`: "rolling" or "calendar" (default: the deployment's title_year_window)."""
+    if (window or year_window()) == "calendar":
         years = sorted(y for y, k in Counter(f.sampled_on.year for f in failures).items() if k >= n)
         if not years:
             return None
@@ -123,8 +126,44 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
     if grant.status != "held":
         return []
     workshop = grant.workshop
-    findings: list[Finding] = []
     failures = sampling.confirmed_failures(workshop, since=grant.granted_on, until=on, on=on)
+    late_orders = [
+        i
+        for i in db.session.scalars(
+            select(Inspection)
+            .where(
+                Inspection.workshop_id == workshop.id,
+                Inspection.rectification_required.is_(True),
+                Inspection.rectification_due < on,
+                Inspection.rectification_due >= grant.granted_on,
+            )
+            .order_by(Inspection.rectification_due, Inspection.id)
+        )
+        if i.rectification_done_on is None or i.rectification_done_on > i.rectification_due
+    ]
+    late_items = [
+        r
+        for r in rectification.overdue_items(workshop.id, on)
+        if r.due_on >= grant.granted_on and r.inspection_id is None
+    ]  # inspection items are covered by their order
+    return findings_from(
+        failures, late_orders, late_items, grant.incident, grant.serious_problem, year_window()
+    )
+
+
+def findings_from(
+    failures: list,
+    late_orders: list = (),
+    late_items: list = (),
+    incident: str | None = None,
+    serious_problem: str | None = None,
+    window: str = "rolling",
+) -> list[Finding]:
+    """The rules over facts already chosen (the engine above; the demo data runs them too):
+    confirmed failures while held (id, sampled_on, product, failed_item, notice_no), late
+    rectification orders (id, inspected_on, rectification_due, rectification_done_on) and
+    ledger items (id, problem, due_on, fixed_on). Most severe first."""
+    findings: list[Finding] = []
     per_year = Counter(s.sampled_on.year for s in failures)
 
     def sample_evidence(chosen):
@@ -144,9 +183,9 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
     def in_years(years):
         return [s for s in failures if s.sampled_on.year in years]
 
-    if grant.incident:
-        findings.append(Finding("incident", {"note": grant.incident}))
-    heavy = failures_in_one_year(failures, 3)
+    if incident:
+        findings.append(Finding("incident", {"note": incident}))
+    heavy = failures_in_one_year(failures, 3, window)
     if heavy:
         findings.append(Finding("three_failures", dict(sample_evidence(heavy[0]), **heavy[1])))
     years = sorted(per_year)
@@ -154,26 +193,9 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
     if runs:
         run = runs[-1]
         findings.append(Finding("three_years", dict(sample_evidence(in_years(run)), years=run)))
-    double = failures_in_one_year(failures, 2)
+    double = failures_in_one_year(failures, 2, window)
     if double and not heavy:
         findings.append(Finding("two_failures", dict(sample_evidence(double[0]), **double[1])))
-    late_orders = [
-        i
-        for i in db.session.scalars(
-            select(Inspection).where(
-                Inspection.workshop_id == workshop.id,
-                Inspection.rectification_required.is_(True),
-                Inspection.rectification_due < on,
-                Inspection.rectification_due >= grant.granted_on,
-            )
-        )
-        if i.rectification_done_on is None or i.rectification_done_on > i.rectification_due
-    ]
-    late_items = [
-        r
-        for r in rectification.overdue_items(workshop.id, on)
-        if r.due_on >= grant.granted_on and r.inspection_id is None
-    ]  # inspection items are covered by their order
     if late_orders or late_items:
         findings.append(
             Finding(
@@ -202,8 +224,8 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
                 },
             )
         )
-    if grant.serious_problem:
-        findings.append(Finding("serious_problem", {"note": grant.serious_problem}))
+    if serious_problem:
+        findings.append(Finding("serious_problem", {"note": serious_problem}))
     findings.sort(key=lambda f: RULE_ORDER.index(f.rule))
     return findings
 
