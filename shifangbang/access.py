@@ -35,6 +35,7 @@ ADMIN_ACTIONS = frozenset(
         "manage_users",
         "draw",
         "view_audit",
+        "edit_jurisdiction",
     }
 )
 

@@ -367,6 +367,31 @@ def create_title(actor, name: str, authority: str, level: str) -> Title:
 
 
 @transactional
+def update_title(actor, title: Title, name: str, authority: str, level: str) -> Title:
+    """Rename a title (or correct its authority or level); every page showing it follows."""
+    access.require(actor, "grant_title")
+    name, authority = (name or "").strip(), (authority or "").strip()
+    if not name or not authority or level not in ("county", "city", "province"):
+        raise TitleError("请填写称号名称、授予机关和级别。")
+    if db.session.scalar(select(Title.id).where(Title.name == name, Title.id != title.id)):
+        raise TitleError("已有同名称号。")
+    before = {"name": title.name, "authority": title.authority, "level": title.level}
+    title.name, title.authority, title.level = name, authority, level
+    changes.touch_where(
+        Workshop.id.in_(select(TitleGrant.workshop_id).where(TitleGrant.title_id == title.id))
+    )
+    audit.record(
+        actor,
+        "title.update",
+        "title",
+        title.id,
+        before=before,
+        after={"name": name, "authority": authority, "level": level},
+    )
+    return title
+
+
+@transactional
 def grant(
     actor, workshop: Workshop, title: Title, granted_on: date, certificate_no: str = ""
 ) -> TitleGrant:
