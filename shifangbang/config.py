@@ -28,7 +28,8 @@ class Config:
         # Seals the audit chain (HMAC). Keep it off the database server; every app server of one
         # deployment needs the same key. The chain's head is appended to AUDIT_HEAD_FILE.
         self.AUDIT_KEY = env("AUDIT_KEY") or _instance_secret(instance, "audit_key")
-        self.AUDIT_HEAD_FILE = env("AUDIT_HEAD_FILE") or str(instance / "audit_heads.jsonl")
+        # "auto": instance/audit_heads-<database>.jsonl, one file per database (see create_app).
+        self.AUDIT_HEAD_FILE = env("AUDIT_HEAD_FILE") or "auto"
         self.SQLALCHEMY_DATABASE_URI = (
             env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
         )

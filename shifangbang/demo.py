@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 
 from . import audit, current_deployment, deadlines, draws, public_history, titles
 from .complaints import normalise_password
+from .errors import DomainError
 from .extensions import db
 from .inspections import overall_result
 from .labels import (
@@ -123,7 +124,7 @@ def _public_reason(category: str, day: date, kind: str, result: str) -> str:
     }[category]
 
 
-class DemoError(ValueError):
+class DemoError(DomainError):
     pass
 
 

@@ -1,6 +1,7 @@
 """Jurisdictions (city → county → station): the names and contacts workshop pages show."""
 
 from . import access, audit, changes
+from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Workshop
 from .tx import transactional
@@ -8,7 +9,7 @@ from .tx import transactional
 FIELDS = ("name", "phone", "address")
 
 
-class JurisdictionError(ValueError):
+class JurisdictionError(DomainError):
     pass
 
 

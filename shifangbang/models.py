@@ -1,4 +1,4 @@
-"""The data model of DESIGN.md §2. Rules live in the domain modules, not here.
+"""The data model (docs/architecture.md). Rules live in the domain modules, not here.
 
 Closed lists (statuses, kinds, results) are stored as short ASCII codes; their Chinese labels
 live in `labels.py` so the database never depends on display text.

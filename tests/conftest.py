@@ -201,6 +201,9 @@ class LiveServer:
             DATABASE_URL=database_url or f"sqlite:///{base / 'live.db'}",
             SEARCH_INDEX_DIR=str(base / "index"),
             SECRET_KEY="live-test-secret",
+            AUDIT_KEY="live-test-audit-key",
+            AUDIT_HEAD_FILE=str(base / "audit_heads.jsonl"),
+            OPENDATA_DIR=str(base / "opendata"),  # never another server's (or run's) export
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
         )

@@ -196,3 +196,60 @@ def test_cli_verify_fails_when_the_key_is_missing_or_wrong(committed_app):
     bad = committed_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert bad.exit_code == 1
     assert "缺少密钥" in bad.output
+
+
+def test_public_verifier_script_passes_then_catches_a_rewrite(tmp_path):
+    """docs/verify_history.py, run as a member of the public would, against gunicorn."""
+    import sqlite3
+    import subprocess
+    import sys
+    import urllib.request
+
+    from .conftest import ROOT, LiveServer
+
+    (tmp_path / "live").mkdir()
+    server = LiveServer(tmp_path / "live", workers=1, demo_size=30)
+    try:
+        script = [sys.executable, str(ROOT / "docs" / "verify_history.py"), server.url]
+        con = sqlite3.connect(tmp_path / "live" / "live.db")
+        code, seq = con.execute(
+            "SELECT w.public_code, MIN(p.seq) FROM public_record p JOIN workshop w"
+            " ON w.id = p.workshop_id GROUP BY w.id ORDER BY MIN(p.seq) LIMIT 1"
+        ).fetchone()
+        ok = subprocess.run([*script, code], capture_output=True, text=True, timeout=120)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "核验通过" in ok.stdout
+        archived = tmp_path / "chain_head.json"
+        with urllib.request.urlopen(server.url + "/open-data/chain_head.json") as r:
+            archived.write_bytes(r.read())
+
+        # An insider rewrites the first statement and recomputes the whole public chain.
+        rows = con.execute("SELECT id, statement FROM public_record ORDER BY seq").fetchall()
+        prev = None
+        for n, (rid, statement) in enumerate(rows):
+            if n == 0:
+                statement = statement.replace('"date":"', '"date":"1999-')
+            digest = hashlib.sha256(((prev or "") + statement).encode()).hexdigest()
+            con.execute(
+                "UPDATE public_record SET statement=?, prev_hash=?, hash=? WHERE id=?",
+                (statement, prev, digest, rid),
+            )
+            prev = digest
+        con.commit()
+        con.close()
+        server.flask("opendata", "export")  # today's files now carry the rewritten chain
+        bad = subprocess.run(
+            [*script, code, str(archived)], capture_output=True, text=True, timeout=120
+        )
+        assert bad.returncode == 1, bad.stdout
+        assert "已不在链上" in bad.stdout
+        verify = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "shifangbang", "audit", "verify"],
+            env=server.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert verify.returncode == 1  # the head file remembers the old public head
+    finally:
+        server.stop()

@@ -474,6 +474,13 @@ def page_of(item_schema: dict, **extra) -> dict:
     return obj(dict(props, **extra))
 
 
+WORKSHOP_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 20},
+    "description": "作坊公示码。",
+}
 NOT_MODIFIED = {"description": "未变化（If-None-Match 与 ETag 相同）。"}
 TOO_MANY = error("请求太频繁。")
 
@@ -589,15 +596,7 @@ def document() -> dict:
             "getWorkshop",
             "作坊公示信息：榜级、状态、称号、检查、抽检、定榜记录、整改清单、公示栏。",
             json_response("作坊。", ref("WorkshopDetail")),
-            [
-                {
-                    "name": "code",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "maxLength": 20},
-                    "description": "作坊公示码。",
-                }
-            ],
+            [WORKSHOP_CODE],
             {"404": error("找不到这个作坊。")},
         ),
         "/workshops/{code}/history": get_op(
@@ -613,15 +612,7 @@ def document() -> dict:
                     }
                 ),
             ),
-            [
-                {
-                    "name": "code",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "maxLength": 20},
-                    "description": "作坊公示码。",
-                }
-            ],
+            [WORKSHOP_CODE],
             {"404": error("找不到这个作坊。")},
         ),
         "/history/head": get_op(
