@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from shifangbang import access, current_deployment, titles, users, workshops
+from shifangbang import access, todo, users, workshops
 from shifangbang.extensions import db, limiter
 from shifangbang.models import User
 
@@ -150,7 +150,5 @@ def dashboard():
     return render_template(
         "admin/dashboard.html",
         counts=workshops.tier_counts(scope),
-        # 称号复核中: revocation proposals pending too long rise to the top of the dashboard.
-        stale_revocations=titles.overdue_proposals(scope),
-        review_days=current_deployment().bureau.title_review_working_days,
+        todos=todo.for_user(current_user),
     )

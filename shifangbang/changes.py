@@ -7,6 +7,7 @@ change that several workshops show (a station or a title renamed) calls `touch_w
 
 from sqlalchemy import insert, select, update
 
+from . import wechat_outbox
 from .extensions import db
 from .models import ChangeLog, Workshop
 from .timeutil import utcnow
@@ -17,6 +18,7 @@ def touch(workshop: Workshop) -> None:
     workshop.public_changed_at = utcnow()
     db.session.flush()  # a new workshop needs its id
     db.session.add(ChangeLog(workshop_id=workshop.id))
+    wechat_outbox.workshop_changed(workshop)  # subscribers to its tier, titles or state
 
 
 def touch_where(*criteria) -> int:
@@ -32,4 +34,4 @@ def touch_where(*criteria) -> int:
             .execution_options(synchronize_session="fetch")
         )
         db.session.execute(insert(ChangeLog), [{"workshop_id": i, "at": now} for i in ids])
-    return len(ids)
+    return len(ids)  # a rename changes no tier, title or state: no subscriber message

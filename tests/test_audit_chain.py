@@ -198,6 +198,7 @@ def test_cli_verify_fails_when_the_key_is_missing_or_wrong(committed_app):
     assert "缺少密钥" in bad.output
 
 
+@pytest.mark.scaleout
 def test_public_verifier_script_passes_then_catches_a_rewrite(tmp_path):
     """docs/verify_history.py, run as a member of the public would, against gunicorn."""
     import sqlite3

@@ -68,6 +68,8 @@ def test_a_revoked_title_reaches_an_open_browser_within_five_seconds(
         row = admin.locator(f"#proposal-{proposal_id}")
         row.locator("input[name=note]").fill("经复核属实，撤销称号并收回牌匾")
         row.locator("button[value=confirm]").click()
+        admin.wait_for_selector("#confirm")  # the back office asks before a revocation
+        admin.click("#confirm button[type=submit]")
         admin.wait_for_load_state()
         assert "已撤销" in admin.inner_text("body")
         revoked_at = time.monotonic()
