@@ -26,6 +26,7 @@ PUBLIC_BLUEPRINTS = frozenset(
         "api",
         "open311",
         "opendata",
+        "feeds",
     }
 )
 

@@ -35,6 +35,8 @@ PUBLIC_GETS = (
     "/api/v1/workshops/{code}",
     "/api/v1/workshops",
     "/api/v1/tiers",
+    "/rankings/announcements.atom",
+    "/w/{code}/announcements.atom",
 )
 
 
