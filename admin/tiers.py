@@ -151,6 +151,7 @@ def workshop(workshop_id: int):
                 form.get("to_tier", ""),
                 form.get("reason_category", ""),
                 form.get("reason", "").strip(),
+                public_reason=form.get("public_reason", ""),
                 inspection=_evidence(Inspection, form.get("inspection_id"), w),
                 sampling=_evidence(Sampling, form.get("sampling_id"), w),
                 complaint=_evidence(Complaint, form.get("complaint_id"), w),

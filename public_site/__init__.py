@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
         api,
         badge,
         brands,
+        caching,
         complaints,
         draws,
         errors,
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     # Config.JSON_AS_ASCII is ignored since Flask 2.3: apply it, so the API sends readable UTF-8.
     app.json.ensure_ascii = bool(app.config.get("JSON_AS_ASCII", False))
     errors.init_app(app)
+    caching.init_app(app)

@@ -1,22 +1,23 @@
 """The live badge /w/<code>/badge.svg: tier, colour and date, for online shops to embed.
 
-Always current (short max-age plus ETag revalidation), so a shop never shows a stale tier.
+Always current (revalidated on every use: ETag with no-cache), so a shop never shows a stale
+tier. What it says comes from the read model (public_status.summary): a workshop that is not
+operating shows 已停业/已注销/已吊销 and since when, never its former tier.
 """
 
 import unicodedata
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from sqlalchemy import select
 
-from shifangbang import current_deployment, labels
+from shifangbang import public_status
 from shifangbang.extensions import db
 from shifangbang.models import Workshop
 
 bp = Blueprint("badge", __name__)
 
 LABEL = "食坊榜"
-MAX_AGE = 300
 FONT_SIZE = 12
 HEIGHT = 22
 
@@ -54,22 +55,10 @@ def badge(code: str):
     if w is None:
         svg, status = render(LABEL, "未找到该作坊", "#6c757d", "食坊榜：未找到该作坊"), 404
     else:
-        tier = current_deployment().tier(w.tier_code)
-        if w.status != "open":
-            value = labels.WORKSHOP_STATUS.get(w.status, w.status)
-            colour = "#6c757d"
-        else:
-            day = w.tier_since or w.last_inspected_on
-            value = tier.name + (f" {day:%Y-%m-%d}" if day else "")
-            colour = tier.colour
+        said = public_status.summary(w)
+        value, colour = said.badge_text, said.colour
         svg, status = render(LABEL, value, colour, f"食坊榜：{w.name} {value}"), 200
     response = Response(svg, status=status, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = (
-        f"public, max-age={MAX_AGE if status == 200 else 60}, must-revalidate"
-    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    if status == 200:
-        response.add_etag()
-        response.make_conditional(request)
-    return response
+    return response  # ETag with no-cache: public_site.caching

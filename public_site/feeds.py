@@ -18,7 +18,6 @@ bp = Blueprint("feeds", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 50
-MAX_AGE = 300
 
 
 def _stamp(dt) -> str:
@@ -75,10 +74,7 @@ def _feed(title: str, self_url: str, page_url: str, rows: list[tuple[TierDecisio
     for d, w in rows:
         _entry(feed, d, w)
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    response = Response(body, mimetype="application/atom+xml")
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    response.add_etag()
-    return response.make_conditional(request)
+    return Response(body, mimetype="application/atom+xml")  # ETag, no-cache: caching.py
 
 
 @bp.get("/rankings/announcements.atom")

@@ -5,7 +5,7 @@ change, today's date (超期未检 and expiry flags depend on it), the poster be
 large-type cookie, the exact URL (the large-type link points back to it) and the templates.
 Each worker keeps rendered pages keyed by that ETag and the head query's answer for a second, so
 a QR-scan burst costs at most one small query per code per second per worker; a CDN or browser
-gets `304` or keeps the page for a minute.
+gets `304` (Cache-Control: no-cache, set once for the whole public site in caching.py).
 """
 
 import hashlib
@@ -24,7 +24,6 @@ from .views import LARGE_TEXT_COOKIE
 
 bp = Blueprint("workshop", __name__, template_folder="templates")
 
-PAGE_MAX_AGE = 60  # short: a changed tier must reach consumers within a minute
 QR_MAX_AGE = 7 * 24 * 3600  # the URL in a QR never changes for a workshop's life
 RENDER_CACHE_SIZE = 512
 RENDER_CACHE_TTL = 60  # seconds; a safety net for changes that forgot changes.touch()
@@ -80,8 +79,8 @@ class RenderCache:
 render_cache = RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
 
 # Micro-cache of the head query (a second by default): during a QR-scan burst a worker answers
-# from memory without touching the database. A second of extra staleness is well inside the
-# minute that `max-age` already allows. Off in tests (app.testing) unless configured.
+# from memory without touching the database. A second of extra staleness keeps a change visible
+# within the five seconds we promise. Off in tests (app.testing) unless configured.
 MICROCACHE_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
 _HEADS_MAX = 4096
 _heads: dict[tuple[str, int | None], tuple[float, public_status.Head | None]] = {}
@@ -142,7 +141,6 @@ def _not_modified(etag: str, last_modified: datetime) -> bool:
 def _cache_headers(response: Response, etag: str, last_modified: datetime) -> Response:
     response.set_etag(etag)
     response.last_modified = last_modified
-    response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
     # The large-type cookie changes the markup; shared caches must keep the variants apart.
     response.vary.add("Cookie")
     return response
@@ -151,7 +149,6 @@ def _cache_headers(response: Response, etag: str, last_modified: datetime) -> Re
 def unknown_code(code: str):
     html = render_template("public/workshop_unknown.html", code=code)
     response = Response(html, status=404, mimetype="text/html")
-    response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
     response.vary.add("Cookie")
     return response
 

@@ -37,6 +37,7 @@ ADMIN_ACTIONS = frozenset(
         "manage_users",
         "publish_draw",
         "view_audit",
+        "edit_jurisdiction",
         "decide_case",  # 行政处罚决定 (cases.py)
     }
 )

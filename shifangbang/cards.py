@@ -52,6 +52,7 @@ class Card:
     tier_since: date | None
     last_inspected_on: date | None
     status: str
+    status_changed_on: date | None
     lat: float | None
     lng: float | None
     regional_brand: str | None
@@ -74,6 +75,7 @@ COLUMNS = (
     Workshop.tier_since,
     Workshop.last_inspected_on,
     Workshop.status,
+    Workshop.status_changed_on,
     Workshop.lat,
     Workshop.lng,
     Workshop.regional_brand,
@@ -130,8 +132,8 @@ def load(ids, places: dict[int, Place], categories: dict[int, Category]) -> list
     found = {}
     for r in rows:
         found[r[0]] = Card(
-            *r[:13],
-            station=places.get(r[13]),
+            *r[:14],
+            station=places.get(r[14]),
             categories=tuple(sorted(cats.get(r[0], ()), key=lambda c: c.code)),
         )
     return [found[i] for i in ids if i in found]

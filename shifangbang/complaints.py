@@ -541,16 +541,22 @@ class TrackView:
     kind_code: str = ""
     status_code: str = ""
     closed_at: datetime | None = None
+    overdue: bool = False  # 已超期: still open after its legal deadline
 
 
 def normalise_tracking_no(raw: str) -> str:
     return re.sub(r"[\s\-]", "", raw or "").upper()
 
 
+def normalise_password(raw: str) -> str:
+    """What /track compares: spaces and dashes dropped, upper case (passwords are read aloud)."""
+    return re.sub(r"[\s\-]", "", raw or "").upper()
+
+
 def track(number: str, password: str) -> TrackView | None:
     """None for a wrong number and for a wrong password alike (and in about the same time)."""
     number = normalise_tracking_no(number)
-    password = re.sub(r"[\s\-]", "", password or "").upper()
+    password = normalise_password(password)
     c = None
     if TRACKING_NO.fullmatch(number):
         c = db.session.scalar(
@@ -597,6 +603,7 @@ def track_view(c: Complaint) -> TrackView:
         status=COMPLAINT_STATUS[c.status],
         is_open=is_open(c),
         due_on=c.due_on,
+        overdue=is_overdue(c),
         timeline=timeline,
         kind_code=c.kind,
         status_code=c.status,

@@ -20,13 +20,24 @@ import click
 from sqlalchemy import Boolean, func, select, text
 from werkzeug.security import generate_password_hash
 
-from . import audit, current_deployment, deadlines, demo_programme, public_history
+from . import (
+    audit,
+    current_deployment,
+    deadlines,
+    demo_programme,
+    draws,
+    public_history,
+    titles,
+)
+from .complaints import normalise_password
 from .errors import DomainError
 from .extensions import db
 from .inspections import overall_result
 from .labels import (
     COMPLAINT_CATEGORIES,
+    INSPECTION_KIND,
     REFUSAL_REASONS,
+    REVOCATION_RULES,
     ROLES,
     SEVEN_IN_PLACE,
     TERMINATION_REASONS,
@@ -39,6 +50,7 @@ from .models import (
     Jurisdiction,
     Poster,
     ProductCategory,
+    RandomDraw,
     RectificationItem,
     RevocationProposal,
     Sampling,
@@ -51,6 +63,7 @@ from .models import (
     inspection_inspector,
     workshop_category,
 )
+from .timeutil import local_day_start
 from .timeutil import today as china_today
 
 # The demo sign-ins (printed by the CLI). They satisfy users.check_password_strength.
@@ -64,6 +77,59 @@ DEMO_QUERY_PASSWORD = "CX2026"  # /track upper-cases what is typed, so cx2026 wo
 OFFICER_STATION = "西脑包市场监督管理所"
 VIEWER_COUNTY = "东河区"
 CHUNK = 2000  # workshops per bulk insert round
+
+
+# The columns that record when something happened (not deadlines or validity ends): none may be
+# later than the reference day (timestamps: than the end of the day before it).
+EVENT_COLUMNS = {
+    "workshop": (
+        "status_changed_on",
+        "tier_since",
+        "last_inspected_on",
+        "pledge_signed_on",
+        "valid_from",
+        "public_changed_at",
+        "created_at",
+        "updated_at",
+    ),
+    "inspection": ("inspected_on", "rectification_done_on", "created_at"),
+    "sampling": (
+        "sampled_on",
+        "notice_on",
+        "retest_requested_on",
+        "retest_decided_on",
+        "created_at",
+    ),
+    "rectification_item": ("fixed_on", "created_at"),
+    "tier_decision": ("effective_on", "proposed_at", "decided_at", "published_at"),
+    "title_grant": ("granted_on", "last_reviewed_on", "revoked_on"),
+    "revocation_proposal": ("created_at", "decided_at"),
+    "random_draw": ("drawn_at", "published_at"),
+    "complaint": ("received_at", "closed_at", "purchased_on"),
+    "complaint_event": ("at",),
+    "poster": ("issued_at",),
+}
+
+
+# A demo revocation proposal older than this many days has been decided (confirmed).
+REVOCATION_DECIDED_DAYS = 45
+
+
+def _public_reason(category: str, day: date, kind: str, result: str) -> str:
+    """The public reason a demo tier decision carries (never only its category)."""
+    when = f"{day.year}年{day.month}月{day.day}日"
+    res = {"pass": "符合", "basic": "基本符合", "fail": "不符合"}[result]
+    kind_label = INSPECTION_KIND.get(kind, "监督检查")
+    return {
+        "initial": f"首次评定：依据{when}{kind_label}结果（{res}）。",
+        "inspection": f"依据{when}{kind_label}结果（{res}）。",
+        "rectified": f"{when}复查确认前次检查发现的问题已整改到位（{res}）。",
+        "upgrade_request": f"作坊申请升榜，{when}{kind_label}核实结果为{res}。",
+        "hygiene": f"{when}{kind_label}发现生产场所卫生状况差（{res}）。",
+        "quality": f"{when}{kind_label}发现产品质量下降（{res}）。",
+        "premises_change": f"{when}{kind_label}发现擅自变更生产场所（{res}）。",
+        "annual_review": f"{when}年度复核检查结果为{res}，维持原榜级。",
+    }[category]
 
 
 class DemoError(DomainError):
@@ -584,16 +650,27 @@ class Generator:
                     "sampling",
                     "complaint",
                     "title_grant",
+                    "random_draw",
                 )
             }
             | (id_start or {})
         )
         self.codes: set[str] = set()
-        self.tracking_seq = 0
         self.cert_seq: dict[str, int] = {}
         self.plate_seq: dict[str, int] = {}
         self.n = 0  # workshops generated so far
+        # Timestamps stop at the end of the day before the reference day (a demo loaded in the
+        # morning shows nothing later in the day); dates stop at the reference day.
+        self.last_day = today - timedelta(days=1)
+        self.cap = local_day_start(today) - timedelta(minutes=1)
+        self.tracking_day: dict[tuple[str, date], int] = {}
+        self.station_recent: dict[int, list[tuple[int, str]]] = {}  # 双随机 pools
+        self.window = deployment.bureau.title_year_window
         self._build_patterns()
+
+    def _at(self, day: date, rng: random.Random | None = None) -> datetime:
+        """_at() for an event: never later than the day before the reference day."""
+        return _at(min(day, self.last_day), rng or self.rng)
 
     # --- fixed rows ------------------------------------------------------------------------------
 
@@ -797,6 +874,7 @@ class Generator:
                 "title_grant",
                 "revocation_proposal",
                 "poster",
+                "random_draw",
             )
         }
         for _ in range(count):
@@ -810,6 +888,7 @@ class Generator:
         i = self.n
         rng = self.rng = random.Random(f"{self.seed}:{i}")
         today = self.today
+        marks = {t: len(rows) for t, rows in out.items()}
         station = rng.choices(self.stations, weights=self.station_weights)[0]
         station_id, county, streets, inspectors = station
         cname, ccode, abbr, lat, lng, jitter = county[:6]
@@ -910,7 +989,7 @@ class Generator:
             tier_since=None,
             last_inspected_on=None,
             public_changed_at=None,
-            created_at=_at(registered, rng),
+            created_at=self._at(registered, rng),
             updated_at=None,
             version=1,
         )
@@ -984,6 +1063,9 @@ class Generator:
             outcomes = rng.choice(self.patterns[result])
             insp_id = self.ids("inspection")
             pair = rng.sample(inspectors, 2)
+            draw_id = None
+            if kind == "random":  # 双随机: the recorded draw that chose this workshop and pair
+                draw_id, pair = self._draw(out, wid, w["public_code"], station_id, inspectors, d)
             rect_due = d + timedelta(days=rng.choice((15, 30))) if result != "pass" else None
             done = None
             if rect_due is not None and (
@@ -1005,10 +1087,10 @@ class Generator:
                     rectification_required=result != "pass",
                     rectification_due=rect_due,
                     rectification_done_on=done,
-                    draw_id=None,
+                    draw_id=draw_id,
                     complaint_id=None,
                     recorded_by_id=pair[0],
-                    created_at=_at(d, rng),
+                    created_at=self._at(d, rng),
                 )
             )
             for uid in pair:
@@ -1024,7 +1106,7 @@ class Generator:
                         due_on=rect_due,
                         fixed_on=done,
                         verified_by_id=pair[0] if done else None,
-                        created_at=_at(d, rng),
+                        created_at=self._at(d, rng),
                     )
                 )
             last_insp = (insp_id, d, result)
@@ -1081,14 +1163,20 @@ class Generator:
                 "downgrade": rng.choice(("inspection", "hygiene", "quality", "premises_change")),
                 "reconfirm": "annual_review",
             }[direction]
-            proposed_at = _at(d + timedelta(days=1), rng)
+            proposed_at = self._at(d + timedelta(days=1), rng)
             decision = dict(
                 workshop_id=wid,
                 from_tier=tier,
                 to_tier=target,
                 direction=direction,
                 reason_category=reason_cat,
-                reason=f"依据 {d:%Y年%m月%d日} 监督检查结果（{ {'pass': '符合', 'basic': '基本符合', 'fail': '不符合'}[result] }）",
+                reason=f"依据 {d:%Y年%m月%d日} 监督检查结果（{ {'pass': '符合', 'basic': '基本符合', 'fail': '不符合'}[result] }）"
+                + (
+                    "\n驳回：检查记录不足以支持调整，待下次检查后再议。"
+                    if state == "rejected"
+                    else ""
+                ),
+                public_reason=_public_reason(reason_cat, d, kind, result),
                 status=state,
                 effective_on=None if state == "proposed" else eff,
                 proposed_by_id=pair[0],
@@ -1097,7 +1185,7 @@ class Generator:
                 decided_at=None
                 if state == "proposed"
                 else proposed_at + timedelta(days=2, hours=1),
-                published_at=_at(eff, rng) if state == "published" else None,
+                published_at=self._at(eff, rng) if state == "published" else None,
                 inspection_id=insp_id,
                 sampling_id=None,
                 complaint_id=None,
@@ -1120,6 +1208,8 @@ class Generator:
             for _ in range(rng.randint(1, 3)):
                 sd = dates[0] + timedelta(days=rng.randint(0, max(0, (end - dates[0]).days)))
                 samplings.append(sd)
+        if i == 18 and samplings:  # the showcase 复检中: a recent failure whose re-test is pending
+            samplings = [max(dates[0], today - timedelta(days=12))]
         grant_plan = None
         if (
             tier in tiers[:2]
@@ -1129,23 +1219,30 @@ class Generator:
             grant_plan = {15: "due", 16: "revoked", 17: "revoked"}.get(i) or rng.choices(
                 ("held", "due", "revoked"), (90, 5, 5)
             )[0]
-        if grant_plan in ("due", "revoked"):
-            # Two or three failures in one calendar year: the revocation rules apply.
-            year = today.year if grant_plan == "due" else today.year - 1
-            start = max(date(year, 1, 1), registered)
-            stop = min(date(year, 12, 31), today)
-            if start >= stop:
-                grant_plan = "held"
-            else:
-                n_fail = 2 if grant_plan == "due" else 3
-                self._failures = [
-                    start + timedelta(days=rng.randint(0, (stop - start).days))
-                    for _ in range(n_fail)
-                ]
-        else:
-            self._failures = []
+        gdate, fail_dates = None, []
+        if grant_plan:
+            gdate = max(registered, today - timedelta(days=rng.randint(400, 1400))) + timedelta(
+                days=30
+            )
+            gdate = min(gdate, today - timedelta(days=1))
+            if grant_plan == "due":  # two failures within 12 months, the second recent
+                last_fail = today - timedelta(days=rng.randint(3, 30))
+                if i == 15:  # pending past the review period: the public sees 称号复核中
+                    last_fail = today - timedelta(days=25)
+                fail_dates = [last_fail - timedelta(days=rng.randint(20, 200)), last_fail]
+            elif grant_plan == "revoked":
+                # A 专项抽检 long enough ago to be decided: three batches failed the same day.
+                last_fail = today - timedelta(days=rng.randint(90, 300))
+                fail_dates = [last_fail] * 3
+            if fail_dates and min(fail_dates) <= gdate:  # granted before the failures began
+                gdate = min(fail_dates) - timedelta(days=rng.randint(20, 60))
+                if gdate < registered + timedelta(days=30):
+                    grant_plan, fail_dates, gdate = (
+                        "held",
+                        [],
+                        max(gdate, registered) + timedelta(days=30),
+                    )
         sampling_ids = []
-        fail_dates = self._failures if grant_plan in ("due", "revoked") else []
         for sd in sorted(samplings) + sorted(fail_dates):
             forced_fail = sd in fail_dates
             if sd > today:
@@ -1179,7 +1276,13 @@ class Generator:
                 elif requested > today:
                     requested = today
             if forced_fail:
-                retest = "upheld" if rng.random() < 0.3 else "none"
+                retest = (
+                    "upheld"
+                    if rng.random() < 0.3
+                    and sd + timedelta(days=20) < today
+                    and grant_plan != "revoked"
+                    else "none"
+                )
                 if retest == "upheld":
                     requested = sd + timedelta(days=3)
                     decided = sd + timedelta(days=20)
@@ -1201,12 +1304,20 @@ class Generator:
                     retest_requested_on=requested,
                     retest_decided_on=decided,
                     recorded_by_id=rng.choice(inspectors),
-                    created_at=_at(sd, rng),
+                    created_at=self._at(sd, rng),
                 )
             )
             sampling_ids.append((sid, sd, fail))
         fails = [s for s in sampling_ids if s[2]]
-        if fails and tier in tiers[:-1] and last_insp and rng.random() < 0.3 and history:
+        has_open = any(h["status"] in ("proposed", "decided") for h in history)
+        if (
+            fails
+            and tier in tiers[:-1]
+            and last_insp
+            and rng.random() < 0.3
+            and history
+            and not has_open  # one open proposal per workshop
+        ):
             # A failed sampling proposes a downgrade awaiting the bureau.
             sid, sd, _ = fails[-1]
             lower = tiers[tiers.index(tier) + 1]
@@ -1218,10 +1329,11 @@ class Generator:
                     direction="downgrade",
                     reason_category="sampling",
                     reason="抽检不合格",
+                    public_reason=f"{sd.year}年{sd.month}月{sd.day}日监督抽检不合格。",
                     status="proposed",
                     effective_on=None,
                     proposed_by_id=inspectors[0],
-                    proposed_at=_at(max(sd, last_insp[1]) + timedelta(days=1), rng),
+                    proposed_at=self._at(max(sd, last_insp[1]) + timedelta(days=1), rng),
                     decided_by_id=None,
                     decided_at=None,
                     published_at=None,
@@ -1234,63 +1346,7 @@ class Generator:
         out["tier_decision"].extend(history)
 
         if grant_plan:
-            gid = self.ids("title_grant")
-            gdate = max(registered, today - timedelta(days=rng.randint(400, 1400))) + timedelta(
-                days=30
-            )
-            gdate = min(gdate, today - timedelta(days=1))
-            title_id = (
-                rng.choice(self.title_ids[:2])
-                if cname != "土默特右旗"
-                else rng.choice(self.title_ids)
-            )
-            grant = dict(
-                id=gid,
-                workshop_id=wid,
-                title_id=title_id,
-                granted_on=gdate,
-                certificate_no=f"示范〔{gdate.year}〕{rng.randint(1, 999):03d}号",
-                status="held",
-                last_reviewed_on=gdate + timedelta(days=365)
-                if gdate + timedelta(days=365) < today
-                else None,
-                revoked_on=None,
-                revoke_rule=None,
-                revoke_reason=None,
-                barred_until=None,
-                granted_by_id=self.admin_id,
-            )
-            if grant_plan == "revoked":
-                revoked_on = min(max(fail_dates) + timedelta(days=30), today)
-                grant.update(
-                    status="revoked",
-                    revoked_on=revoked_on,
-                    revoke_rule="three_failures",
-                    revoke_reason=f"{fail_dates[0].year} 年度抽检不合格 3 次",
-                    barred_until=revoked_on.replace(year=revoked_on.year + 2)
-                    if not (revoked_on.month == 2 and revoked_on.day == 29)
-                    else revoked_on + timedelta(days=730),
-                )
-            out["title_grant"].append(grant)
-            if grant_plan in ("due", "revoked"):
-                evidence = {
-                    "sampling_ids": [s[0] for s in sampling_ids if s[1] in fail_dates],
-                    "year": fail_dates[0].year,
-                }
-                confirmed = grant_plan == "revoked"
-                out["revocation_proposal"].append(
-                    dict(
-                        grant_id=gid,
-                        rule="three_failures" if confirmed else "two_failures",
-                        bar_years=2 if confirmed else 0,
-                        evidence=evidence,
-                        status="confirmed" if confirmed else "pending",
-                        created_at=_at(max(fail_dates), rng),
-                        decided_by_id=self.admin_id if confirmed else None,
-                        decided_at=_at(grant["revoked_on"], rng) if confirmed else None,
-                        note="经复核，确认撤销称号并收回牌匾" if confirmed else "",
-                    )
-                )
+            self._grant(out, wid, gdate, cname, marks)
 
         # Complaints and reports.
         if rng.random() < 0.05 or i < 24:
@@ -1315,11 +1371,197 @@ class Generator:
                         issued_by_id=inspectors[0],
                     )
                 )
-        changed = max(
-            [w["created_at"]]
-            + [h["published_at"] or h["decided_at"] or h["proposed_at"] for h in history]
+        self._finish(out, marks, w)
+        recent = self.station_recent.setdefault(station_id, [])
+        recent.append((wid, w["public_code"]))
+        del recent[:-4]
+
+    def _tracking_no(self, kind: str, day: date) -> str:
+        """The format /track accepts (TS/JB and 10 digits): received day and a daily number."""
+        prefix = "TS" if kind == "complaint" else "JB"
+        n = self.tracking_day[(prefix, day)] = self.tracking_day.get((prefix, day), 0) + 1
+        return f"{prefix}{day:%y%m%d}{n:04d}"
+
+    def _draw(self, out, wid: int, code: str, station_id: int, inspectors: list, day: date):
+        """The 双随机 draw behind a random inspection: a pool of this workshop and the station's
+        last few, a seed under which this workshop is drawn, and the two inspectors it drew
+        (replayable with `flask draws replay`)."""
+        rng = self.rng
+        pool = sorted(self.station_recent.get(station_id, []) + [(wid, code)], key=lambda x: x[1])
+        codes, staff = [c for _i, c in pool], sorted(inspectors)
+        k = 0
+        while True:
+            seed = f"demo-{self.seed}-{wid}-{day:%Y%m%d}-{k}"
+            pick = draws.compute(seed, codes, 1, len(staff), 2)[0]
+            if pick["code"] == code:
+                break
+            k += 1
+        pair = [staff[n - 1] for n in pick["inspectors"]]
+        did = self.ids("random_draw")
+        drawn = day - timedelta(days=rng.randint(3, 12))
+        out["random_draw"].append(
+            dict(
+                id=did,
+                drawn_at=self._at(drawn),
+                jurisdiction_id=station_id,
+                seed=seed,
+                params={
+                    "n": 1,
+                    "per_target": 2,
+                    "category_ids": [],
+                    "tiers": [],
+                    "high_risk_only": False,
+                    "excluded": [],
+                },
+                pool=[i for i, _c in pool],
+                inspectors=staff,
+                result=[{"workshop_id": wid, "inspector_ids": pair}],
+                published=True,
+                published_at=self._at(day + timedelta(days=rng.randint(1, 5))),
+                drawn_by_id=self.admin_id,
+            )
         )
-        w["public_changed_at"] = w["updated_at"] = changed
+        return did, pair
+
+    def _grant(self, out, wid: int, gdate: date, cname: str, marks: dict) -> None:
+        """A title grant, then the revocation rules run day by day over the workshop's history
+        (titles.findings_from, as `flask titles evaluate` does): the first day they find something
+        files a proposal with its evidence; one older than REVOCATION_DECIDED_DAYS has been
+        confirmed (title revoked, plaque recovered), a newer one is still pending."""
+        rng, today = self.rng, self.today
+        gid = self.ids("title_grant")
+        title_id = (
+            rng.choice(self.title_ids[:2]) if cname != "土默特右旗" else rng.choice(self.title_ids)
+        )
+        reviewed = gdate + timedelta(days=365)
+        grant = dict(
+            id=gid,
+            workshop_id=wid,
+            title_id=title_id,
+            granted_on=gdate,
+            certificate_no=f"示范〔{gdate.year}〕{rng.randint(1, 999):03d}号",
+            status="held",
+            last_reviewed_on=reviewed if reviewed < today else None,
+            revoked_on=None,
+            revoke_rule=None,
+            revoke_reason=None,
+            barred_until=None,
+            granted_by_id=self.admin_id,
+        )
+        out["title_grant"].append(grant)
+        failures = [
+            SimpleNamespace(
+                id=r["id"],
+                sampled_on=r["sampled_on"],
+                product=r["product"],
+                failed_item=r["failed_item"],
+                notice_no=r["notice_no"],
+                known=r["retest_decided_on"] if r["retest_status"] == "upheld" else r["sampled_on"],
+            )
+            for r in out["sampling"][marks["sampling"] :]
+            if r["result"] == "fail"
+            and r["retest_status"] in ("upheld", "none")
+            and gdate <= r["sampled_on"] <= today
+        ]
+        failures.sort(key=lambda f: (f.sampled_on, f.id))
+        orders = [
+            SimpleNamespace(
+                id=r["id"],
+                inspected_on=r["inspected_on"],
+                rectification_due=r["rectification_due"],
+                rectification_done_on=r["rectification_done_on"],
+            )
+            for r in out["inspection"][marks["inspection"] :]
+            if r["rectification_required"]
+            and gdate <= r["rectification_due"] < today
+            and (
+                r["rectification_done_on"] is None
+                or r["rectification_done_on"] > r["rectification_due"]
+            )
+        ]
+        orders.sort(key=lambda o: (o.rectification_due, o.id))
+        found, day = [], None
+        for day in sorted(
+            {f.known for f in failures} | {o.rectification_due + timedelta(days=1) for o in orders}
+        ):
+            if day > today:
+                break
+            found = titles.findings_from(
+                [f for f in failures if f.known <= day],
+                [o for o in orders if o.rectification_due < day],
+                window=self.window,
+            )
+            if found:
+                break
+        if not found:
+            return
+        top = found[0]
+        evidence = dict(
+            top.evidence,
+            also=[{"rule": f.rule, **f.evidence} for f in found[1:]],
+            evaluated_on=day.isoformat(),
+        )
+        proposal = dict(
+            grant_id=gid,
+            rule=top.rule,
+            bar_years=top.bar_years,
+            evidence=evidence,
+            status="pending",
+            created_at=self._at(day),
+            decided_by_id=None,
+            decided_at=None,
+            note="",
+        )
+        if (today - day).days > REVOCATION_DECIDED_DAYS:
+            revoked_on = min(day + timedelta(days=rng.randint(5, 20)), self.last_day)
+            note = "经复核，确认撤销称号并收回牌匾"
+            grant.update(
+                status="revoked",
+                revoked_on=revoked_on,
+                revoke_rule=top.rule,
+                revoke_reason=f"{REVOCATION_RULES[top.rule]}；{note}",
+                barred_until=titles.add_years(revoked_on, top.bar_years) if top.bar_years else None,
+                last_reviewed_on=grant["last_reviewed_on"]
+                if grant["last_reviewed_on"] and grant["last_reviewed_on"] < revoked_on
+                else None,
+            )
+            proposal.update(
+                status="confirmed",
+                decided_by_id=self.admin_id,
+                decided_at=self._at(revoked_on),
+                note=note,
+            )
+        out["revocation_proposal"].append(proposal)
+
+    def _finish(self, out, marks: dict, w: dict) -> None:
+        """Nothing dated after the reference day (timestamps: after the day before it); the
+        workshop's last public change is its latest public event, so posters printed before it
+        show as outdated."""
+        for table, columns in EVENT_COLUMNS.items():
+            for row in out[table][marks[table] :]:
+                for c in columns:
+                    v = row.get(c)
+                    if isinstance(v, datetime):
+                        if v > self.cap:
+                            row[c] = self.cap
+                    elif isinstance(v, date) and v > self.today:
+                        row[c] = self.today
+
+        def stamp(day):
+            return min(datetime(day.year, day.month, day.day, 2), self.cap)
+
+        events = [w["created_at"]]
+        events += [
+            h["published_at"] or h["decided_at"] or h["proposed_at"]
+            for h in out["tier_decision"][marks["tier_decision"] :]
+        ]
+        for g in out["title_grant"][marks["title_grant"] :]:
+            events += [stamp(d) for d in (g["granted_on"], g["revoked_on"]) if d]
+        events += [r["created_at"] for r in out["inspection"][marks["inspection"] :]]
+        events += [r["created_at"] for r in out["sampling"][marks["sampling"] :]]
+        if w["status_changed_on"]:
+            events.append(stamp(w["status_changed_on"]))
+        w["public_changed_at"] = w["updated_at"] = min(max(events), self.cap)
 
     def _complaint(self, out, wid, w, station, word, varieties, registered, i, unregistered=False):
         rng, today = self.rng, self.today
@@ -1356,8 +1598,8 @@ class Generator:
             if open_
             else rng.randint(20, 300)
         )
-        received_day = max(received_day, registered)
-        received = _at(received_day, rng)
+        received_day = min(max(received_day, registered), self.last_day)
+        received = self._at(received_day, rng)
         product = rng.choice(varieties)
         category = (
             "unlicensed"
@@ -1379,16 +1621,13 @@ class Generator:
         }
         anonymous = kind == "report" and (unregistered or rng.random() < 0.5)
         cid = self.ids("complaint")
-        self.tracking_seq += 1
         pw_hash = self.query_password_hash
         officer = inspectors[0]
         accept_due = _deadline(received_day, 7)
         verify_due = _deadline(received_day, 15)
         row = dict(
             id=cid,
-            # The real format, TS/JB + 10 digits (complaints.TRACKING_NO), or /track cannot find
-            # it: year, day of the year, then a sequence number unique across the demo.
-            tracking_no=f"{'TS' if kind == 'complaint' else 'JB'}{received_day:%y%j}{self.tracking_seq:05d}",
+            tracking_no=self._tracking_no(kind, received_day),
             password_hash=pw_hash,
             submission_id=hashlib.md5(f"{cid}-{rng.random()}".encode()).hexdigest(),
             kind=kind,
@@ -1447,7 +1686,7 @@ class Generator:
             events.append(
                 dict(
                     complaint_id=cid,
-                    at=_at(when, rng),
+                    at=self._at(when, rng),
                     actor_id=officer,
                     from_status=events[-1]["to_status"],
                     to_status=to,
@@ -1533,6 +1772,8 @@ TABLES = [
     ("revocation_proposal", RevocationProposal),
     ("poster", Poster),
 ]
+# 双随机 draws go in before the inspections that name them.
+TABLES.insert(TABLES.index(("inspection", Inspection)), ("random_draw", RandomDraw))
 # Checklist items are many (one per checklist line per inspection): generated as tuples.
 ITEM_COLUMNS = ("inspection_id", "area", "code", "text", "is_key", "outcome", "note")
 WITH_IDS = (
@@ -1545,6 +1786,7 @@ WITH_IDS = (
     "sampling",
     "complaint",
     "title_grant",
+    "random_draw",
 )
 
 
@@ -1639,7 +1881,8 @@ def load(
             hashes[password] = generate_password_hash(password)
         return hashes[password]
 
-    gen.query_password_hash = password_hash_for(DEMO_QUERY_PASSWORD)
+    # Hashed as /track compares it (upper case), so the README's cx2026 works as typed.
+    gen.query_password_hash = password_hash_for(normalise_password(DEMO_QUERY_PASSWORD))
     if db.engine.dialect.name == "sqlite":  # a large page cache keeps index updates in memory
         db.session.execute(text("PRAGMA cache_size=-262144"))
     _write(gen.fixed(password_hash_for))

@@ -37,6 +37,12 @@ class Bureau:
     inspection_overdue_days: int = 365
     # At most this many upgrade requests (升榜申请) per workshop in the trailing 12 months.
     upgrade_requests_per_year: int = 2
+    # "一年内" in the title-revocation rules: "rolling" (the 12 months before the day evaluated)
+    # or "calendar" (one calendar year).
+    title_year_window: str = "rolling"
+    # A pending title-revocation proposal older than this many working days shows 称号复核中 on
+    # the public page and rises on the admin dashboard.
+    title_review_working_days: int = 10
     # Served at /<wechat_verify_file> so WeChat can verify the QR-code URL prefix.
     wechat_verify_file: str = ""
     wechat_verify_content: str = ""
@@ -157,7 +163,10 @@ def _build(cls, raw: dict, section: str):
     if unknown:
         raise ValueError(f"[{section}]: unknown settings {', '.join(sorted(unknown))}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-    return cls(**values)
+    built = cls(**values)
+    if getattr(built, "title_year_window", "rolling") not in ("rolling", "calendar"):
+        raise ValueError(f'[{section}]: title_year_window must be "rolling" or "calendar"')
+    return built
 
 
 @dataclass(frozen=True)

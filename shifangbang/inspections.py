@@ -212,20 +212,6 @@ def record(
     return inspection
 
 
-def has_open_decision(workshop: Workshop) -> bool:
-    return (
-        db.session.scalar(
-            select(TierDecision.id)
-            .where(
-                TierDecision.workshop_id == workshop.id,
-                TierDecision.status.in_(("proposed", "decided")),
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def open_rectifications(workshop: Workshop) -> int:
     orders = db.session.scalars(
         select(Inspection.id).where(
@@ -276,14 +262,21 @@ def propose_from_result(actor, workshop: Workshop, inspection: Inspection) -> Ti
     from . import tiers
 
     target = proposed_tier(workshop, inspection)
-    if target is None or has_open_decision(workshop):
+    if target is None or tiers.has_open_decision(workshop):
         return None
     verb = "降榜" if tiers.rank(target) < tiers.rank(workshop.tier_code) else "升榜"
     reason = (
         f"系统依据 {inspection.inspected_on.isoformat()} {INSPECTION_KIND[inspection.kind]}结果"
         f"（{INSPECTION_RESULT[inspection.result]}）建议{verb}。"
     )
-    return tiers.propose(actor, workshop, target, "inspection", reason, inspection=inspection)
+    public = (
+        f"{inspection.inspected_on.year}年{inspection.inspected_on.month}月"
+        f"{inspection.inspected_on.day}日{INSPECTION_KIND[inspection.kind]}结果为"
+        f"“{INSPECTION_RESULT[inspection.result]}”。"
+    )
+    return tiers.propose(
+        actor, workshop, target, "inspection", reason, public_reason=public, inspection=inspection
+    )
 
 
 @transactional

@@ -173,6 +173,8 @@ AUDIT_ACTIONS = {
     "tier.publish": "发布榜级",
     "tier.import": "导入存量榜级",
     "title.create": "新建称号",
+    "title.update": "修改称号名称",
+    "jurisdiction.update": "修改辖区名称或联系方式",
     "title.grant": "授予称号",
     "title.review": "称号年度复核",
     "title.revoke": "撤销称号",

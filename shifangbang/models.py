@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -359,7 +360,9 @@ class TierDecision(db.Model):
     # See labels.TIER_REASONS: inspection, sampling, complaint, premises_change, hygiene, quality,
     # rectified, upgrade_request, annual_review, initial.
     reason_category: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # internal notes
+    # What the public reads beside the decision (required: never empty, never just a category).
+    public_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(10), default="proposed", index=True)
     effective_on: Mapped[date | None] = mapped_column(Date)
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -384,6 +387,14 @@ class TierDecision(db.Model):
         ),
         CheckConstraint(
             "direction in ('initial','upgrade','downgrade','reconfirm')", name="tier_direction"
+        ),
+        # One open (proposed or decided) decision per workshop.
+        Index(
+            "uq_tier_decision_one_open",
+            "workshop_id",
+            unique=True,
+            sqlite_where=text("status IN ('proposed', 'decided')"),
+            postgresql_where=text("status IN ('proposed', 'decided')"),
         ),
     )
 
@@ -450,6 +461,16 @@ class RevocationProposal(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     grant: Mapped[TitleGrant] = relationship()
+    __table_args__ = (
+        # One pending proposal per grant.
+        Index(
+            "uq_revocation_one_pending",
+            "grant_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
 
 # --- 双随机 ----------------------------------------------------------------------------------------

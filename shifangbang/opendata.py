@@ -38,7 +38,7 @@ from sqlalchemy.orm import selectinload
 
 from . import access, current_deployment, labels, public_history, public_status
 from .extensions import db
-from .models import Inspection, Jurisdiction, TitleGrant, Workshop
+from .models import Inspection, Jurisdiction, Workshop
 from .templating import mask_name
 from .timeutil import local, today, utcnow
 
@@ -69,6 +69,13 @@ CSV_FIELDS = (
     "lat",
     "lng",
     "page_url",
+    # The read model's statement (public_status.summary): the same words as the page and the API.
+    "status_label",
+    "status_since",
+    "headline",
+    "statement",
+    "inspection_overdue",
+    "titles_under_review",
     # The action programme (DESIGN.md §2b), from the public read model (public_status).
     "colour_code_status",
     "colour_code_completed_on",
@@ -166,30 +173,18 @@ def _latest_results(workshop_ids: list[int]) -> dict[int, str]:
     return out
 
 
-def _titles(workshop_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    if workshop_ids:
-        grants = db.session.scalars(
-            select(TitleGrant)
-            .where(TitleGrant.workshop_id.in_(workshop_ids), TitleGrant.status == "held")
-            .options(selectinload(TitleGrant.title))
-        )
-        for g in grants:
-            out.setdefault(g.workshop_id, []).append(g.title.name)
-    return out
-
-
 def records(jurisdiction_ids: set[int] | None) -> list[dict]:
     """Public rows for the workshops in these jurisdictions (None = all)."""
     deployment = current_deployment()
     base = current_app.config["BASE_URL"]
     rows = _workshops(jurisdiction_ids)
     ids = [w.id for w in rows]
-    results, titles = _latest_results(ids), _titles(ids)
+    results, said = _latest_results(ids), public_status.summaries(rows)
     penalties, colours = public_status.penalties_for(ids), public_status.colour_codes_for(ids)
     out = []
     for w in rows:
         tier = deployment.tier(w.tier_code)
+        ps = said[w.id]
         county = w.station.county
         out.append(
             {
@@ -211,7 +206,7 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
                 "cert_type": w.cert_type,
                 "cert_no": w.cert_no,
                 "operator": mask_name(w.operator_name),
-                "titles": titles.get(w.id, []),
+                "titles": list(ps.titles_held),
                 "county_code": county.code if county else None,
                 "county_name": county.name if county else None,
                 "station_code": w.station.code,
@@ -219,6 +214,12 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
                 "lat": w.lat,
                 "lng": w.lng,
                 "page_url": f"{base}/w/{w.public_code}",
+                "status_label": ps.status_label,
+                "status_since": ps.status_since.isoformat() if ps.status_since else None,
+                "headline": ps.headline,
+                "statement": ps.statement,
+                "inspection_overdue": ps.overdue,
+                "titles_under_review": list(ps.titles_under_review),
                 "colour_code_status": colours[w.id].status if w.id in colours else None,
                 "colour_code_completed_on": colours[w.id].completed_on.isoformat()
                 if w.id in colours and colours[w.id].completed_on
@@ -248,6 +249,8 @@ def to_csv(rows: list[dict]) -> bytes:
             row,
             categories="、".join(row["categories"]),
             titles="、".join(row["titles"]),
+            titles_under_review="、".join(row["titles_under_review"]),
+            inspection_overdue="是" if row["inspection_overdue"] else "否",
             penalties="；".join(
                 f"{p['decision_no']}（{p['decided_on']}）：{p['penalty']}" for p in row["penalties"]
             ),
@@ -308,14 +311,14 @@ def lives_zip(jurisdiction_ids: set[int] | None = None, day: date | None = None)
             w = by_id[i.workshop_id]
             iid = f"{w.public_code}_{i.id}"
             when = i.inspected_on.strftime("%Y%m%d")
-            tier = deployment.tier(w.tier_code)
+            headline = public_status.summary(w).headline
             inspections.append(
                 {
                     "business_id": w.public_code,
                     "score": lives_score(i),
                     "date": when,
                     "description": f"{labels.INSPECTION_KIND.get(i.kind, i.kind)}：{labels.INSPECTION_RESULT[i.result]}"
-                    f"（当前榜级：{tier.name}）",
+                    f"（当前公示：{headline}）",
                     "type": LIVES_TYPES.get(i.kind, "routine"),
                     "inspection_id": iid,
                 }

@@ -1,8 +1,23 @@
-"""What a consumer sees about one workshop: assembled in a fixed number of queries.
+"""What the public sees about a workshop: the one read model every public channel uses.
 
-`assemble()` is the single source for the public page (and anything else that shows the public
-status, such as the API): no lazy loading happens after it returns, so a template cannot add
-queries per title, sampling or history row.
+Two levels, one set of rules:
+
+`summary(w)` / `summaries(ws)` → `Summary`: the public statement about a workshop — operating
+state and since when, the tier and its meaning (never for a workshop that is not operating),
+the headline and colour a badge or card shows, the wording for the state, 超期未检 (decided here
+only, in the bureau's time zone, from `Workshop.last_inspected_on` and the registration date),
+the titles held and those 称号复核中 (a revocation proposal pending longer than
+`bureau.title_review_working_days` working days). Used by the workshop page, /api/v1, badge.svg,
+the open-data export, search and ranking cards and the home page; `Summary.as_dict()` is the JSON
+form (API `public_status`, open data). `summary(w)` without titles costs no query (cards);
+`summaries(ws)` adds two queries for any number of workshops.
+
+`assemble(code)` → `PublicStatus`: everything the workshop page shows (its `summary` plus
+inspection, samplings, history, rectification, poster check), in a fixed number of queries: no
+lazy loading happens after it returns, so a template cannot add queries per row.
+
+`poster_outdated(...)`: a printed poster is outdated when the tier, the titles or the operating
+state it showed has changed since it was issued.
 """
 
 from dataclasses import dataclass, field
@@ -12,16 +27,19 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import current_deployment, tiers
+from .deadlines import add_working_days
 from .deployment import Tier
 from .extensions import db
-from .labels import CLOSED_STATUSES, COLOUR_STATUS
+from .labels import CLOSED_STATUSES, COLOUR_STATUS, WORKSHOP_STATUS
 from .models import (
     Inspection,
     Jurisdiction,
     Poster,
     RectificationItem,
+    RevocationProposal,
     Sampling,
     TierDecision,
+    Title,
     TitleGrant,
     Workshop,
 )
@@ -32,6 +50,214 @@ RECENT_REVOCATION_DAYS = 365
 # Health certificates expiring within this many days are flagged.
 HEALTH_CERT_WARNING_DAYS = 30
 SAMPLINGS_SHOWN = 3
+
+
+NOT_OPERATING_COLOUR = "#868e96"
+
+
+def _cn(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The public statement about one workshop; every channel shows these fields, nothing else."""
+
+    code: str
+    name: str
+    status: str  # open | suspended | cancelled | revoked
+    status_label: str  # 在营 / 停业 / 注销 / 吊销
+    operating: bool
+    status_since: date | None  # when a closed workshop stopped operating
+    tier: Tier  # the tier on record (history); a recommendation only while operating
+    tier_since: date | None
+    rated: bool  # operating and on a tier of the ladder
+    headline: str  # the badge/card word: the tier name, 待评定, or 已停业/已注销/已吊销
+    colour: str
+    meaning: str | None  # the tier's description; None when not operating
+    statement: str  # the sentence for the state
+    last_inspected_on: date | None
+    never_inspected: bool
+    overdue: bool  # 超期未检
+    overdue_text: str | None
+    titles_held: tuple[str, ...] = ()
+    titles_under_review: tuple[str, ...] = ()  # 称号复核中
+    titles_known: bool = True  # False: summary(w) without titles (cards)
+
+    @property
+    def badge_text(self) -> str:
+        if not self.operating:
+            day = self.status_since
+        else:
+            day = self.tier_since if self.rated else None
+        text = self.headline + (f" {day:%Y-%m-%d}" if day else "")
+        return text + (" 超期未检" if self.overdue else "")
+
+    def as_dict(self) -> dict:
+        out = {
+            "status": self.status,
+            "status_label": self.status_label,
+            "operating": self.operating,
+            "status_since": self.status_since.isoformat() if self.status_since else None,
+            "headline": self.headline,
+            "colour": self.colour,
+            "rated": self.rated,
+            "tier_code": self.tier.code,
+            "tier_since": self.tier_since.isoformat() if self.tier_since else None,
+            "meaning": self.meaning,
+            "statement": self.statement,
+            "last_inspected_on": self.last_inspected_on.isoformat()
+            if self.last_inspected_on
+            else None,
+            "never_inspected": self.never_inspected,
+            "inspection_overdue": self.overdue,
+            "overdue_text": self.overdue_text,
+        }
+        if self.titles_known:
+            out["titles_held"] = list(self.titles_held)
+            out["titles_under_review"] = list(self.titles_under_review)
+        return out
+
+
+def is_overdue(workshop: Workshop, on: date | None = None) -> bool:
+    """超期未检, the one decision: an operating workshop not inspected within
+    `bureau.inspection_overdue_days` days of `on` (China-local today), counted from its
+    registration when it was never inspected."""
+    if workshop.status in CLOSED_STATUSES:
+        return False
+    on = on or today()
+    since = workshop.last_inspected_on or _day(workshop.created_at) or on
+    return (on - since).days > current_deployment().bureau.inspection_overdue_days
+
+
+def summary(
+    workshop: Workshop,
+    on: date | None = None,
+    held: tuple[str, ...] | None = None,
+    under_review: tuple[str, ...] = (),
+) -> Summary:
+    """The public statement for one workshop row. Without `held` it makes no query and leaves
+    titles out (search cards); `summaries()` fills them in."""
+    deployment = current_deployment()
+    on = on or today()
+    tier = deployment.tier(workshop.tier_code)
+    status = workshop.status
+    label = WORKSHOP_STATUS.get(status, status)
+    operating = status not in CLOSED_STATUSES
+    last = workshop.last_inspected_on
+    overdue = is_overdue(workshop, on)
+    months = deployment.bureau.inspection_overdue_days // 30
+    if not operating:
+        since = workshop.status_changed_on
+        headline, colour, meaning = f"已{label}", NOT_OPERATING_COLOUR, None
+        statement = (
+            f"该作坊已{label}" + (f"（{_cn(since)}起）" if since else "") + "，目前不得生产经营"
+            "食品，不作为消费参考。以下为历史公示记录。"
+        )
+    else:
+        since = None
+        headline, colour, meaning = tier.name, tier.colour, tier.description or None
+        if tier.rank > 0:
+            statement = tier.description
+        elif last is None:
+            statement = "待评定：该作坊尚未完成首次分级评定，也尚未接受过监督检查。"
+        else:
+            statement = "待评定：该作坊尚未完成首次分级评定。"
+    if not overdue:
+        overdue_text = None
+    elif last is None:
+        overdue_text = f"超期未检：登记已超过 {months} 个月，尚无监督检查记录。"
+    else:
+        overdue_text = (
+            f"超期未检：距最近一次监督检查（{_cn(last)}）已超过 {months} 个月，榜级请谨慎参考。"
+        )
+    return Summary(
+        code=workshop.public_code,
+        name=workshop.name,
+        status=status,
+        status_label=label,
+        operating=operating,
+        status_since=since,
+        tier=tier,
+        tier_since=workshop.tier_since,
+        rated=operating and tier.rank > 0,
+        headline=headline,
+        colour=colour,
+        meaning=meaning,
+        statement=statement,
+        last_inspected_on=last,
+        never_inspected=last is None,
+        overdue=overdue,
+        overdue_text=overdue_text,
+        titles_held=held or (),
+        titles_under_review=under_review,
+        titles_known=held is not None,
+    )
+
+
+def review_overdue(created_at: datetime, on: date | None = None) -> bool:
+    """A revocation proposal created at `created_at` has been pending longer than
+    `bureau.title_review_working_days` working days on `on` (称号复核中)."""
+    days = current_deployment().bureau.title_review_working_days
+    return add_working_days(_day(created_at), days) < (on or today())
+
+
+def titles_of(workshop_ids: list[int], on: date | None = None) -> dict[int, tuple[tuple, tuple]]:
+    """workshop id → (names of titles held, names of those 称号复核中), two queries."""
+    out: dict[int, tuple[list, list]] = {wid: ([], []) for wid in workshop_ids}
+    if not workshop_ids:
+        return {}
+    grants = db.session.execute(
+        select(TitleGrant.id, TitleGrant.workshop_id, Title.name)
+        .join(Title, Title.id == TitleGrant.title_id)
+        .where(TitleGrant.workshop_id.in_(workshop_ids), TitleGrant.status == "held")
+        .order_by(TitleGrant.granted_on, TitleGrant.id)
+    ).all()
+    pending = (
+        {
+            gid: created
+            for gid, created in db.session.execute(
+                select(RevocationProposal.grant_id, func.min(RevocationProposal.created_at))
+                .where(
+                    RevocationProposal.grant_id.in_([g[0] for g in grants]),
+                    RevocationProposal.status == "pending",
+                )
+                .group_by(RevocationProposal.grant_id)
+            ).all()
+        }
+        if grants
+        else {}
+    )
+    for gid, wid, name in grants:
+        out[wid][0].append(name)
+        if gid in pending and review_overdue(pending[gid], on):
+            out[wid][1].append(name)
+    return {wid: (tuple(a), tuple(b)) for wid, (a, b) in out.items()}
+
+
+def summaries(workshops: list[Workshop], on: date | None = None) -> dict[int, Summary]:
+    """`summary()` with titles for many workshops: two queries whatever their number."""
+    on = on or today()
+    titles = titles_of([w.id for w in workshops], on)
+    return {w.id: summary(w, on, *titles.get(w.id, ((), ()))) for w in workshops}
+
+
+def poster_outdated(
+    workshop: Workshop, poster_tier: str | None, issued_at: datetime, grants: list[TitleGrant]
+) -> bool:
+    """What the poster showed — tier, titles held, operating state — changed after it was issued,
+    or any other public change was recorded after it (changes.touch).
+    `grants`: the workshop's title grants, held and revoked (posters are printed for operating
+    workshops only, with the titles held that day)."""
+    if workshop.public_changed_at is not None and issued_at < workshop.public_changed_at:
+        return True  # any public change after printing (changes.touch)
+    issued = _day(issued_at)
+    if workshop.status in CLOSED_STATUSES or poster_tier != workshop.tier_code:
+        return True
+    return any(
+        g.granted_on > issued or (g.revoked_on is not None and g.revoked_on >= issued)
+        for g in grants
+    )
 
 
 @dataclass(frozen=True)
@@ -54,11 +280,12 @@ class PosterCheck:
 @dataclass
 class PublicStatus:
     workshop: Workshop
+    summary: Summary  # the public statement every channel shares
     tier: Tier
     closed: bool
     pending: TierDecision | None  # 新评级待发布
     last_inspected_on: date | None
-    overdue: bool  # 超期未检
+    overdue: bool  # 超期未检 (= summary.overdue)
     overdue_days: int
     titles_held: list[TitleGrant]
     titles_revoked: list[TitleGrant]
@@ -69,6 +296,7 @@ class PublicStatus:
     staff: list  # StaffMember, soonest expiry first
     poster: PosterCheck | None
     updated: dict[str, date | None] = field(default_factory=dict)  # block → last-updated date
+    titles_under_review: set[int] = field(default_factory=set)  # grant ids 称号复核中
     # The action programme (DESIGN.md §2b): penalty decisions within their publication period,
     # and 色标化 progress (None when the deployment sets no deadline).
     penalties: list = field(default_factory=list)  # EnforcementCase, newest first
@@ -113,18 +341,6 @@ def head(code: str, poster_issue_no: int | None = None) -> Head | None:
     return None if row is None else Head(row[0], row[1], row[2])
 
 
-def _last_inspected(workshop: Workshop, inspection: Inspection | None) -> date | None:
-    return _latest(workshop.last_inspected_on, inspection.inspected_on if inspection else None)
-
-
-def _overdue(workshop: Workshop, last: date | None, limit_days: int, now: date) -> bool:
-    if workshop.status in CLOSED_STATUSES:
-        return False
-    # Never inspected: overdue once the workshop has been registered longer than the limit.
-    since = last or _day(workshop.created_at)
-    return since is not None and (now - since).days > limit_days
-
-
 def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | None:
     """Everything the public page shows for the workshop with this public code, or None.
 
@@ -157,15 +373,31 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
     tier = deployment.tier(workshop.tier_code)
 
     revoked_since = now - timedelta(days=RECENT_REVOCATION_DAYS)
-    grants = list(
-        db.session.scalars(
-            select(TitleGrant)
+    pending_since = (
+        select(func.min(RevocationProposal.created_at))
+        .where(RevocationProposal.grant_id == TitleGrant.id, RevocationProposal.status == "pending")
+        .correlate(TitleGrant)
+        .scalar_subquery()
+    )
+    rows = (
+        db.session.execute(
+            select(TitleGrant, pending_since)
             .options(joinedload(TitleGrant.title))
             .where(TitleGrant.workshop_id == workshop.id)
-            .where((TitleGrant.status == "held") | (TitleGrant.revoked_on >= revoked_since))
             .order_by(TitleGrant.granted_on.desc(), TitleGrant.id.desc())
         )
+        .unique()
+        .all()
     )
+    all_grants = [g for g, _ in rows]
+    grants = [
+        g
+        for g in all_grants
+        if g.status == "held" or (g.revoked_on is not None and g.revoked_on >= revoked_since)
+    ]
+    under_review = {
+        g.id for g, since in rows if g.status == "held" and since and review_overdue(since, now)
+    }
     inspection = db.session.scalar(
         select(Inspection)
         .options(selectinload(Inspection.inspectors))
@@ -197,21 +429,27 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
         )
     poster = None
     if poster_issue_no is not None:
-        issued_at = db.session.scalar(
-            select(Poster.issued_at).where(
+        row = db.session.execute(
+            select(Poster.issued_at, Poster.tier_code).where(
                 Poster.workshop_id == workshop.id, Poster.issue_no == poster_issue_no
             )
-        )
+        ).first()
         poster = PosterCheck(
             issue_no=poster_issue_no,
-            found=issued_at is not None,
-            issued_at=issued_at,
-            outdated=issued_at is not None and issued_at < workshop.public_changed_at,
+            found=row is not None,
+            issued_at=row[0] if row else None,
+            outdated=row is not None and poster_outdated(workshop, row[1], row[0], all_grants),
         )
 
     limit_days = deployment.bureau.inspection_overdue_days
-    last = _last_inspected(workshop, inspection)
     held = [g for g in grants if g.status == "held"]
+    said = summary(
+        workshop,
+        now,
+        tuple(g.title.name for g in reversed(held)),
+        tuple(g.title.name for g in reversed(held) if g.id in under_review),
+    )
+    last = said.last_inspected_on
     revoked = [g for g in grants if g.status == "revoked"]
     staff = sorted(
         workshop.staff, key=lambda s: (s.health_cert_expires is None, s.health_cert_expires or now)
@@ -244,11 +482,12 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
         penalties=penalties,
         colour_code=colour,
         workshop=workshop,
+        summary=said,
         tier=tier,
-        closed=workshop.status in CLOSED_STATUSES,
+        closed=not said.operating,
         pending=pending,
         last_inspected_on=last,
-        overdue=_overdue(workshop, last, limit_days, now),
+        overdue=said.overdue,
         overdue_days=limit_days,
         titles_held=held,
         titles_revoked=revoked,
@@ -259,6 +498,7 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
         staff=staff,
         poster=poster,
         updated=updated,
+        titles_under_review=under_review,
     )
 
 

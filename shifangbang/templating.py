@@ -41,6 +41,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date_cn=date_cn, datetime_cn=datetime_cn, mask_name=mask_name, mask_phone=mask_phone
     )
+    from .public_status import summary
+
     app.jinja_env.globals.update(
-        deployment=deployment, labels=labels, tier=deployment.tier, today=today
+        deployment=deployment,
+        labels=labels,
+        tier=deployment.tier,
+        today=today,
+        public_summary=summary,  # cards: the read model's statement, no query
     )

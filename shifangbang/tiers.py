@@ -23,6 +23,7 @@ AUDIT_FIELDS = (
     "direction",
     "reason_category",
     "reason",
+    "public_reason",
     "status",
     "effective_on",
     "inspection_id",
@@ -73,6 +74,38 @@ def upgrade_requests_in_last_year(workshop: Workshop, on: date | None = None) ->
     return db.session.scalar(q)
 
 
+PUBLIC_REASON_MAX = 500
+
+
+def has_open_decision(workshop: Workshop) -> bool:
+    """A proposed or decided (unpublished) decision exists: at most one per workshop."""
+    return (
+        db.session.scalar(
+            select(TierDecision.id)
+            .where(
+                TierDecision.workshop_id == workshop.id,
+                TierDecision.status.in_(("proposed", "decided")),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def check_reason(reason_category: str, public_reason: str, direction_: str) -> str:
+    """A decision's reason: a category that fits the change and a public text. Returns the text."""
+    if reason_category not in TIER_REASONS or reason_category == "legacy_import":
+        raise TierError("请选择定榜原因类别。")  # legacy_import: only the registry import uses it
+    if reason_category == "initial" and direction_ != "initial":
+        raise TierError("“首次评定”只能用于首次定榜；升榜、降榜或复核请选择实际原因。")
+    text = (public_reason or "").strip()
+    if not text:
+        raise TierError("请填写向公众公示的定榜理由（例如检查或抽检的日期与结果）。")
+    if len(text) > PUBLIC_REASON_MAX:
+        raise TierError(f"公示理由不能超过 {PUBLIC_REASON_MAX} 字。")
+    return text
+
+
 @transactional
 def propose(
     actor,
@@ -81,17 +114,23 @@ def propose(
     reason_category: str,
     reason: str = "",
     *,
+    public_reason: str = "",
     inspection: Inspection | None = None,
     sampling: Sampling | None = None,
     complaint: Complaint | None = None,
     upgrade_request: bool = False,
 ) -> TierDecision:
+    """File a tier proposal. `reason` is the internal note; `public_reason` is what the public
+    reads beside the decision and may not be empty. One open proposal per workshop."""
     access.require(actor, "propose_tier", workshop.station_id)
     deployment = current_deployment()
     if to_tier not in deployment.tier_codes:
         raise TierError("请选择有效的榜级。")
-    if reason_category not in TIER_REASONS or reason_category == "legacy_import":
-        raise TierError("请选择定榜原因类别。")
+    public_reason = check_reason(
+        reason_category, public_reason, direction(workshop.tier_code, to_tier)
+    )
+    if has_open_decision(workshop):
+        raise TierError("该作坊已有一项待决定或待发布的定榜建议，请先处理该建议。")
     for evidence in (inspection, sampling, complaint):
         if evidence is not None and evidence.workshop_id != workshop.id:
             raise TierError("所附证据不属于该作坊。")
@@ -108,6 +147,7 @@ def propose(
         direction=direction(workshop.tier_code, to_tier),
         reason_category=reason_category,
         reason=reason,
+        public_reason=public_reason,
         status="proposed",
         proposed_by_id=getattr(actor, "id", None),
         inspection_id=inspection.id if inspection else None,
@@ -138,6 +178,9 @@ def decide(
     access.require(actor, "decide_tier", workshop.station_id)
     if decision.status != "proposed":
         raise TierError("只能对待决定的定榜建议作出决定。")
+    note = (note or "").strip()
+    if not approve and not note:
+        raise TierError("驳回定榜建议须说明理由。")
     before = audit.snapshot(decision, AUDIT_FIELDS)
     decision.status = "decided" if approve else "rejected"
     decision.decided_by_id = getattr(actor, "id", None)
@@ -246,13 +289,17 @@ def open_review(actor, workshop: Workshop, complaint: Complaint) -> TierDecision
     )
     if exists:
         return None
+    if has_open_decision(workshop):
+        return None  # the open proposal is decided first; the complaint stays on file
     lower = codes[codes.index(workshop.tier_code) + 1]
+    received = complaint.received_at.date() if complaint.received_at else today()
     return propose(
         actor,
         workshop,
         lower,
         "complaint",
         f"投诉举报 {complaint.tracking_no} 经查属实",
+        public_reason=f"{received.year}年{received.month}月受理的投诉举报经核查属实。",
         complaint=complaint,
     )
 

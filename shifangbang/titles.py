@@ -1,17 +1,20 @@
 """示范称号: grant, yearly review, revoke, and the revocation rules engine (docs/architecture.md).
 
 Rules, evaluated for a held grant on a day `on`, over what happened while the title was held
-(granted_on ≤ date ≤ on); sampling failures count only when confirmed (see sampling.py) and are
-counted per calendar year of the sampling date:
-  revoke                       – 2+ confirmed failures in one calendar year (two_failures);
+(granted_on ≤ date ≤ on); sampling failures count only when confirmed (see sampling.py). "一年内"
+is a rolling 12 months by default — any 12 months in a row, e.g. 2025-12-20 and 2026-01-12 are
+two failures in one year — or a calendar year when the deployment file says
+`title_year_window = "calendar"`; "3 consecutive years" are calendar years either way:
+  revoke                       – 2+ confirmed failures in one year (two_failures);
                                  a rectification not completed by its deadline (late_rectification);
                                  a serious problem flagged by a regulator (serious_problem).
-  revoke and bar for 2 years   – 3+ confirmed failures in one calendar year (three_failures);
+  revoke and bar for 2 years   – 3+ confirmed failures in one year (three_failures);
                                  confirmed failures in 3 consecutive calendar years (three_years);
                                  a food-safety incident flagged by a regulator (incident).
 The engine proposes (RevocationProposal, the most severe finding, with all evidence); an
-administrator confirms or dismisses. A bar stops any new demonstration title for the workshop
-until the day barred_until (that day itself is allowed again).
+administrator confirms (only with evidence on file) or dismisses (only with a reason). A bar stops
+any new demonstration title for the workshop until the day barred_until (that day itself is
+allowed again), and so does a pending revocation proposal until it is decided.
 """
 
 from collections import Counter
@@ -21,7 +24,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, audit, changes, rectification, sampling
+from . import access, audit, changes, current_deployment, rectification, sampling
 from .errors import DomainError
 from .extensions import db
 from .labels import REVOCATION_RULES
@@ -84,17 +87,87 @@ class Finding:
         return REVOCATION_RULES[self.rule]
 
 
+def year_window() -> str:
+    """ "rolling" (default) or "calendar": how the rules count "一年内" (deployment file)."""
+    return current_deployment().bureau.title_year_window
+
+
+def failures_in_one_year(
+    failures: list, n: int, window: str | None = None
+) -> tuple[list, dict] | None:
+    """n or more failures "一年内": (those failures, {"years": [...], "window": [first, last]}).
+
+    Rolling: the 12 months in a row holding the most failures (the latest such stretch on a tie),
+    i.e. after the day a year before the last of them. Calendar: every calendar year with n+.
+    `window`: "rolling" or "calendar" (default: the deployment's title_year_window)."""
+    if (window or year_window()) == "calendar":
+        years = sorted(y for y, k in Counter(f.sampled_on.year for f in failures).items() if k >= n)
+        if not years:
+            return None
+        chosen = [f for f in failures if f.sampled_on.year in years]
+    else:
+        best: list = []
+        for end in failures:  # sorted by date: each failure closes one 12-month stretch
+            start = add_years(end.sampled_on, -1)
+            stretch = [f for f in failures if start < f.sampled_on <= end.sampled_on]
+            if len(stretch) >= len(best):
+                best = stretch
+        if len(best) < n:
+            return None
+        chosen = best
+    return chosen, {
+        "years": sorted({f.sampled_on.year for f in chosen}),
+        "window": [chosen[0].sampled_on.isoformat(), chosen[-1].sampled_on.isoformat()],
+    }
+
+
 def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
     """Every rule the grant's holder breaks as of `on`, most severe first. Pure: writes nothing."""
     on = on or today()
     if grant.status != "held":
         return []
     workshop = grant.workshop
-    findings: list[Finding] = []
     failures = sampling.confirmed_failures(workshop, since=grant.granted_on, until=on, on=on)
+    late_orders = [
+        i
+        for i in db.session.scalars(
+            select(Inspection)
+            .where(
+                Inspection.workshop_id == workshop.id,
+                Inspection.rectification_required.is_(True),
+                Inspection.rectification_due < on,
+                Inspection.rectification_due >= grant.granted_on,
+            )
+            .order_by(Inspection.rectification_due, Inspection.id)
+        )
+        if i.rectification_done_on is None or i.rectification_done_on > i.rectification_due
+    ]
+    late_items = [
+        r
+        for r in rectification.overdue_items(workshop.id, on)
+        if r.due_on >= grant.granted_on and r.inspection_id is None
+    ]  # inspection items are covered by their order
+    return findings_from(
+        failures, late_orders, late_items, grant.incident, grant.serious_problem, year_window()
+    )
+
+
+def findings_from(
+    failures: list,
+    late_orders: list = (),
+    late_items: list = (),
+    incident: str | None = None,
+    serious_problem: str | None = None,
+    window: str = "rolling",
+) -> list[Finding]:
+    """The rules over facts already chosen (the engine above; the demo data runs them too):
+    confirmed failures while held (id, sampled_on, product, failed_item, notice_no), late
+    rectification orders (id, inspected_on, rectification_due, rectification_done_on) and
+    ledger items (id, problem, due_on, fixed_on). Most severe first."""
+    findings: list[Finding] = []
     per_year = Counter(s.sampled_on.year for s in failures)
 
-    def sample_evidence(years):
+    def sample_evidence(chosen):
         return {
             "samplings": [
                 {
@@ -104,41 +177,26 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
                     "failed_item": s.failed_item,
                     "notice_no": s.notice_no,
                 }
-                for s in failures
-                if s.sampled_on.year in years
+                for s in chosen
             ]
         }
 
-    if grant.incident:
-        findings.append(Finding("incident", {"note": grant.incident}))
-    heavy = sorted(y for y, n in per_year.items() if n >= 3)
+    def in_years(years):
+        return [s for s in failures if s.sampled_on.year in years]
+
+    if incident:
+        findings.append(Finding("incident", {"note": incident}))
+    heavy = failures_in_one_year(failures, 3, window)
     if heavy:
-        findings.append(Finding("three_failures", dict(sample_evidence(heavy), years=heavy)))
+        findings.append(Finding("three_failures", dict(sample_evidence(heavy[0]), **heavy[1])))
     years = sorted(per_year)
     runs = [years[i : i + 3] for i in range(len(years) - 2) if years[i + 2] - years[i] == 2]
     if runs:
         run = runs[-1]
-        findings.append(Finding("three_years", dict(sample_evidence(run), years=run)))
-    double = sorted(y for y, n in per_year.items() if n >= 2)
+        findings.append(Finding("three_years", dict(sample_evidence(in_years(run)), years=run)))
+    double = failures_in_one_year(failures, 2, window)
     if double and not heavy:
-        findings.append(Finding("two_failures", dict(sample_evidence(double), years=double)))
-    late_orders = [
-        i
-        for i in db.session.scalars(
-            select(Inspection).where(
-                Inspection.workshop_id == workshop.id,
-                Inspection.rectification_required.is_(True),
-                Inspection.rectification_due < on,
-                Inspection.rectification_due >= grant.granted_on,
-            )
-        )
-        if i.rectification_done_on is None or i.rectification_done_on > i.rectification_due
-    ]
-    late_items = [
-        r
-        for r in rectification.overdue_items(workshop.id, on)
-        if r.due_on >= grant.granted_on and r.inspection_id is None
-    ]  # inspection items are covered by their order
+        findings.append(Finding("two_failures", dict(sample_evidence(double[0]), **double[1])))
     if late_orders or late_items:
         findings.append(
             Finding(
@@ -167,8 +225,8 @@ def evaluate(grant: TitleGrant, on: date | None = None) -> list[Finding]:
                 },
             )
         )
-    if grant.serious_problem:
-        findings.append(Finding("serious_problem", {"note": grant.serious_problem}))
+    if serious_problem:
+        findings.append(Finding("serious_problem", {"note": serious_problem}))
     findings.sort(key=lambda f: RULE_ORDER.index(f.rule))
     return findings
 
@@ -252,6 +310,42 @@ def barred_until(workshop: Workshop, on: date) -> date | None:
     return max(bars) if bars else None
 
 
+def pending_revocation(workshop: Workshop) -> RevocationProposal | None:
+    """The workshop's oldest pending revocation proposal (any of its titles), if any."""
+    return db.session.scalar(
+        select(RevocationProposal)
+        .join(TitleGrant, TitleGrant.id == RevocationProposal.grant_id)
+        .where(TitleGrant.workshop_id == workshop.id, RevocationProposal.status == "pending")
+        .order_by(RevocationProposal.created_at)
+        .limit(1)
+    )
+
+
+def has_evidence(proposal: RevocationProposal) -> bool:
+    """Dated samplings, inspections or ledger items, or a regulator's note of the incident."""
+    ev = proposal.evidence or {}
+    dated = any(ev.get(k) for k in ("samplings", "inspections", "ledger"))
+    return dated or bool((ev.get("note") or "").strip())
+
+
+def overdue_proposals(jurisdiction_ids=None, on: date | None = None) -> list[RevocationProposal]:
+    """Pending proposals older than `bureau.title_review_working_days` working days (称号复核中),
+    oldest first, for the admin dashboard; `jurisdiction_ids` None = all."""
+    from .public_status import review_overdue
+
+    q = (
+        select(RevocationProposal)
+        .join(TitleGrant, TitleGrant.id == RevocationProposal.grant_id)
+        .join(Workshop, Workshop.id == TitleGrant.workshop_id)
+        .where(RevocationProposal.status == "pending")
+        .options(selectinload(RevocationProposal.grant).selectinload(TitleGrant.workshop))
+        .order_by(RevocationProposal.created_at)
+    )
+    if jurisdiction_ids is not None:
+        q = q.where(Workshop.station_id.in_(jurisdiction_ids))
+    return [p for p in db.session.scalars(q) if review_overdue(p.created_at, on)]
+
+
 @transactional
 def create_title(actor, name: str, authority: str, level: str) -> Title:
     access.require(actor, "grant_title")
@@ -274,6 +368,31 @@ def create_title(actor, name: str, authority: str, level: str) -> Title:
 
 
 @transactional
+def update_title(actor, title: Title, name: str, authority: str, level: str) -> Title:
+    """Rename a title (or correct its authority or level); every page showing it follows."""
+    access.require(actor, "grant_title")
+    name, authority = (name or "").strip(), (authority or "").strip()
+    if not name or not authority or level not in ("county", "city", "province"):
+        raise TitleError("请填写称号名称、授予机关和级别。")
+    if db.session.scalar(select(Title.id).where(Title.name == name, Title.id != title.id)):
+        raise TitleError("已有同名称号。")
+    before = {"name": title.name, "authority": title.authority, "level": title.level}
+    title.name, title.authority, title.level = name, authority, level
+    changes.touch_where(
+        Workshop.id.in_(select(TitleGrant.workshop_id).where(TitleGrant.title_id == title.id))
+    )
+    audit.record(
+        actor,
+        "title.update",
+        "title",
+        title.id,
+        before=before,
+        after={"name": name, "authority": authority, "level": level},
+    )
+    return title
+
+
+@transactional
 def grant(
     actor, workshop: Workshop, title: Title, granted_on: date, certificate_no: str = ""
 ) -> TitleGrant:
@@ -285,6 +404,8 @@ def grant(
         raise TitleError(
             f"该作坊因被撤销称号，{bar.year}年{bar.month}月{bar.day}日前不得再申请示范称号。"
         )
+    if pending_revocation(workshop) is not None:
+        raise TitleError("该作坊有待处理的称号撤销建议，处理完毕前不得授予新的示范称号。")
     if db.session.scalar(
         select(TitleGrant.id).where(
             TitleGrant.workshop_id == workshop.id,
@@ -396,6 +517,10 @@ def confirm(
     access.require(actor, "revoke_title", proposal.grant.workshop.station_id)
     if proposal.status != "pending":
         raise TitleError("该撤销建议已处理。")
+    if not has_evidence(proposal):
+        raise TitleError(
+            "该撤销建议没有附证据（抽检、检查或事故记录及日期），不能确认；请驳回并说明理由。"
+        )
     proposal.status, proposal.decided_by_id, proposal.decided_at = (
         "confirmed",
         getattr(actor, "id", None),

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from . import access
+from . import access, current_deployment
 from .complaints import DUE_SOON_DAYS
 from .extensions import db
 from .labels import OPEN_COMPLAINT_STATUSES
@@ -218,6 +218,25 @@ def monthly_sheet_due(user, scope, on):
             "admin_stats.index",
             {"year": on.year, "month": on.month},
             note="导出后报县局",
+        )
+    ]
+
+
+@provider
+def titles_under_review(user, scope, on):
+    """称号复核中: revocation proposals pending longer than the deployment's working days; the
+    public page already says so, so they rise to the top."""
+    from . import titles
+
+    stale = titles.overdue_proposals(scope, on)
+    days = current_deployment().bureau.title_review_working_days
+    return [
+        Todo(
+            f"称号撤销建议待决超过 {days} 个工作日（公众页面显示“称号复核中”）",
+            len(stale),
+            "admin_titles.index",
+            {},
+            True,
         )
     ]
 

@@ -17,7 +17,14 @@ from .conftest import make_test_app
 
 
 def _published_tier(admin, w, to="silver"):
-    d = tiers.propose(admin, w, to, "inspection", "连续两次检查符合要求")
+    d = tiers.propose(
+        admin,
+        w,
+        to,
+        "inspection",
+        "连续两次检查符合要求",
+        public_reason="连续两次监督检查结果为符合。",
+    )
     tiers.decide(admin, d, True)
     return tiers.publish(admin, d)
 

@@ -66,7 +66,14 @@ def test_every_action_written_has_a_chinese_label():
 
 
 def _tier_decision(db, w):
-    d = tiers.propose(w.admin, w.own, "bronze", "inspection", "检查基本符合")
+    d = tiers.propose(
+        w.admin,
+        w.own,
+        "bronze",
+        "inspection",
+        "检查基本符合",
+        public_reason="依据监督检查结果调整。",
+    )
     tiers.decide(w.admin, d, True, date(2026, 1, 5))
     tiers.publish(w.admin, d)
     db.session.commit()

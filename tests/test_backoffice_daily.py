@@ -44,8 +44,12 @@ def test_todo_counts_are_scoped_to_the_jurisdiction(p):
         t - timedelta(days=5),
     )
     # Proposals waiting: a tier proposal here, a decided one at 昆北.
-    tiers.propose(p["admin"], p["w"], "silver", "inspection")
-    d = tiers.propose(p["admin"], p["far"], "bronze", "inspection")
+    tiers.propose(
+        p["admin"], p["w"], "silver", "inspection", public_reason="依据监督检查结果调整。"
+    )
+    d = tiers.propose(
+        p["admin"], p["far"], "bronze", "inspection", public_reason="依据监督检查结果调整。"
+    )
     tiers.decide(p["admin"], d, True)
     # Rectifications: one overdue item here (logged, then its deadline passed), one due soon.
     overdue_item = rectification.add_item(p["admin"], p["w"], "地面破损", t + timedelta(days=1))
@@ -123,7 +127,7 @@ def test_workshop_record_links_to_everything_about_it(client, p):
         result="pass",
     )
     _db.session.add_all([i, s])
-    d = tiers.propose(p["admin"], w, "silver", "inspection")
+    d = tiers.propose(p["admin"], w, "silver", "inspection", public_reason="依据监督检查结果调整。")
     title = Title(name="县级示范点", authority="东河区市场监管局", level="county")
     _db.session.add(title)
     _db.session.flush()

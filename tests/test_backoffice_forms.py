@@ -41,7 +41,14 @@ def _confirm_page(r, title: str, keeps: dict | None = None) -> None:
 
 
 def test_tier_publish_and_ledger_strike_ask_first(client, s):
-    d = tiers.propose(s["admin"], s["w"], "silver", "inspection", "检查良好")
+    d = tiers.propose(
+        s["admin"],
+        s["w"],
+        "silver",
+        "inspection",
+        "检查良好",
+        public_reason="依据监督检查结果调整。",
+    )
     tiers.decide(s["admin"], d, True)
     item = rectification.add_item(s["admin"], s["w"], "地面破损", today() + timedelta(days=9))
     _db.session.commit()
@@ -122,7 +129,9 @@ def test_actions_that_are_not_destructive_need_no_confirmation(client, s):
     assert r.status_code == 302
     # And the confirmation comes after authorisation: an officer gets 403, not a question.
     f.login(client, s["o1"])
-    d = tiers.propose(s["admin"], s["w"], "silver", "inspection")
+    d = tiers.propose(
+        s["admin"], s["w"], "silver", "inspection", public_reason="依据监督检查结果调整。"
+    )
     tiers.decide(s["admin"], d, True)
     _db.session.commit()
     assert client.post(f"/admin/tiers/{d.id}/publish").status_code == 403
@@ -143,7 +152,9 @@ def test_ledger_add_with_a_past_deadline_keeps_what_was_typed(client, s):
 
 
 def test_tier_decision_and_title_forms_keep_what_was_typed(client, s):
-    d = tiers.propose(s["admin"], s["w"], "silver", "inspection")
+    d = tiers.propose(
+        s["admin"], s["w"], "silver", "inspection", public_reason="依据监督检查结果调整。"
+    )
     t = Title(name="县级示范点", authority="东河区市场监管局", level="county")
     _db.session.add(t)
     _db.session.flush()

@@ -206,7 +206,7 @@ def test_inbox_lists_items_without_identity(app, db, p):
     late.due_on = late.due_on.replace(year=2020)
     db.session.commit()
     html = _login(app, p["officer"]).get("/admin/complaints").get_data(as_text=True)
-    assert late.tracking_no in html and "已逾期" in html and 'class="overdue' in html
+    assert late.tracking_no in html and "已超期" in html and 'class="overdue' in html
     assert cd.NAME not in html and cd.PHONE not in html and cd.CONTENT not in html
     other = _login(app, p["other_officer"]).get("/admin/complaints").get_data(as_text=True)
     assert late.tracking_no not in other

@@ -145,7 +145,14 @@ def test_public_draw_page_only_when_published(db, s, client):
 
 def test_upgrade_request_window_is_twelve_calendar_months(db, s):
     w, officer = s["ws"][1], s["officers"][0]
-    d = tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
+    d = tiers.propose(
+        officer,
+        w,
+        "gold",
+        "upgrade_request",
+        upgrade_request=True,
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
     # Made (China time) on 10 March 2025, 08:30.
     d.proposed_at = local_day_start(date(2025, 3, 10)) + timedelta(hours=8, minutes=30)
     db.session.commit()
@@ -159,16 +166,48 @@ def test_upgrade_request_window_is_twelve_calendar_months(db, s):
 
 
 def test_upgrade_limit_counts_requests_of_the_last_twelve_months_only(db, s):
-    w, officer = s["ws"][1], s["officers"][0]
-    old = tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
-    tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
+    w, officer, admin = s["ws"][1], s["officers"][0], s["admin"]
+    old = tiers.propose(
+        officer,
+        w,
+        "gold",
+        "upgrade_request",
+        upgrade_request=True,
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
+    # One open proposal per workshop: each request is decided before the next.
+    tiers.decide(admin, old, approve=False, note="条件尚不具备")
+    second = tiers.propose(
+        officer,
+        w,
+        "gold",
+        "upgrade_request",
+        upgrade_request=True,
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
+    tiers.decide(admin, second, approve=False, note="条件尚不具备")
     old.proposed_at = local_day_start(
         today().replace(year=today().year - 1)
     )  # exactly a year ago: outside
     db.session.commit()
-    tiers.propose(officer, w, "silver", "upgrade_request", upgrade_request=True)
+    third = tiers.propose(
+        officer,
+        w,
+        "silver",
+        "upgrade_request",
+        upgrade_request=True,
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
+    tiers.decide(admin, third, approve=False, note="条件尚不具备")
     with pytest.raises(tiers.TierError, match="已达上限"):
-        tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
+        tiers.propose(
+            officer,
+            w,
+            "gold",
+            "upgrade_request",
+            upgrade_request=True,
+            public_reason="经现场检查核实，依据检查结果调整。",
+        )
 
 
 def test_evidence_must_belong_to_the_workshop(db, s):
@@ -177,7 +216,14 @@ def test_evidence_must_belong_to_the_workshop(db, s):
         s["officers"][0], a, sampled_on=date(2025, 1, 2), product="豆腐", lab="x", result="pass"
     )
     with pytest.raises(tiers.TierError, match="不属于"):
-        tiers.propose(s["officers"][0], b, "orange", "sampling", sampling=x)
+        tiers.propose(
+            s["officers"][0],
+            b,
+            "orange",
+            "sampling",
+            sampling=x,
+            public_reason="经现场检查核实，依据检查结果调整。",
+        )
 
 
 # --- the rectification ledger -------------------------------------------------------------------------
@@ -267,7 +313,9 @@ def test_stats_scope_and_xlsx(db, s):
         notice_no="N1",
         notice_on=date(2025, 3, 4),
     )
-    d = tiers.propose(s["officers"][0], w, "orange", "hygiene")
+    d = tiers.propose(
+        s["officers"][0], w, "orange", "hygiene", public_reason="经现场检查核实，依据检查结果调整。"
+    )
     tiers.decide(s["admin"], d, True)
     tiers.publish(s["admin"], d)
     figures = stats.compute(

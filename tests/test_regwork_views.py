@@ -69,13 +69,22 @@ def test_other_station_cannot_see_or_record(client, s):
     f.login(client, s["kun"])
     r = client.get(f"/admin/inspections/new?workshop={s['w'].public_code}")
     assert "找不到该作坊" in r.get_data(as_text=True)
-    d = tiers.propose(s["o1"], s["w"], "gold", "inspection")
+    d = tiers.propose(
+        s["o1"], s["w"], "gold", "inspection", public_reason="经现场检查核实，依据检查结果调整。"
+    )
     assert client.get(f"/admin/tiers/w/{s['w'].id}").status_code == 403
     assert client.post(f"/admin/tiers/{d.id}/decide", data={"approve": "1"}).status_code == 403
 
 
 def test_tier_queue_decide_publish_only_admin(client, s):
-    d = tiers.propose(s["o1"], s["w"], "bronze", "hygiene", "后厨卫生差")
+    d = tiers.propose(
+        s["o1"],
+        s["w"],
+        "bronze",
+        "hygiene",
+        "后厨卫生差",
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
     f.login(client, s["o1"])
     assert "后厨卫生差" in client.get("/admin/tiers/").get_data(as_text=True)
     assert client.post(f"/admin/tiers/{d.id}/decide", data={"approve": "1"}).status_code == 403
@@ -114,6 +123,7 @@ def test_propose_with_evidence_and_ledger_through_views(client, s):
             "to_tier": "bronze",
             "reason_category": "sampling",
             "reason": "抽检不合格",
+            "public_reason": "2025年抽检豆腐菌落总数不合格。",
             "sampling_id": str(x.id),
         },
         follow_redirects=True,
@@ -294,7 +304,9 @@ def test_lists_do_not_grow_queries_with_rows(client, s, app):
     def add_rows(k):
         for _ in range(k):
             w = f.workshop(s["j"]["xinaobao"], tier_code="bronze")
-            tiers.propose(s["o1"], w, "orange", "hygiene")
+            tiers.propose(
+                s["o1"], w, "orange", "hygiene", public_reason="经现场检查核实，依据检查结果调整。"
+            )
             sampling.record(
                 s["o1"], w, sampled_on=date(2025, 1, 2), product="x", lab="y", result="pass"
             )

@@ -1,5 +1,6 @@
 """Sampling re-tests and which failures count; titles: grant, bar, review and the revocation rules."""
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
@@ -155,7 +156,15 @@ def rules(s, on=date(2026, 6, 1), granted=date(2020, 1, 1)):
     return [x.rule for x in titles.evaluate(g, on)], g
 
 
-def test_calendar_year_boundary(db, s):
+@pytest.fixture
+def calendar_years(app, monkeypatch):
+    """The deployment option title_year_window = "calendar" ("一年内" = one calendar year)."""
+    dep = app.extensions["deployment"]
+    bureau = dataclasses.replace(dep.bureau, title_year_window="calendar")
+    monkeypatch.setitem(app.extensions, "deployment", dataclasses.replace(dep, bureau=bureau))
+
+
+def test_calendar_year_boundary(db, s, calendar_years):
     fail(s, date(2024, 12, 31))
     fail(s, date(2025, 1, 1))
     found, g = rules(s)
@@ -188,7 +197,7 @@ def test_three_in_a_year_bars(db, s):
     assert titles.evaluate(g, date(2026, 6, 1))[0].bar_years == 2
 
 
-def test_three_consecutive_years_vs_a_gap_year(db, s):
+def test_three_consecutive_years_vs_a_gap_year(db, s, calendar_years):
     for d in (date(2021, 5, 6), date(2022, 5, 6), date(2024, 5, 6)):
         fail(s, d)
     found, g = rules(s)

@@ -500,16 +500,34 @@ def test_announcements_list_published_changes(db, corpus, client):
     admin = f.user("admin")
     db.session.commit()
     up, down = corpus["w"]["丰收炒米坊"], corpus["w"]["马记馒头坊"]
-    d1 = tiers.propose(admin, down, "bronze", "hygiene", "卫生状况差")
+    d1 = tiers.propose(
+        admin,
+        down,
+        "bronze",
+        "hygiene",
+        "卫生状况差",
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
     tiers.decide(admin, d1, True, effective_on=date(2026, 3, 2))
     tiers.publish(admin, d1)
     up.tier_code = "silver"
     db.session.commit()
-    d2 = tiers.propose(admin, up, "gold", "inspection", "内部说明不公开")
+    d2 = tiers.propose(
+        admin,
+        up,
+        "gold",
+        "inspection",
+        "内部说明不公开",
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
     tiers.decide(admin, d2, True, effective_on=date(2026, 4, 1))
     tiers.publish(admin, d2)
     pending = tiers.propose(
-        admin, corpus["w"]["金穗糕点坊"], "silver", "inspection"
+        admin,
+        corpus["w"]["金穗糕点坊"],
+        "silver",
+        "inspection",
+        public_reason="经现场检查核实，依据检查结果调整。",
     )  # not published
     html = client.get("/rankings/announcements").text
     assert html.index("丰收炒米坊") < html.index("马记馒头坊")  # newest first

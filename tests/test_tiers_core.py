@@ -25,7 +25,14 @@ def setup(db):
 
 def test_full_cycle_changes_public_tier_only_on_publish(db, setup):
     w, officer, admin = setup["w"], setup["officer"], setup["admin"]
-    d = tiers.propose(officer, w, "bronze", "hygiene", "后厨卫生差")
+    d = tiers.propose(
+        officer,
+        w,
+        "bronze",
+        "hygiene",
+        "后厨卫生差",
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
     assert d.direction == "downgrade" and w.tier_code == "silver"
     tiers.decide(admin, d, approve=True)
     assert w.tier_code == "silver" and tiers.pending_publication(w) is d
@@ -42,10 +49,28 @@ def test_full_cycle_changes_public_tier_only_on_publish(db, setup):
 def test_officer_cannot_decide_and_other_station_cannot_propose(db, setup):
     w = setup["w"]
     with pytest.raises(access.Forbidden):
-        tiers.propose(setup["other_officer"], w, "gold", "inspection")
+        tiers.propose(
+            setup["other_officer"],
+            w,
+            "gold",
+            "inspection",
+            public_reason="经现场检查核实，依据检查结果调整。",
+        )
     with pytest.raises(access.Forbidden):
-        tiers.propose(setup["viewer"], w, "gold", "inspection")
-    d = tiers.propose(setup["officer"], w, "gold", "inspection")
+        tiers.propose(
+            setup["viewer"],
+            w,
+            "gold",
+            "inspection",
+            public_reason="经现场检查核实，依据检查结果调整。",
+        )
+    d = tiers.propose(
+        setup["officer"],
+        w,
+        "gold",
+        "inspection",
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
     with pytest.raises(access.Forbidden):
         tiers.decide(setup["officer"], d, approve=True)
     with pytest.raises(tiers.TierError):
@@ -53,8 +78,14 @@ def test_officer_cannot_decide_and_other_station_cannot_propose(db, setup):
 
 
 def test_rejected_decision_is_never_public(db, setup):
-    d = tiers.propose(setup["officer"], setup["w"], "gold", "inspection")
-    tiers.decide(setup["admin"], d, approve=False)
+    d = tiers.propose(
+        setup["officer"],
+        setup["w"],
+        "gold",
+        "inspection",
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
+    tiers.decide(setup["admin"], d, approve=False, note="检查记录不足以支持升榜")
     assert d.status == "rejected" and setup["w"].tier_code == "silver"
     with pytest.raises(tiers.TierError):
         tiers.publish(setup["admin"], d)
@@ -62,14 +93,44 @@ def test_rejected_decision_is_never_public(db, setup):
 
 def test_upgrade_request_limit(db, setup):
     w, officer = setup["w"], setup["officer"]
-    tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
-    tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
+    first = tiers.propose(
+        officer,
+        w,
+        "gold",
+        "upgrade_request",
+        upgrade_request=True,
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
+    # One open proposal per workshop: the first is decided (rejected) before the next one.
+    tiers.decide(setup["admin"], first, approve=False, note="条件尚不具备")
+    second = tiers.propose(
+        officer,
+        w,
+        "gold",
+        "upgrade_request",
+        upgrade_request=True,
+        public_reason="经现场检查核实，依据检查结果调整。",
+    )
+    tiers.decide(setup["admin"], second, approve=False, note="条件尚不具备")
     with pytest.raises(tiers.TierError, match="已达上限"):
-        tiers.propose(officer, w, "gold", "upgrade_request", upgrade_request=True)
+        tiers.propose(
+            officer,
+            w,
+            "gold",
+            "upgrade_request",
+            upgrade_request=True,
+            public_reason="经现场检查核实，依据检查结果调整。",
+        )
 
 
 def test_failed_rule_rolls_back_everything(db, setup):
     n = db.session.query(TierDecision).count()
     with pytest.raises(tiers.TierError):
-        tiers.propose(setup["officer"], setup["w"], "platinum", "inspection")
+        tiers.propose(
+            setup["officer"],
+            setup["w"],
+            "platinum",
+            "inspection",
+            public_reason="经现场检查核实，依据检查结果调整。",
+        )
     assert db.session.query(TierDecision).count() == n

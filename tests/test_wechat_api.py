@@ -326,7 +326,14 @@ def test_a_workshop_subscription_fires_on_a_tier_change_not_on_an_edit(client, d
     db.session.commit()
     assert wechat_outbox.deliver_due() == {}
     admin = p["admin"]
-    d = tiers.propose(admin, w, "gold", next(iter(tiers.TIER_REASONS)), "检查结果优良")
+    d = tiers.propose(
+        admin,
+        w,
+        "gold",
+        next(iter(tiers.TIER_REASONS)),
+        "检查结果优良",
+        public_reason="依据监督检查结果调整。",
+    )
     tiers.decide(admin, d, True)
     assert wechat_outbox.deliver_due() == {}  # decided, not yet published: the tier is unchanged
     tiers.publish(admin, d)

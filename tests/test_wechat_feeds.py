@@ -20,7 +20,9 @@ def shops(db):
     p = cd.place()
     other = factories.workshop(p["kun1"], name="昆北面食坊")
     for w, tier in ((p["workshop"], "silver"), (other, "orange")):
-        d = tiers.propose(p["admin"], w, tier, "inspection", "检查结果")
+        d = tiers.propose(
+            p["admin"], w, tier, "inspection", "检查结果", public_reason="依据监督检查结果调整。"
+        )
         tiers.decide(p["admin"], d, True)
         tiers.publish(p["admin"], d)
     db.session.commit()

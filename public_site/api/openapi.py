@@ -120,7 +120,50 @@ def schemas() -> dict:
         "county": ref("JurisdictionRef"),
         "location": obj({"lat": {"type": "number"}, "lng": {"type": "number"}}, nullable=True),
         "links": ref("WorkshopLinks"),
+        "public_status": ref("PublicStatus"),
     }
+    public_status = obj(
+        {
+            "status": {"type": "string", "enum": list(labels.WORKSHOP_STATUS)},
+            "status_label": {"type": "string"},
+            "operating": {"type": "boolean", "description": "在营；否则不作为消费参考"},
+            "status_since": {**NULLABLE_DATE, "description": "停业/注销/吊销的日期"},
+            "headline": {"type": "string", "description": "徽标与卡片上的一词：榜级名或已停业等"},
+            "colour": {"type": "string"},
+            "rated": {"type": "boolean"},
+            "tier_code": {"type": "string"},
+            "tier_since": NULLABLE_DATE,
+            "meaning": {**NULLABLE_STR, "description": "榜级含义；不在营时为 null"},
+            "statement": {"type": "string", "description": "对该状态的公示说明"},
+            "last_inspected_on": NULLABLE_DATE,
+            "never_inspected": {"type": "boolean", "description": "尚无监督检查记录"},
+            "inspection_overdue": {"type": "boolean", "description": "超期未检"},
+            "overdue_text": NULLABLE_STR,
+            "titles_held": {"type": "array", "items": {"type": "string"}},
+            "titles_under_review": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "称号复核中（撤销建议待决超过规定工作日）",
+            },
+        },
+        [
+            "status",
+            "status_label",
+            "operating",
+            "status_since",
+            "headline",
+            "colour",
+            "rated",
+            "tier_code",
+            "tier_since",
+            "meaning",
+            "statement",
+            "last_inspected_on",
+            "never_inspected",
+            "inspection_overdue",
+            "overdue_text",
+        ],
+    )
     summary = obj(
         dict(
             summary_props,
@@ -136,6 +179,7 @@ def schemas() -> dict:
         "granted_on": DATE,
         "certificate_no": NULLABLE_STR,
         "last_reviewed_on": NULLABLE_DATE,
+        "under_review": {"type": "boolean", "description": "称号复核中"},
     }
     inspection = obj(
         {
@@ -185,6 +229,7 @@ def schemas() -> dict:
             "direction_label": {"type": "string"},
             "reason_category": {"type": "string"},
             "reason_label": {"type": "string"},
+            "reason": {"type": "string", "description": "公示的定榜理由"},
             "effective_on": NULLABLE_DATE,
             "published_at": NULLABLE_DATETIME,
         }
@@ -259,7 +304,7 @@ def schemas() -> dict:
             "tier": {
                 "allOf": [ref("TierRef")],
                 "type": "object",
-                "properties": {"description": {"type": "string"}},
+                "properties": {"description": {**NULLABLE_STR, "description": "不在营时为 null"}},
                 "required": ["description"],
             },
             "states": obj(
@@ -367,6 +412,7 @@ def schemas() -> dict:
             "status": {"type": "string", "enum": list(labels.COMPLAINT_STATUS)},
             "status_label": {"type": "string"},
             "open": {"type": "boolean"},
+            "overdue": {"type": "boolean", "description": "已超期：超过法定办理期限仍未办结"},
             "received_at": NULLABLE_DATETIME,
             "due_on": NULLABLE_DATE,
             "closed_at": NULLABLE_DATETIME,
@@ -391,6 +437,7 @@ def schemas() -> dict:
             }
         ),
         "TierRef": tier_ref,
+        "PublicStatus": public_status,
         "LadderTier": ladder,
         "JurisdictionRef": jref,
         "JurisdictionNode": jnode,

@@ -33,20 +33,13 @@ from .common import (
     paginated,
 )
 
-PUBLIC_MAX_AGE = 60
-
 
 @bp.after_request
 def caching(response):
-    """ETag on every successful GET, answered with 304 when the client already has it; short public
-    max-age so a CDN absorbs bursts. Tracking answers are private."""
-    if request.method in ("GET", "HEAD") and response.status_code == 200:
-        if request.endpoint == "api.complaint_status":
-            response.headers["Cache-Control"] = "private, no-store"
-        else:
-            response.headers.setdefault("Cache-Control", f"public, max-age={PUBLIC_MAX_AGE}")
-        response.add_etag()
-        response.make_conditional(request)
+    """Tracking answers are private and writes are never cached; every other GET gets the site's
+    one policy (ETag, no-cache: public_site.caching)."""
+    if request.method in ("GET", "HEAD") and request.endpoint == "api.complaint_status":
+        response.headers["Cache-Control"] = "private, no-store"
     elif request.method not in ("GET", "HEAD"):
         response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Vary", "Accept-Encoding")
@@ -311,6 +304,7 @@ def complaint_public(v) -> dict:
         "status": v.status_code,
         "status_label": v.status,
         "open": v.is_open,
+        "overdue": v.overdue,
         "received_at": serializers.iso_datetime(v.received_at),
         "due_on": serializers.iso_date(v.due_on),
         "closed_at": serializers.iso_datetime(v.closed_at),

@@ -64,17 +64,6 @@ def jurisdiction_ref(j: Jurisdiction | None) -> dict | None:
     return {"code": j.code, "name": j.name, "level": j.level}
 
 
-def overdue(workshop: Workshop) -> bool:
-    """超期未检: no inspection within the configured number of days (counted from registration if never)."""
-    days = current_deployment().bureau.inspection_overdue_days
-    if workshop.status != "open":
-        return False
-    if workshop.last_inspected_on is not None:
-        return (today() - workshop.last_inspected_on).days > days
-    created = workshop.created_at.date() if workshop.created_at else today()
-    return (today() - created).days > days
-
-
 def links(workshop: Workshop) -> dict:
     return {
         "self": absolute("api.workshop_detail", code=workshop.public_code),
@@ -104,13 +93,15 @@ def workshop_summary(w: Workshop, distance_km: float | None = None) -> dict:
         if w.lat is not None and w.lng is not None
         else None,
         "links": links(w),
+        # The read model's statement (public_status.summary), the same words as every channel.
+        "public_status": public_status.summary(w).as_dict(),
     }
     if distance_km is not None:
         out["distance_km"] = round(distance_km, 3)
     return out
 
 
-def _titles(w: Workshop) -> tuple[list, list]:
+def _titles(w: Workshop, under_review: tuple[str, ...] = ()) -> tuple[list, list]:
     grants = db.session.scalars(
         select(TitleGrant)
         .where(TitleGrant.workshop_id == w.id)
@@ -127,6 +118,7 @@ def _titles(w: Workshop) -> tuple[list, list]:
             "granted_on": iso_date(g.granted_on),
             "certificate_no": g.certificate_no,
             "last_reviewed_on": iso_date(g.last_reviewed_on),
+            "under_review": g.status == "held" and g.title.name in under_review,  # 称号复核中
         }
 
     held = [one(g) for g in grants if g.status == "held"]
@@ -189,6 +181,7 @@ def decision_dict(d: TierDecision) -> dict:
         "direction_label": labels.TIER_DIRECTION.get(d.direction, d.direction),
         "reason_category": d.reason_category,
         "reason_label": labels.TIER_REASONS.get(d.reason_category, d.reason_category),
+        "reason": d.public_reason or "",
         "effective_on": iso_date(d.effective_on),
         "published_at": iso_datetime(d.published_at),
     }
@@ -275,6 +268,7 @@ def _info_board(w: Workshop) -> dict:
 
 def workshop_detail(w: Workshop) -> dict:
     t = current_deployment().tier(w.tier_code)
+    said = public_status.summaries([w])[w.id]
     latest = db.session.scalars(
         select(Inspection)
         .where(Inspection.workshop_id == w.id)
@@ -287,15 +281,17 @@ def workshop_detail(w: Workshop) -> dict:
         .order_by(Sampling.sampled_on.desc(), Sampling.id.desc())
         .limit(3)
     ).all()
-    held, revoked = _titles(w)
+    held, revoked = _titles(w, said.titles_under_review)
     out = workshop_summary(w)
     out.update(
         {
-            "tier": dict(tier_dict(w.tier_code, w.tier_since), description=t.description),
+            # Not operating: no tier meaning (no recommendation), see public_status.statement.
+            "tier": dict(tier_dict(w.tier_code, w.tier_since), description=said.meaning),
+            "public_status": said.as_dict(),
             "states": {
                 "unrated": t.rank == 0,
-                "new_rating_pending": tiers.pending_publication(w) is not None,
-                "inspection_overdue": overdue(w),
+                "new_rating_pending": said.operating and tiers.pending_publication(w) is not None,
+                "inspection_overdue": said.overdue,
             },
             "varieties": [v for v in (w.varieties or "").split("、") if v.strip()],
             "brand": {

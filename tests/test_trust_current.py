@@ -1,0 +1,154 @@
+"""Current within seconds: revalidation (ETag + no-cache) on every public channel, posters that
+know what they showed, and renames that reach every page showing the renamed thing."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shifangbang import access, jurisdictions, public_status, titles
+from shifangbang.models import ChangeLog, Poster, Title
+from shifangbang.timeutil import today, utcnow
+
+from . import factories as f
+
+
+@pytest.fixture
+def s(db):
+    j = f.jurisdictions()
+    w = f.workshop(j["xinaobao"], tier_code="gold", tier_since=today(), last_inspected_on=today())
+    admin = f.user("admin")
+    title = Title(name=f"东河区示范作坊{w.id}", authority="东河区市场监督管理局", level="county")
+    db.session.add(title)
+    db.session.commit()
+    return {"j": j, "w": w, "admin": admin, "title": title}
+
+
+PUBLIC_GETS = (
+    "/",
+    "/w/{code}",
+    "/w/{code}/badge.svg",
+    "/search?q=测试",
+    "/rankings",
+    "/rankings/announcements",
+    "/draws",
+    "/api/v1/workshops/{code}",
+    "/api/v1/workshops",
+    "/api/v1/tiers",
+    "/rankings/announcements.atom",
+    "/w/{code}/announcements.atom",
+)
+
+
+def test_every_public_channel_revalidates_and_answers_304(client, s):
+    code = s["w"].public_code
+    for path in PUBLIC_GETS:
+        url = path.format(code=code)
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert r.headers["Cache-Control"] == "public, no-cache", url
+        etag = r.headers.get("ETag")
+        assert etag, url
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b"", url
+    # Private answers keep their own policy; the back office is never public.
+    assert client.get("/track").headers["Cache-Control"] == "no-store"
+    assert "public" not in client.get("/admin/login").headers.get("Cache-Control", "")
+
+
+def test_a_revoked_title_changes_the_etag_of_page_badge_and_api(client, db, s):
+    w, admin = s["w"], s["admin"]
+    g = titles.grant(admin, w, s["title"], today() - timedelta(days=10))
+    db.session.commit()
+    before = {
+        u: client.get(u).headers["ETag"]
+        for u in (f"/w/{w.public_code}", f"/api/v1/workshops/{w.public_code}")
+    }
+    titles.revoke(admin, g, "serious_problem", "现场发现严重问题")
+    db.session.commit()
+    for url, etag in before.items():
+        r = client.get(url, headers={"If-None-Match": etag})
+        assert r.status_code == 200, url
+        assert "已撤销" in r.get_data(as_text=True) or r.get_json()["titles"]["held"] == []
+
+
+def test_a_poster_printed_while_a_title_was_held_is_outdated_after_revocation(client, db, s):
+    w, admin = s["w"], s["admin"]
+    g = titles.grant(admin, w, s["title"], today() - timedelta(days=30))
+    db.session.commit()
+    db.session.add(
+        Poster(workshop_id=w.id, issue_no=1, size="A4", tier_code="gold", issued_at=utcnow())
+    )
+    db.session.commit()
+    notice = "您扫描的公示牌已过期"
+    assert notice not in client.get(f"/w/{w.public_code}?p=1").get_data(as_text=True)
+    titles.revoke(admin, g, "serious_problem", "现场发现严重问题")
+    db.session.commit()
+    assert notice in client.get(f"/w/{w.public_code}?p=1").get_data(as_text=True)
+
+
+def test_poster_currency_covers_tier_titles_and_state(db, s):
+    w = s["w"]
+    issued = utcnow() + timedelta(seconds=30)  # after the last touch: only the facts decide
+    assert not public_status.poster_outdated(w, "gold", issued, [])
+    assert public_status.poster_outdated(w, "silver", issued, [])  # tier changed
+    w.status = "suspended"
+    assert public_status.poster_outdated(w, "gold", issued, [])  # state changed
+    w.status = "open"
+
+    class G:
+        granted_on, revoked_on, status = today() + timedelta(days=1), None, "held"
+
+    assert public_status.poster_outdated(w, "gold", issued, [G()])  # title granted later
+
+    class R:
+        granted_on, revoked_on, status = today() - timedelta(days=99), today(), "revoked"
+
+    assert public_status.poster_outdated(w, "gold", issued, [R()])  # title revoked since
+
+
+def test_renaming_a_title_reaches_the_pages_that_show_it(client, db, s):
+    w, admin = s["w"], s["admin"]
+    titles.grant(admin, w, s["title"], today() - timedelta(days=10))
+    db.session.commit()
+    r = client.get(f"/w/{w.public_code}")
+    assert s["title"].name in r.get_data(as_text=True)
+    titles.update_title(
+        admin, s["title"], "东河区食品小作坊示范点（新）", "东河区市场监督管理局", "county"
+    )
+    db.session.commit()
+    again = client.get(f"/w/{w.public_code}", headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 200 and "东河区食品小作坊示范点（新）" in again.get_data(
+        as_text=True
+    )
+    with pytest.raises(titles.TitleError):
+        titles.update_title(admin, s["title"], "", "x", "county")
+
+
+def test_renaming_a_station_reaches_every_workshop_page_below_it(client, db, s):
+    w, admin, j = s["w"], s["admin"], s["j"]
+    other = f.workshop(j["kun1"])
+    db.session.commit()
+    page = client.get(f"/w/{w.public_code}")
+    untouched = client.get(f"/w/{other.public_code}")
+
+    def logged():
+        q = select(func.count()).select_from(ChangeLog).where(ChangeLog.workshop_id == w.id)
+        return db.session.scalar(q)
+
+    before = logged()
+    jurisdictions.update(admin, j["xinaobao"], "西脑包市场监督管理所", "0472-4100000")
+    db.session.commit()
+    again = client.get(f"/w/{w.public_code}", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 200
+    assert "西脑包市场监督管理所" in again.get_data(
+        as_text=True
+    ) and "0472-4100000" in again.get_data(as_text=True)
+    same = client.get(
+        f"/w/{other.public_code}", headers={"If-None-Match": untouched.headers["ETag"]}
+    )
+    assert same.status_code == 304
+    officer = f.user("officer", j["xinaobao"])
+    with pytest.raises(access.Forbidden):
+        jurisdictions.update(officer, j["xinaobao"], "改名")
+    assert logged() == before + 1  # the search index follows the rename too
