@@ -2,7 +2,7 @@
 revocation proposal per title grant
 
 Revision ID: trust_0001
-Revises: programme_0001
+Revises: scale_0001
 Create Date: 2026-11-29 03:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "trust_0001"
-down_revision = "programme_0001"
+down_revision = "scale_0001"
 branch_labels = None
 depends_on = None
 
