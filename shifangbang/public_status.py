@@ -512,7 +512,7 @@ class CardFacts:
 
 
 def card_facts(workshops: list[Workshop]) -> dict[int, CardFacts]:
-    """Card facts for many workshops, from the read model's own rule (no query)."""
+    """Card facts for many workshops: the page's own date and 超期未检 rule, no query."""
     now = today()
     return {w.id: CardFacts(w.last_inspected_on, is_overdue(w, now)) for w in workshops}
 

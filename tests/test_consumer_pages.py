@@ -131,7 +131,8 @@ def test_brand_pages_unknown_and_unconfigured(client, db, j):
 def test_card_facts_agree_with_the_workshop_page(db, j):
     limit = deployment.load().bureau.inspection_overdue_days
     recent = f.workshop(j["xinaobao"], last_inspected_on=today() - timedelta(days=20))
-    stale = f.workshop(j["xinaobao"], last_inspected_on=None)
+    # As inspections.record leaves it: the row, and the workshop's last_inspected_on.
+    stale = f.workshop(j["xinaobao"], last_inspected_on=today() - timedelta(days=limit + 5))
     db.session.add(
         Inspection(
             workshop_id=stale.id,
@@ -167,7 +168,8 @@ def test_ranking_cards_show_last_inspection_and_overdue(client, db, j):
 
 def test_current_poster_is_confirmed(client, db, j):
     w = f.workshop(j["xinaobao"])
-    db.session.add(Poster(workshop_id=w.id, issue_no=1, size="A4", tier_code="gold"))
+    # Issued for what the workshop shows now (a poster's tier, titles and state are checked).
+    db.session.add(Poster(workshop_id=w.id, issue_no=1, size="A4", tier_code=w.tier_code))
     db.session.flush()
     assert "此公示牌为最新" in client.get(f"/w/{w.public_code}?p=1").get_data(as_text=True)
     assert "此公示牌为最新" not in client.get(f"/w/{w.public_code}?p=2").get_data(as_text=True)
