@@ -297,6 +297,7 @@ NAME_ALTERNATIVES = {
     "盛": ("sheng", "cheng"),
     "覃": ("qin", "tan"),
     "缪": ("miao", "mou"),
+    "勒": ("le", "lei"),
 }
 
 _table: dict | None = None
@@ -382,8 +383,8 @@ def name_pinyin(text: str) -> dict:
     """Everything the index keeps about a name's pinyin.
 
     word and ini: readings and initials of its words and of the known words inside them
-    (laodonghe, lianggao; ldh, lg); whole: the whole name run together, full and initials
-    (laodonghelianggaozuofang, ldhlgzf); map: word → readings, so a searcher can highlight
+    (laodonghe, lianggao; ldh, lg); whole and whole_ini: the whole name run together
+    (laodonghelianggaozuofang; ldhlgzf), each reading of its heteronyms; map: word → readings, so a searcher can highlight
     pinyin matches without the reading table.
     """
     word_tokens, ini_tokens, mapping = [], [], []
@@ -399,11 +400,14 @@ def name_pinyin(text: str) -> dict:
             full, ini = word_pinyin(part)
             word_tokens += full
             ini_tokens += ini
-    whole = [r[0] for r in readings]
+    whole = list(itertools.islice(itertools.product(*readings), MAX_VARIANTS))
     return {
         "word": list(dict.fromkeys(word_tokens)),
         "ini": list(dict.fromkeys(ini_tokens)),
-        "whole": ["".join(whole), "".join(r[0] for r in whole)] if whole else [],
+        "whole": list(dict.fromkeys("".join(p) for p in whole)) if readings else [],
+        "whole_ini": list(dict.fromkeys("".join(r[0] for r in p) for p in whole))
+        if readings
+        else [],
         "map": mapping,
     }
 

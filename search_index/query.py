@@ -169,14 +169,15 @@ def _cjk_spelling(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]
 
 def _split(v: engine.View, run: str, field: str, shortest: int) -> list[str] | None:
     """The fewest indexed terms of `field` that spell `run` one after another (wangjidoufu →
-    wangji doufu; jqlcc → jq lcc), each at least `shortest` letters; None when there is none."""
+    wangji doufu; jqlcc → jq lcc), each at least `shortest` letters (or a syllable of one vowel:
+    aerding → a er ding); None when there is none."""
     if len(run) > SEQUENCE_MAX:
         return None
     best: dict[int, list[str]] = {0: []}
     for i in range(len(run)):
         if i not in best:
             continue
-        for j in range(i + shortest, len(run) + 1):
+        for j in range(i + (1 if run[i] in "aeo" else shortest), len(run) + 1):
             if (j not in best or len(best[j]) > len(best[i]) + 1) and v.has(field, run[i:j]):
                 best[j] = best[i] + [run[i:j]]
     pieces = best.get(len(run))

@@ -162,12 +162,12 @@ QUERIES = [
     ("middle", "刘记凉皮", "刘记萨拉齐凉皮坊"),
     ("middle", "南门外豆腐坊", "南门外刘记豆腐坊"),
     ("middle", "马记焙子", "西脑包马记焙子铺"),
-    ("middle", "金山油面坊", "金山镇高家油面坊"),
+    ("middle", "金山镇油面坊", "金山镇高家油面坊"),
     ("middle", "萨拉齐熏鸡", "萨拉齐郭家熏鸡店"),
     ("middle", "美岱召炸糕", "美岱召黄米炸糕坊"),
     ("middle", "沙河油香", "沙河镇杨记油香坊"),
     ("middle", "哈林格尔酸粥", "哈林格尔孟家酸粥坊"),
-    ("middle", "西斗铺粉条", "西斗铺马铃薯粉条厂"),
+    ("middle", "西斗铺粉条厂", "西斗铺马铃薯粉条厂"),
     ("middle", "白云鄂博奶食坊", "白云鄂博蒙古包奶食坊"),
     # foods
     ("product", "凉糕", _any("凉糕")),
@@ -189,13 +189,13 @@ QUERIES = [
     ("product", "馓子", "沙河镇杨记油香坊"),
     # a place and a food
     ("place", "昆区 凉皮", _any("凉皮", "昆都仑区")),
-    ("place", "土右豆腐", "土右旗敕勒川豆腐坊"),
-    ("place", "固阳 月饼", "固阳县兴顺西月饼坊"),
-    ("place", "青山 馒头", "一机厂馒头作坊"),
-    ("place", "九原 胡麻油", "沙河福源胡麻油坊"),
+    ("place", "土右豆腐", _any("豆腐", "土默特右旗")),
+    ("place", "固阳 月饼", _any("月饼", "固阳县")),
+    ("place", "青山 馒头", _any("馒头/馍馍", "青山区")),
+    ("place", "九原 胡麻油", _any("胡麻油/胡油", "九原区")),
     ("place", "石拐 醋", "石拐区大德恒醋坊"),
-    ("place", "白云 挂面", "通阳道手工挂面坊"),
-    ("place", "达茂 挂面", "乌克忽洞手工挂面坊"),
+    ("place", "白云 挂面", _any("挂面", "白云鄂博矿区")),
+    ("place", "达茂 挂面", _any("挂面", "达尔罕茂明安联合旗")),
     ("place", "东河 凉糕", _any("凉糕", "东河区")),
     ("place", "萨县 熏鸡", "萨拉齐郭家熏鸡店"),
     ("place", "九原区 炒米", "哈林格尔炒米厂"),
@@ -222,16 +222,16 @@ QUERIES = [
     ("dialect", "烧卖", _any("烧麦/稍麦/烧卖")),
     # place abbreviations
     ("abbrev", "昆区晋泉", "昆区晋泉老陈醋坊"),
-    ("abbrev", "土右豆腐坊", "土右旗敕勒川豆腐坊"),
+    ("abbrev", "土右豆腐坊", _any("豆腐", "土默特右旗")),
     ("abbrev", "达茂 奶食品", "百灵庙奶食品作坊"),
-    ("abbrev", "白云区牛肉干", "白云矿区阿拉坦牛肉干坊"),
-    ("abbrev", "昆区 馒头", "钢城手工馒头坊"),
-    ("abbrev", "土右 胡油", "将军尧胡油坊"),
+    ("abbrev", "白云区牛肉干", _any("牛肉干", "白云鄂博矿区")),
+    ("abbrev", "昆区 馒头", _any("馒头/馍馍", "昆都仑区")),
+    ("abbrev", "土右 胡油", _any("胡麻油/胡油", "土默特右旗")),
     ("abbrev", "达茂风干肉", "达茂草原风干肉坊"),
     ("abbrev", "萨县 酿皮", _any("凉皮/酿皮", "土默特右旗")),
-    ("abbrev", "九原 粉条", "九原丰收粉坊"),
+    ("abbrev", "九原 粉条", _any("粉条", "九原区")),
     ("abbrev", "石拐 羊杂", "吉忽伦图羊杂作坊"),
-    ("abbrev", "白云鄂博 挂面", "通阳道手工挂面坊"),
+    ("abbrev", "白云鄂博 挂面", _any("挂面", "白云鄂博矿区")),
     # same-sound character typos
     ("typo", "豆付", _any("豆腐")),
     ("typo", "凉披", _any("凉皮/酿皮")),
@@ -256,7 +256,7 @@ QUERIES = [
     ("pinyin", "liangpi", _any("凉皮/酿皮")),
     ("pinyin", "shaomai", _any("烧麦/稍麦/烧卖")),
     ("pinyin", "youmian", _any("莜面/油面")),
-    ("pinyin", "guyangyoumian", "固阳莜面手工作坊"),
+    ("pinyin", "guyangyoumian", _any("莜面/油面", "固阳县")),
     ("pinyin", "chongqingxiaomian", "重庆小面作坊"),
     ("pinyin", "changshoumahua", "长寿麻花店"),
     ("pinyin", "yinhanglu", "银行路豆腐坊"),
@@ -300,7 +300,7 @@ QUERIES = [
     ("question", "附近有卖莜面的作坊吗", _any("莜面/油面")),
     ("question", "哪里有卖凉皮的", _any("凉皮/酿皮")),
     ("question", "哪家稍麦好吃", _any("烧麦/稍麦/烧卖")),
-    ("question", "固阳有卖月饼的吗", "固阳县兴顺西月饼坊"),
+    ("question", "固阳有卖月饼的吗", _any("月饼", "固阳县")),
     ("question", "附近的豆腐坊", _any("豆腐")),
     ("question", "哪里能买到胡油", _any("胡麻油/胡油")),
     ("question", "请问老东河凉糕在哪", "老东河凉糕坊"),
@@ -324,7 +324,18 @@ KINDS = list(dict.fromkeys(kind for kind, _, _ in QUERIES))
 
 # Look-alikes: generated names made of the same places, brands and foods, so that a query has
 # to pick its workshop out of many near ones.
-_PLACES = ["东河", "昆区", "青山", "九原", "石拐", "萨拉齐", "固阳", "达茂", "北梁", "沙河", "金山"]
+# How shops name their place: the county as people shorten it, or the station's town.
+_COUNTY_WORD = {
+    "东河区": "东河",
+    "昆都仑区": "昆区",
+    "青山区": "青山",
+    "九原区": "九原",
+    "石拐区": "石拐",
+    "白云鄂博矿区": "白云",
+    "土默特右旗": "土右",
+    "固阳县": "固阳",
+    "达尔罕茂明安联合旗": "达茂",
+}
 _BRANDS = ["王记", "李家", "老张", "刘氏", "鑫源", "兴旺", "丰收", "金穗", "永兴", "聚福", "同盛"]
 _FOODS = [
     ("凉皮", "粮食加工品"),
@@ -346,12 +357,14 @@ TIERS = ["gold", "silver", "silver", "bronze", "bronze", "bronze", "orange", "un
 
 def lookalikes(n: int, seed: int = 7) -> list[tuple[str, str, str, str, str]]:
     rnd = random.Random(seed)
-    stations = [s for group in STATIONS.values() for s in group]
+    stations = [(county, s) for county, group in STATIONS.items() for s in group]
     out = []
     for _ in range(n):
         food, cat = rnd.choice(_FOODS)
-        name = f"{rnd.choice(_PLACES)}{rnd.choice(_BRANDS)}{food}{rnd.choice(_SUFFIXES)}"
-        out.append((name, food, cat, rnd.choice(stations), rnd.choice(TIERS)))
+        county, station = rnd.choice(stations)
+        place = rnd.choice([_COUNTY_WORD[county], station, ""])
+        name = f"{place}{rnd.choice(_BRANDS)}{food}{rnd.choice(_SUFFIXES)}"
+        out.append((name, food, cat, station, rnd.choice(TIERS)))
     return out
 
 
@@ -365,11 +378,14 @@ def load(session, extra: int = 0) -> dict:
     session.add(city)
     station_of, county_of = {}, {}
     for ci, (county, stations) in enumerate(STATIONS.items()):
-        c = Jurisdiction(code=f"R1502{ci:02d}", name=county, level="county", parent=city)
+        c = Jurisdiction(code=f"R1502{ci + 1:02d}", name=county, level="county", parent=city)
         session.add(c)
         for si, name in enumerate(stations):
             s = Jurisdiction(
-                code=f"R1502{ci:02d}{si}", name=f"{name}市场监督管理所", level="station", parent=c
+                code=f"R1502{ci + 1:02d}{si}",
+                name=f"{name}市场监督管理所",
+                level="station",
+                parent=c,
             )
             session.add(s)
             station_of[name], county_of[name] = s, county
