@@ -108,7 +108,7 @@ def test_same_record_same_terms_whatever_was_indexed_before():
     alone = schema.document(_source())
     # Thousands of other workshops through the same process: brands, places, varieties.
     rng = search_relevance.lookalikes(3000, seed=3)
-    for n, (name, food, cat, station, tier) in enumerate(rng):
+    for n, (name, food, _cat, station, _tier) in enumerate(rng):
         schema.document(
             _source(
                 id=n + 2,
