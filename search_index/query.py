@@ -210,16 +210,21 @@ def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tu
         levels.append((PLACE, v.term("py_place", run)))
     if fuzzy and len(run) >= 4:
         # One typo: an edit (Levenshtein) or a swap, in a word or anywhere in the whole name run
-        # together (full pinyin or initials: laodonghelinggaozuofang, ldhlgzff).
+        # together (full pinyin or initials: laodonghelinggaozuofang, ldhlgzff). Building the
+        # automaton costs with length × distance: long runs get one edit and only the fields
+        # their length fits.
         swapped = _swaps(run)
-        typo = v.fuzzy("py_word", run, fuzzy) | v.any_of("py_word", swapped)
-        if len(run) >= 5:
-            for whole in ("py_name", "py_nini"):
-                typo |= v.fuzzy(whole, run, 1) | v.any_of(whole, swapped)
-        levels += [
-            (NAME - TYPO, typo),
-            (PRODUCTS - TYPO, v.fuzzy("py_other", run, fuzzy) | v.any_of("py_other", swapped)),
-        ]
+        dist = fuzzy if len(run) <= 8 else 1
+        typo = 0
+        fields = ["py_word"] if len(run) <= 12 else []
+        fields += ["py_nini"] if 5 <= len(run) <= 12 else []
+        fields += ["py_name"] if len(run) >= 6 else []
+        for name in fields:
+            typo |= v.fuzzy(name, run, dist) | v.any_of(name, swapped)
+        levels.append((NAME - TYPO, typo))
+        if len(run) <= 12:
+            other = v.fuzzy("py_other", run, dist) | v.any_of("py_other", swapped)
+            levels.append((PRODUCTS - TYPO, other))
     return levels
 
 
