@@ -184,6 +184,52 @@ def _split(v: engine.View, run: str, field: str, shortest: int) -> list[str] | N
     return pieces if pieces and len(pieces) > 1 else None
 
 
+def _reach(v: engine.View, run: str, field: str, backward: bool = False) -> dict[int, list[str]]:
+    """Positions of `run` reachable from its start (or, backward, from which its end is
+    reachable) through indexed terms of `field`, with the fewest terms that do it."""
+    n = len(run)
+    best: dict[int, list[str]] = {n if backward else 0: []}
+    order = range(n, 0, -1) if backward else range(n)
+    for i in order:
+        if i not in best:
+            continue
+        spans = (
+            ((j, i) for j in range(i - 1, -1, -1))
+            if backward
+            else ((i, j) for j in range(i + 1, n + 1))
+        )
+        for a, b in spans:
+            if b - a < 2 and run[a] not in "aeo":
+                continue
+            end = a if backward else b
+            if (end not in best or len(best[end]) > len(best[i]) + 1) and v.has(field, run[a:b]):
+                best[end] = ([run[a:b]] + best[i]) if backward else (best[i] + [run[a:b]])
+    return best
+
+
+def _split_typo(v: engine.View, run: str, field: str) -> int:
+    """Documents whose words of `field` spell `run` with one typo in one word (wangjidoufo →
+    wangji + doufu~): the words before and after the typo exactly, the one between within one
+    edit or swap."""
+    if len(run) > SEQUENCE_MAX:
+        return 0
+    ahead, behind = _reach(v, run, field), _reach(v, run, field, backward=True)
+    i = max(ahead)
+    after = [j for j in behind if j > i]
+    if not after:
+        return 0
+    j = min(after)
+    middle = run[i:j]
+    if not 3 <= len(middle) <= 10 or (i == 0 and j == len(run)):
+        return 0
+    docs = v.fuzzy(field, middle, 1) | v.any_of(field, _swaps(middle))
+    for piece in ahead[i] + behind[j]:
+        if not docs:
+            break
+        docs &= v.term(field, piece)
+    return docs
+
+
 def _swaps(run: str) -> set[str]:
     """Two neighbouring letters swapped (youmain → youmian), which Whoosh's automaton counts as
     two edits."""
@@ -221,6 +267,8 @@ def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tu
         fields += ["py_name"] if len(run) >= 6 else []
         for name in fields:
             typo |= v.fuzzy(name, run, dist) | v.any_of(name, swapped)
+        if len(run) >= 7:
+            typo |= _split_typo(v, run, "py_word")
         levels.append((NAME - TYPO, typo))
         if len(run) <= 12:
             other = v.fuzzy("py_other", run, dist) | v.any_of("py_other", swapped)

@@ -285,6 +285,10 @@ QUERIES = [
     ("pinyin-typo", "xilamurenshoubarouzuofang", "希拉穆仁手把肉作坊"),
     ("pinyin-typo", "chongqinxiaomianzuofang", "重庆小面作坊"),
     ("pinyin-typo", "meidaizhaohuangmizhagaofang", "美岱召黄米炸糕坊"),
+    # … and in part of a name
+    ("pinyin-typo", "deshunyuansahomai", "德顺源稍麦馆"),
+    ("pinyin-typo", "fushengxiangyeubing", "福盛祥月饼坊"),
+    ("pinyin-typo", "chilechaundoufu", "土右旗敕勒川豆腐坊"),
     # initials
     ("initials", "ldhlgf", "老东河凉糕坊"),
     ("initials", "dsysmg", "德顺源稍麦馆"),

@@ -235,3 +235,14 @@ def test_one_workshop_alone(db, index):
     db.session.commit()
     index.rebuild()
     assert len(ids("lvji")) == 1 and len(ids("lj")) == 1 and len(ids("吕记凉披")) == 1
+
+
+def test_a_typo_in_one_word_of_run_together_pinyin(db, data, index):
+    from search_index import engine, query
+
+    view = engine.View(index.searcher().reader())
+    wid = data["workshops"]["德顺源稍麦馆"]
+    docs = query._split_typo(view, "deshunyuansahomai", "py_word")
+    assert wid in view.column("wid", engine.ids_of(docs))
+    assert query._split_typo(view, "deshunyuanshaomai", "py_word") == 0  # no typo: not this
+    assert top(data, "deshunyuansahomai") == ["德顺源稍麦馆"]
