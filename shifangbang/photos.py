@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import DomainError
+
 MAX_PHOTOS = 3
 MAX_BYTES = 8 * 1024 * 1024  # per uploaded file, before re-encoding
 MAX_PIXELS = 60_000_000  # 60 MP: beyond any phone's default output; refuses decompression bombs
@@ -19,7 +21,7 @@ JPEG_QUALITY = 82
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"}  # MPO: some phones' JPEG variant
 
 
-class PhotoError(ValueError):
+class PhotoError(DomainError):
     """A refused upload; the message is Chinese and names the file."""
 
 

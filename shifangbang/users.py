@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import access, audit
+from .errors import DomainError
 from .extensions import db
 from .labels import ROLES
 from .models import User
@@ -27,7 +28,7 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     pass
 
 
