@@ -2,7 +2,7 @@
 
     python -m bench search      (200,000 workshops, about three minutes; BENCH_SEARCH_N=5000 for a quick look)
 
-Relevance first: hit@3 and MRR per kind of query over tests/search_relevance.py (182 queries
+Relevance first: hit@3 and MRR per kind of query over tests/search_relevance.py (185 queries
 among 2,000 generated look-alikes).
 
 Workshops are generated here (names, products and places in the demo's style) straight into a
