@@ -134,7 +134,7 @@ _jieba_lock = threading.Lock()
 
 def _small_dictionary() -> Path:
     """jieba's dictionary without its rare words (a quarter of the memory); cached on disk."""
-    import jieba
+    jieba = _import_jieba()
 
     path = Path(tempfile.gettempdir()) / f"shifangbang-jieba-{JIEBA_MIN_FREQ}-{os.getuid()}.txt"
     if not path.exists():
@@ -146,6 +146,28 @@ def _small_dictionary() -> Path:
     return path
 
 
+def _import_jieba():
+    """jieba, without compiling its HMM tables: jieba.finalseg imports a 1.3 MB dict literal
+    (prob_emit.py), and where no bytecode is cached (PYTHONDONTWRITEBYTECODE, a read-only venv)
+    every worker compiles it — a 60 MB peak the allocator keeps. jieba's own non-CPython path
+    reads the same tables from its pickles (prob_*.p); we take that path. (We never use the HMM.)"""
+    import importlib.util
+    import pickle
+    import sys
+    import types
+
+    if "jieba" not in sys.modules:
+        folder = Path(importlib.util.find_spec("jieba").origin).parent / "finalseg"
+        for name in ("prob_start", "prob_trans", "prob_emit"):
+            module = types.ModuleType(f"jieba.finalseg.{name}")
+            with open(folder / f"{name}.p", "rb") as f:
+                module.P = pickle.load(f)
+            sys.modules.setdefault(module.__name__, module)
+    import jieba
+
+    return jieba
+
+
 def jieba_tokenizer():
     global _jieba
     if _jieba is None:
@@ -153,7 +175,7 @@ def jieba_tokenizer():
             if _jieba is None:
                 import logging
 
-                import jieba
+                jieba = _import_jieba()
 
                 jieba.setLogLevel(logging.WARNING)
                 tk = jieba.Tokenizer(str(_small_dictionary()))
