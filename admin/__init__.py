@@ -18,8 +18,10 @@ def init_app(app: Flask) -> None:
         views,
         workshops,
     )
+    from .nav import may_open, menu
 
     app.register_blueprint(views.bp)
+    app.jinja_env.globals.update(admin_menu=menu, may_open=may_open)
     for module in (
         workshops,
         users,
