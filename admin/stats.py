@@ -13,6 +13,7 @@ from shifangbang.models import Jurisdiction
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .programme.overview import programme_figures
 from .views import no_store
 
 bp = Blueprint("admin_stats", __name__, url_prefix="/admin/stats")
@@ -100,6 +101,7 @@ def index():
         month=month,
         jurisdictions=list(db.session.scalars(options)),
         target_state=stats.TARGET_STATE,
+        programme=programme_figures(ids),
     )
 
 
