@@ -110,6 +110,7 @@ def _search_page() -> str:
         result=result,
         items=items,
         suggestions=[found[i] for i in result.suggestions if i in found],
+        near_categories=[c for i in result.categories for c in rankings.categories() if c.id == i],
         counties=rankings.counties(),
         stations=rankings.stations(),
         categories=rankings.categories(),

@@ -8,7 +8,17 @@
   reader side (W3TermInfo.is_inlined) works; bulk.BulkWriter uses it.
 """
 
+import whoosh
 from whoosh.codec import whoosh3
+
+# The engine reaches into Whoosh's private names (here, bulk.py, engine.py): exactly this release
+# (pyproject pins it; docs/search.md says how to move).
+WHOOSH_VERSION = (2, 7, 4)
+if whoosh.__version__ != WHOOSH_VERSION:
+    raise ImportError(
+        f"search_index needs Whoosh {'.'.join(map(str, WHOOSH_VERSION))}, "
+        f"found {whoosh.versionstring()} (see docs/search.md)"
+    )
 
 _MISSING = object()
 

@@ -1,14 +1,20 @@
-"""Text analysis for the index: jieba words, character bigrams, pinyin.
+"""Text analysis for the index: jieba words, character pairs, pinyin.
 
 This module path is stored inside every index (Whoosh pickles the schema and its tokenizers),
 so the class names and this file's location must stay put; nothing heavy is kept on the
 tokenizer objects themselves.
 
+Deterministic: a record's terms depend on the record alone, never on what the process indexed
+before. jieba runs on a private tokenizer over a fixed dictionary (its common words plus
+DOMAIN_WORDS), never taught names at index time; readings come from a fixed table
+(pinyin_data.py). Anything here that changes terms must bump schema.INDEX_FORMAT.
+
 Memory matters (each gunicorn worker holds this): jieba loads a dictionary filtered to common
-words (plus our domain words), and pypinyin runs without its phrase dictionary. Heteronyms are
-therefore handled by indexing every reading (capped), so 重庆 is found as chongqing and
-zhongqing alike. The query side needs neither library: it looks typed pinyin up among the
-index's own pinyin terms (query.py) and matches Chinese by character pairs.
+words, and pypinyin is never imported in a worker — a child process writes the reading table
+(each character's common reading, and the phrases that read a character otherwise: 重庆 chong,
+长寿 chang) once per machine. Heteronyms are read from context (the longest phrase of the table
+at each position); only characters with several common readings in names (NAME_ALTERNATIVES)
+get a second reading, so 家 is never "gu" and 汗 never "gan".
 """
 
 import itertools
@@ -83,6 +89,42 @@ DOMAIN_WORDS = (
     "老东河",
     "固阳",
     "萨拉齐",
+    # 包头 foods by their local names (the bureau's synonyms map them at query time)
+    "酿皮",
+    "稍麦",
+    "捎卖",
+    "烧卖",
+    "胡油",
+    "豆干",
+    "莜面鱼鱼",
+    "莜面窝窝",
+    "莜面饸饹",
+    "块垒",
+    "焙子",
+    "油香",
+    "油糕",
+    "炸糕",
+    "黄米面",
+    "酸粥",
+    "奶茶",
+    "奶酪",
+    "羊杂",
+    "手扒肉",
+    "麻叶",
+    "月饼",
+    "锅盔",
+    "烙饼",
+    "发糕",
+    "豆腐脑",
+    # places of the default deployment whose names jieba would cut into characters
+    "昆都仑",
+    "土默特",
+    "九原",
+    "石拐",
+    "白云鄂博",
+    "达茂",
+    "土右",
+    "美岱召",
 )
 JIEBA_MIN_FREQ = 50
 
@@ -92,7 +134,7 @@ _jieba_lock = threading.Lock()
 
 def _small_dictionary() -> Path:
     """jieba's dictionary without its rare words (a quarter of the memory); cached on disk."""
-    import jieba
+    jieba = _import_jieba()
 
     path = Path(tempfile.gettempdir()) / f"shifangbang-jieba-{JIEBA_MIN_FREQ}-{os.getuid()}.txt"
     if not path.exists():
@@ -104,6 +146,28 @@ def _small_dictionary() -> Path:
     return path
 
 
+def _import_jieba():
+    """jieba, without compiling its HMM tables: jieba.finalseg imports a 1.3 MB dict literal
+    (prob_emit.py), and where no bytecode is cached (PYTHONDONTWRITEBYTECODE, a read-only venv)
+    every worker compiles it — a 60 MB peak the allocator keeps. jieba's own non-CPython path
+    reads the same tables from its pickles (prob_*.p); we take that path. (We never use the HMM.)"""
+    import importlib.util
+    import pickle
+    import sys
+    import types
+
+    if "jieba" not in sys.modules:
+        folder = Path(importlib.util.find_spec("jieba").origin).parent / "finalseg"
+        for name in ("prob_start", "prob_trans", "prob_emit"):
+            module = types.ModuleType(f"jieba.finalseg.{name}")
+            with open(folder / f"{name}.p", "rb") as f:
+                module.P = pickle.load(f)
+            sys.modules.setdefault(module.__name__, module)
+    import jieba
+
+    return jieba
+
+
 def jieba_tokenizer():
     global _jieba
     if _jieba is None:
@@ -111,7 +175,7 @@ def jieba_tokenizer():
             if _jieba is None:
                 import logging
 
-                import jieba
+                jieba = _import_jieba()
 
                 jieba.setLogLevel(logging.WARNING)
                 tk = jieba.Tokenizer(str(_small_dictionary()))
@@ -120,15 +184,6 @@ def jieba_tokenizer():
                     tk.add_word(word, freq=200000)
                 _jieba = tk
     return _jieba
-
-
-def add_words(words) -> None:
-    """Teach jieba names it should not split (varieties, brands, places) before indexing them."""
-    tk = jieba_tokenizer()
-    for w in words:
-        if w and len(w) >= 2 and w not in tk.FREQ and CJK.fullmatch(w):
-            tk.add_word(w, freq=100000)
-            words_pinyin.cache_clear()
 
 
 def words(text: str) -> list[tuple[str, int, int]]:
@@ -241,38 +296,108 @@ class BigramTokenizer(Tokenizer):
             yield t
 
 
-# --- pinyin (index side) -------------------------------------------------------------------------
+# --- pinyin -------------------------------------------------------------------------------------
 
-MAX_READINGS = 3  # per character
-MAX_VARIANTS = 4  # per word
+MAX_VARIANTS = 4  # readings per word
+READINGS_VERSION = 1  # bump when pinyin_data.py changes what it writes
+# Characters read more than one way in shop names (the first is the default where no phrase
+# decides). Every other character has one reading: its phrase reading, else its common one.
+NAME_ALTERNATIVES = {
+    "重": ("chong", "zhong"),
+    "长": ("chang", "zhang"),
+    "乐": ("le", "yue"),
+    "行": ("xing", "hang"),
+    "曾": ("zeng", "ceng"),
+    "单": ("shan", "dan"),
+    "朝": ("chao", "zhao"),
+    "都": ("du", "dou"),
+    "藏": ("zang", "cang"),
+    "厦": ("xia", "sha"),
+    "翟": ("zhai", "di"),
+    "解": ("xie", "jie"),
+    "查": ("zha", "cha"),
+    "盛": ("sheng", "cheng"),
+    "覃": ("qin", "tan"),
+    "缪": ("miao", "mou"),
+    "勒": ("le", "lei"),
+}
+
+_table: dict | None = None
+_table_lock = threading.Lock()
+
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    return f"pypinyin-{version('pypinyin')}-{READINGS_VERSION}"
+
+
+def reading_table() -> dict:
+    """{"chars": {char: reading}, "phrases": {phrase: "r1 r2"}}, written once per machine by a
+    child process (pinyin_data.py) and cached in the temporary directory."""
+    global _table
+    if _table is None:
+        with _table_lock:
+            if _table is None:
+                import json
+                import subprocess
+                import sys
+
+                path = Path(tempfile.gettempdir()) / (
+                    f"shifangbang-readings-{_versions()}-{os.getuid()}.json"
+                )
+                if not path.exists():
+                    script = Path(__file__).with_name("pinyin_data.py")
+                    subprocess.run([sys.executable, str(script), str(path)], check=True)
+                with open(path, encoding="utf-8") as f:
+                    raw = json.load(f)
+                _table = {
+                    "chars": {c: sys.intern(r) for c, r in raw["chars"].items()},
+                    "phrases": {p: tuple(r.split()) for p, r in raw["phrases"].items()},
+                }
+    return _table
 
 
 @lru_cache(maxsize=20000)
 def char_readings(ch: str) -> tuple[str, ...]:
-    """All readings of one character, most common first, tone-less (ü as v)."""
-    os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
-    from pypinyin import Style, pinyin
-
+    """Readings of one character out of context, default first (ü as v)."""
     if not CJK.fullmatch(ch):
         return (ch.lower(),)
-    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
-    alts = [r for r in (readings[0] if readings else []) if r.isascii() and r.isalpha()]
-    return tuple(dict.fromkeys(alts))[:MAX_READINGS] or (ch,)
+    if ch in NAME_ALTERNATIVES:
+        return NAME_ALTERNATIVES[ch]
+    reading = reading_table()["chars"].get(ch)
+    return (reading,) if reading else (ch,)
+
+
+@lru_cache(maxsize=50000)
+def text_readings(text: str) -> tuple[tuple[str, ...], ...]:
+    """Readings of each character of `text` in context: the longest phrase of the table at each
+    position decides (重庆 chong, 银行 hang); NAME_ALTERNATIVES add their other reading."""
+    phrases = reading_table()["phrases"]
+    out: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(text):
+        for n in (4, 3, 2):
+            read = phrases.get(text[i : i + n]) if i + n <= len(text) else None
+            if read:
+                for ch, r in zip(text[i : i + n], read):
+                    alts = NAME_ALTERNATIVES.get(ch, ())
+                    out.append((r,) + tuple(a for a in alts if a != r))
+                i += n
+                break
+        else:
+            out.append(char_readings(text[i]))
+            i += 1
+    return tuple(out)
 
 
 @lru_cache(maxsize=50000)
 def word_pinyin(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(full-pinyin variants, initials variants) of a word, most likely reading first."""
-    per_char = [char_readings(c) if CJK.fullmatch(c) else (c,) for c in word]
-    if any(not CJK.fullmatch(c) for c in word):
-        # letters/digits inside a word stay as they are
-        per_char = [char_readings(c) if CJK.fullmatch(c) else (c.lower(),) for c in word]
-    full = ["".join(p) for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)]
-    ini = [
-        "".join(s[0] for s in p)
-        for p in itertools.islice(itertools.product(*per_char), MAX_VARIANTS)
-    ]
+    per_char = [r if CJK.fullmatch(c) else (c.lower(),) for c, r in zip(word, text_readings(word))]
+    variants = list(itertools.islice(itertools.product(*per_char), MAX_VARIANTS))
+    full = ["".join(p) for p in variants]
+    ini = ["".join(s[0] for s in p) for p in variants]
     return tuple(dict.fromkeys(full)), tuple(dict.fromkeys(ini))
 
 
@@ -280,29 +405,51 @@ def name_pinyin(text: str) -> dict:
     """Everything the index keeps about a name's pinyin.
 
     word and ini: readings and initials of its words and of the known words inside them
-    (laodonghe, lianggao; ldh, lg); map: word → readings, so a searcher can highlight pinyin
-    matches without loading pypinyin.
+    (laodonghe, lianggao; ldh, lg); whole and whole_ini: the whole name run together
+    (laodonghelianggaozuofang; ldhlgzf), each reading of its heteronyms; map: word → readings, so a searcher can highlight
+    pinyin matches without the reading table.
     """
     word_tokens, ini_tokens, mapping = [], [], []
-    for w, _, _ in words(text):
+    parts = words(text)
+    readings = text_readings("".join(w for w, _, _ in parts))
+    at = 0
+    for w, _, _ in parts:
+        per_char = readings[at : at + len(w)]
+        at += len(w)
         full, ini = word_pinyin(w)
-        mapping.append([w, list(full), list(ini), ["|".join(char_readings(c)) for c in w]])
+        mapping.append([w, list(full), list(ini), ["|".join(r) for r in per_char]])
         for part in [w] + subwords(w):
             full, ini = word_pinyin(part)
             word_tokens += full
             ini_tokens += ini
+    whole = list(itertools.islice(itertools.product(*readings), MAX_VARIANTS))
     return {
         "word": list(dict.fromkeys(word_tokens)),
         "ini": list(dict.fromkeys(ini_tokens)),
+        "whole": list(dict.fromkeys("".join(p) for p in whole)) if readings else [],
+        "whole_ini": list(dict.fromkeys("".join(r[0] for r in p) for p in whole))
+        if readings
+        else [],
         "map": mapping,
     }
 
 
 @lru_cache(maxsize=20000)
 def words_pinyin(text: str) -> tuple[str, ...]:
-    """Readings of each word (products, places): doufu, donghequ, donghe … (Products repeat from
-    workshop to workshop, hence the cache; add_words empties it when the dictionary grows.)"""
+    """Readings of each item (products, places: separated by 、 or spaces) run together, and of
+    its words: youmianyuyu, youmian, yu; kundulun … (Products repeat from workshop to workshop,
+    hence the cache.)"""
     out = []
-    for w, _, _ in words(text):
-        out += word_pinyin(w)[0]
-    return tuple(out)
+    for item in re.split(r"[、，,\s]+", text):
+        if not item:
+            continue
+        out += word_pinyin(item.lower())[0]
+        for w, _, _ in words(item):
+            out += word_pinyin(w)[0]
+    return tuple(dict.fromkeys(out))
+
+
+def query_pinyin(text: str) -> str:
+    """The most likely reading of a Chinese query run, run together (豆付 → doufu), for
+    same-sound character typos."""
+    return "".join(r[0] for r in text_readings(text))

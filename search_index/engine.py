@@ -15,12 +15,19 @@ import itertools
 import re
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 
+from whoosh.codec.base import Automata
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
 _NONZERO = re.compile(rb"[^\x00]")
 _BITS = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
 PREFIX_LIMIT = 400  # distinct terms a one-character prefix may expand to (per segment)
+
+
+@lru_cache(maxsize=256)
+def _levenshtein_dfa(text: str, maxdist: int, prefixlength: int):
+    return Automata.levenshtein_dfa(text, maxdist, prefixlength)
 
 
 def _size(bits: int) -> int:
@@ -219,11 +226,25 @@ class View:
         return self._combine(per_segment)
 
     def fuzzy(self, field: str, text: str, maxdist: int, prefixlength: int = 1) -> int:
-        """Documents with a term within `maxdist` edits of `text` (first letter kept)."""
-        terms = set()
-        for r, _, _ in self.leaves:
-            terms.update(r.terms_within(field, text, maxdist, prefix=prefixlength))
-        return self.any_of(field, sorted(terms))
+        """Documents with a term within `maxdist` edits of `text` (first letter kept). Whoosh's
+        own terms_within, with its automaton built once per text (not per field and segment)
+        and each segment's answer cached like a term."""
+        dfa = None
+
+        def per_segment(r, segid):
+            nonlocal dfa
+            key = (segid, field, f"{text}\x00~{maxdist}~{prefixlength}")
+            bits = cache.get(key)
+            if bits is None:
+                if dfa is None:
+                    dfa = _levenshtein_dfa(text, maxdist, prefixlength)
+                bits = 0
+                for term in Automata.find_matches(dfa, r.cursor(field)):
+                    bits |= self._segment_term(r, segid, field, term)
+                cache.put(key, bits)
+            return bits
+
+        return self._combine(per_segment)
 
     def column(self, field: str, docnums: list[int]) -> list:
         """Column values for these (ascending) document numbers."""

@@ -7,6 +7,7 @@ from shifangbang import workshops
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, TitleGrant, Workshop
 
+from . import vocab
 from .query import Hit, SearchParams, SearchResult, haversine_km, runs
 
 
@@ -43,7 +44,8 @@ def _conditions(p: SearchParams) -> list:
         cond.append(Workshop.categories.any(ProductCategory.high_risk.is_(True)))
     elif p.low_risk:
         cond.append(~Workshop.categories.any(ProductCategory.high_risk.is_(True)))
-    text = "".join(ch if ch.isprintable() else " " for ch in (p.q or ""))  # PostgreSQL refuses NUL
+    text = vocab.read(p.q).text  # 附近有卖莜面的吗 → 莜面
+    text = "".join(ch if ch.isprintable() else " " for ch in text)  # PostgreSQL refuses NUL
     for term in text.split()[:8]:
         like = _like(term.lower())
         cond.append(

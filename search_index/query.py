@@ -2,10 +2,12 @@
 
 The text is split into runs (Chinese, letters, digits) and each run is looked up as terms, never
 parsed as a query language, so AND, *, ", :, ( and friends are plain characters (dropped like any
-punctuation), never syntax and never an error. Ranking: which field each run matched (name, then
-initials, products, place, address), then tier, then index order (see engine.py for why sets).
+punctuation), never syntax and never an error. Ranking: how well the query matched (whole name,
+name start, name words, initials, products, place, address), then a shorter name, then tier,
+then distance when the location is known (see engine.py for why sets, docs/search.md for all).
 """
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -13,11 +15,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from markupsafe import Markup, escape
 
-from . import analysis, engine, places
+from . import analysis, engine, places, vocab
 from . import schema as schema_mod
 
 CERT_DIGITS = 6  # a digit run at least this long is read as (part of) a certificate number
 SORTS = ("relevance", "tier", "distance")
+NEAR_SORT_MAX = 2000  # with a location, a tie group at most this big is ordered by distance
 STATUSES = ("open", "closed", "all")
 
 
@@ -76,6 +79,8 @@ class SearchResult:
     mode: str = "index"  # index | database
     relaxed: bool = False  # found only after allowing pinyin typos or dropping a word
     suggestions: list[int] = field(default_factory=list)  # workshop ids of near misses
+    categories: list[int] = field(default_factory=list)  # categories to browse on an empty page
+    understood: str = ""  # a spoken question as it was read (附近有卖莜面的吗 → 莜面)
     runs: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -90,16 +95,51 @@ def runs(text: str) -> list[tuple[str, str]]:
 
 # --- matching ----------------------------------------------------------------------------------------
 # How strongly one run of the query matched a document, by field. A document's score is the sum
-# over the query's runs (its best field for each), plus a bonus for a whole-query key or name.
-NAME, INITIALS, PRODUCTS, PLACE, ADDRESS = 8, 7, 6, 4, 2
-CERT, WHOLE_KEY, WHOLE_NAME = 60, 100, 10
+# over the query's runs (its best field for each), plus bonuses for the whole query: a public
+# code or certificate number, the whole name (an unrated workshop named exactly what was typed
+# comes first), a name that starts with the query. Ties: shorter name, then tier (see _groups).
+NAME, INITIALS, PRODUCTS, PLACE, ADDRESS = 80, 70, 60, 40, 20
+TYPO = 4  # taken off a level for a near match (a typo, a word left out)
+CERT, WHOLE_KEY, WHOLE_NAME, WHOLE_INITIALS, START = 600, 1000, 500, 300, 5
 SEQUENCE_MAX = 20  # letters of typed pinyin split into several words (the split costs n² lookups)
 
 
+def _named(level: int) -> bool:
+    """A level that means the run matched the workshop's name."""
+    return level > PRODUCTS
+
+
+def plan(text: str, merge: bool = True) -> list[tuple[str, str]]:
+    """The runs a query is matched by: letters typed with spaces between them run together
+    (liang pi → liangpi), Chinese runs cut after a leading or before a trailing place word
+    (昆区凉皮 → 昆区, 凉皮)."""
+    out: list[tuple[str, str]] = []
+    last_end = None
+    for m in analysis.RUNS.finditer(text or ""):
+        kind, run = m.lastgroup, m.group().lower()
+        gap = text[last_end : m.start()] if last_end is not None else None
+        last_end = m.end()
+        if merge and kind == "alpha" and out and out[-1][0] == "alpha" and not (gap or "x").strip():
+            if len(out[-1][1]) + len(run) <= SEQUENCE_MAX:
+                out[-1] = ("alpha", out[-1][1] + run)
+                continue
+        if kind == "cjk":
+            out += [("cjk", part) for part in places.split(run)]
+        else:
+            out.append((kind, run))
+    return out[:12]
+
+
 def _cjk(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
-    if (
-        len(run) == 1
-    ):  # one character: a prefix of the pairs (each run's last character is indexed alone)
+    levels: list[tuple[int, int]] = []
+    for variant in vocab.variants(run):
+        levels += _cjk_spelling(v, variant, fuzzy)
+    return levels
+
+
+def _cjk_spelling(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
+    if len(run) == 1:
+        # one character: a prefix of the pairs (each run's last character is indexed alone)
         return [
             (NAME, v.prefix("name_bi", run)),
             (PRODUCTS, v.prefix("products_bi", run)),
@@ -112,36 +152,95 @@ def _cjk(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
         (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
         (ADDRESS, v.all_of("address_bi", pairs)),
     ]
-    if fuzzy and 3 <= len(pairs) <= 9:  # at most 84 combinations of left-out pairs
-        # Words typed together that the name has apart (东河豆腐 → 老东河王记豆腐坊): a pair
-        # across the seam is missing; one in three may be (four characters or more).
-        missing = len(pairs) // 3
+    if fuzzy and 2 <= len(pairs) <= 9:  # at most 84 combinations of left-out pairs
+        # Words typed together that the name has apart (东河豆腐 → 老东河王记豆腐坊), or a name
+        # with its middle left out (刘记凉皮 → 刘记萨拉齐凉皮坊): a pair across the seam is missing,
+        # one in three may be. Keeping the name's first and last pair ranks higher.
+        missing = max(1, len(pairs) // 3)
+        partial = v.all_but("name_bi", pairs, missing)
+        ends = v.term("name_bi", pairs[0]) & v.term("name_bi", pairs[-1])
         levels += [
-            (NAME - 1, v.all_but("name_bi", pairs, missing)),
-            (PRODUCTS - 1, v.all_but("products_bi", pairs, missing)),
+            (NAME - TYPO, partial & ends),
+            (NAME - 2 * TYPO, partial if len(pairs) >= 3 else 0),
+            (PRODUCTS - TYPO, v.all_but("products_bi", pairs, missing) if len(pairs) >= 3 else 0),
         ]
     return levels
 
 
 def _split(v: engine.View, run: str, field: str, shortest: int) -> list[str] | None:
     """The fewest indexed terms of `field` that spell `run` one after another (wangjidoufu →
-    wangji doufu; jqlcc → jq lcc), each at least `shortest` letters; None when there is none."""
+    wangji doufu; jqlcc → jq lcc), each at least `shortest` letters (or a syllable of one vowel:
+    aerding → a er ding); None when there is none."""
     if len(run) > SEQUENCE_MAX:
         return None
     best: dict[int, list[str]] = {0: []}
     for i in range(len(run)):
         if i not in best:
             continue
-        for j in range(i + shortest, len(run) + 1):
+        for j in range(i + (1 if run[i] in "aeo" else shortest), len(run) + 1):
             if (j not in best or len(best[j]) > len(best[i]) + 1) and v.has(field, run[i:j]):
                 best[j] = best[i] + [run[i:j]]
     pieces = best.get(len(run))
     return pieces if pieces and len(pieces) > 1 else None
 
 
-def _alpha(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
-    name = v.term("py_word", run) | v.term("name_bi", run)
-    initials = v.term("py_ini", run)
+def _reach(v: engine.View, run: str, field: str, backward: bool = False) -> dict[int, list[str]]:
+    """Positions of `run` reachable from its start (or, backward, from which its end is
+    reachable) through indexed terms of `field`, with the fewest terms that do it."""
+    n = len(run)
+    best: dict[int, list[str]] = {n if backward else 0: []}
+    order = range(n, 0, -1) if backward else range(n)
+    for i in order:
+        if i not in best:
+            continue
+        spans = (
+            ((j, i) for j in range(i - 1, -1, -1))
+            if backward
+            else ((i, j) for j in range(i + 1, n + 1))
+        )
+        for a, b in spans:
+            if b - a < 2 and run[a] not in "aeo":
+                continue
+            end = a if backward else b
+            if (end not in best or len(best[end]) > len(best[i]) + 1) and v.has(field, run[a:b]):
+                best[end] = ([run[a:b]] + best[i]) if backward else (best[i] + [run[a:b]])
+    return best
+
+
+def _split_typo(v: engine.View, run: str, field: str) -> int:
+    """Documents whose words of `field` spell `run` with one typo in one word (wangjidoufo →
+    wangji + doufu~): the words before and after the typo exactly, the one between within one
+    edit or swap."""
+    if len(run) > SEQUENCE_MAX:
+        return 0
+    ahead, behind = _reach(v, run, field), _reach(v, run, field, backward=True)
+    i = max(ahead)
+    after = [j for j in behind if j > i]
+    if not after:
+        return 0
+    j = min(after)
+    middle = run[i:j]
+    if not 3 <= len(middle) <= 10 or (i == 0 and j == len(run)):
+        return 0
+    docs = v.fuzzy(field, middle, 1) | v.any_of(field, _swaps(middle))
+    for piece in ahead[i] + behind[j]:
+        if not docs:
+            break
+        docs &= v.term(field, piece)
+    return docs
+
+
+def _swaps(run: str) -> set[str]:
+    """Two neighbouring letters swapped (youmain → youmian), which Whoosh's automaton counts as
+    two edits."""
+    return {run[:i] + run[i + 1] + run[i] + run[i + 2 :] for i in range(1, len(run) - 1)} - {run}
+
+
+def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tuple[int, int]]:
+    """Typed pinyin or letters. `sound`: Chinese read as pinyin (豆付 → doufu), matched against
+    names and products only (a place's pinyin is as it was named when indexed)."""
+    name = v.term("py_word", run) | v.term("name_bi", run) | v.term("py_name", run)
+    initials = v.term("py_ini", run) | v.term("py_nini", run)
     words = _split(v, run, "py_word", 2) if len(run) >= 4 else None
     if words:
         name |= v.all_of("py_word", words)
@@ -153,16 +252,27 @@ def _alpha(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
         (INITIALS, initials),
         (PRODUCTS, v.term("py_other", run) | v.term("products_bi", run)),
     ]
+    if not sound:
+        levels.append((PLACE, v.term("py_place", run)))
     if fuzzy and len(run) >= 4:
-        # One typo: an edit (Levenshtein), or two letters swapped (youmain → youmian), which
-        # Whoosh's automaton counts as two.
-        swapped = {run[:i] + run[i + 1] + run[i] + run[i + 2 :] for i in range(1, len(run) - 1)} - {
-            run
-        }
-        levels += [
-            (NAME - 1, v.fuzzy("py_word", run, fuzzy) | v.any_of("py_word", swapped)),
-            (PRODUCTS - 1, v.fuzzy("py_other", run, fuzzy) | v.any_of("py_other", swapped)),
-        ]
+        # One typo: an edit (Levenshtein) or a swap, in a word or anywhere in the whole name run
+        # together (full pinyin or initials: laodonghelinggaozuofang, ldhlgzff). Building the
+        # automaton costs with length × distance: long runs get one edit and only the fields
+        # their length fits.
+        swapped = _swaps(run)
+        dist = fuzzy if len(run) <= 8 else 1
+        typo = 0
+        fields = ["py_word"] if len(run) <= 12 else []
+        fields += ["py_nini"] if 5 <= len(run) <= 12 else []
+        fields += ["py_name"] if len(run) >= 6 else []
+        for name in fields:
+            typo |= v.fuzzy(name, run, dist) | v.any_of(name, swapped)
+        if len(run) >= 7:
+            typo |= _split_typo(v, run, "py_word")
+        levels.append((NAME - TYPO, typo))
+        if len(run) <= 12:
+            other = v.fuzzy("py_other", run, dist) | v.any_of("py_other", swapped)
+            levels.append((PRODUCTS - TYPO, other))
     return levels
 
 
@@ -183,28 +293,60 @@ def _union(by_score: dict[int, int]) -> int:
     return out
 
 
+@dataclass
+class Matched:
+    """{score: documents}, and which of them matched every run in the name (ranked by length)."""
+
+    by_score: dict[int, int] = field(default_factory=dict)
+    named: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.by_score)
+
+
+def _bonus(by_score: dict[int, int], exact: int, bonus: int) -> None:
+    """Move the documents of `exact` up by `bonus` (each from its best score)."""
+    for score in sorted(by_score, reverse=True):
+        moved = by_score[score] & exact
+        if moved:
+            by_score[score] &= ~moved
+            by_score[score + bonus] = by_score.get(score + bonus, 0) | moved
+            exact &= ~moved
+
+
 def scores(
-    v: engine.View, text: str, allowed: int, fuzzy: int = 0, any_run: bool = False
-) -> dict[int, int]:
-    """{score: documents} for `text` among `allowed`. Every run must match (unless any_run); a long
-    digit run (a certificate number) decides alone, the words around it (登字第…号) only add."""
-    rs = runs(text)
+    v: engine.View,
+    text: str,
+    allowed: int,
+    fuzzy: int = 0,
+    any_run: bool = False,
+    rs: list[tuple[str, str]] | None = None,
+) -> Matched:
+    """Scored documents for `text` (or its runs `rs`) among `allowed`. Every run must match
+    (unless any_run); a long digit run (a certificate number) decides alone, the words around it
+    (登字第…号) only add."""
+    rs = plan(text) if rs is None else rs
     is_cert = [kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs]
     by_score = {0: allowed}
+    named = allowed
     for (kind, run), cert in zip(rs, is_cert):
         levels = (
             _cjk(v, run, fuzzy)
             if kind == "cjk"
-            else _alpha(v, run, fuzzy)
-            if kind == "alpha"
+            else _alpha(v, run, fuzzy, sound=kind == "sound")
+            if kind in ("alpha", "sound")
             else _digit(v, run)
         )
         optional = any_run or (any(is_cert) and not cert)
-        taken, best_first = 0, []
+        taken, best_first, in_name = 0, [], 0
         for level, bits in sorted(levels, key=lambda lb: -lb[0]):
             if bits & ~taken:
                 best_first.append((level, bits & ~taken))
+                if _named(level):
+                    in_name |= bits & ~taken
                 taken |= bits
+        if not cert:
+            named &= in_name
         grown: dict[int, int] = {}
         for score, docs in by_score.items():
             for level, bits in best_first:
@@ -216,22 +358,18 @@ def scores(
     by_score.pop(0, None)  # matched no run at all
     whole = "".join((text or "").split()).lower()
     if whole:
-        for bonus, exact in (
-            (WHOLE_KEY, v.term("key", whole)),
-            (WHOLE_NAME, v.term("key", f"n:{whole}")),
-        ):
-            exact &= allowed
-            if not exact:
-                continue
-            for score in sorted(by_score, reverse=True):
-                moved = by_score[score] & exact
-                if moved:
-                    by_score[score] &= ~moved
-                    by_score[score + bonus] = by_score.get(score + bonus, 0) | moved
-                    exact &= ~moved
-            if exact and bonus == WHOLE_KEY:  # a public code typed whole (B0000123) matches no run
-                by_score[bonus] = by_score.get(bonus, 0) | exact
-    return {score: docs for score, docs in by_score.items() if docs}
+        exact = v.term("key", whole) & allowed
+        _bonus(by_score, exact, WHOLE_KEY)
+        if exact & ~_union(by_score):  # a public code typed whole (B0000123) matches no run
+            by_score[WHOLE_KEY] = by_score.get(WHOLE_KEY, 0) | (exact & ~_union(by_score))
+        _bonus(by_score, v.term("key", f"n:{whole}") & allowed, WHOLE_NAME)
+        if len(rs) == 1 and rs[0][0] == "alpha":
+            _bonus(by_score, v.term("py_name", rs[0][1]) & allowed, WHOLE_NAME)
+            _bonus(by_score, v.term("py_nini", rs[0][1]) & allowed, WHOLE_INITIALS)
+    if rs and rs[0][0] == "cjk" and len(rs[0][1]) >= 2:
+        _bonus(by_score, v.term("facet", f"start:{rs[0][1][:2]}") & named, START)
+    by_score = {score: docs for score, docs in by_score.items() if docs}
+    return Matched(by_score, named & _union(by_score))
 
 
 def filters(v: engine.View, p: SearchParams) -> int:
@@ -278,17 +416,23 @@ def _tier_groups(v: engine.View, docs: int) -> list[int]:
     return out + [rest]
 
 
-def _take(groups, start: int, count: int) -> list[tuple[int, int]]:
-    """[(docnum, group index)] for `count` documents after `start`, walking the groups in order."""
-    out = []
-    for n, bits in enumerate(groups):
+def _take(groups, start: int, count: int, p: SearchParams | None = None, v=None) -> list:
+    """[(docnum, label, distance)] for `count` documents after `start`, walking the (bits, label)
+    groups in order. With a location, a group small enough is walked nearest first."""
+    out: list = []
+    for bits, label in groups:
         if len(out) >= count:
             break
         size = bits.bit_count()
         if start >= size:
             start -= size
             continue
-        out += [(d, n) for d in engine.ids_of(bits, start, count - len(out))]
+        want = count - len(out)
+        if p is not None and p.has_location and size <= NEAR_SORT_MAX:
+            ranked = _distances(v, bits, p)[start : start + want]
+            out += [(d, label, km) for km, d in ranked]
+        else:
+            out += [(d, label, None) for d in engine.ids_of(bits, start, want)]
         start = 0
     return out
 
@@ -357,71 +501,130 @@ def _hits(searcher, picked) -> list[Hit]:
     return hits
 
 
-def _page(
-    searcher, v: engine.View, by_score: dict[int, int], p: SearchParams, sort: str
-) -> tuple[list[Hit], int]:
-    matched = _union(by_score)
+def _groups(v: engine.View, m: Matched, sort: str):
+    """(documents, score) in ranking order, made lazily (a page rarely needs more than the first
+    few): by score; among workshops that matched in the name, shorter names first; then tier.
+    sort=tier puts tier before score."""
+    ordered = sorted(m.by_score, reverse=True)
+    if sort == "tier":
+        per_score = [_tier_groups(v, m.by_score[s]) for s in ordered]
+        for t in range(len(per_score[0]) if per_score else 0):
+            for i, s in enumerate(ordered):
+                yield per_score[i][t], s
+        return
+    for s in ordered:
+        docs = m.by_score[s]
+        named = docs & m.named
+        for length in range(1, schema_mod.NAME_LENGTHS + 1):
+            if not named:
+                break
+            bits = named & v.term("facet", f"len:{length}")
+            if bits:
+                named &= ~bits
+                for tier in _tier_groups(v, bits):
+                    yield tier, s
+        for tier in _tier_groups(v, (docs & ~m.named) | named):
+            yield tier, s
+
+
+def _page(searcher, v: engine.View, m: Matched, p: SearchParams, sort: str) -> tuple[list, int]:
+    matched = _union(m.by_score)
     total = matched.bit_count()
     if sort == "distance":
         picked = [(doc, 0, d) for doc, d in _by_distance(v, matched, p)]
         return _hits(searcher, picked), total
-    ordered = sorted(by_score, reverse=True)
-    groups, labels = [], []
-    if sort == "tier":
-        per_score = [_tier_groups(v, by_score[s]) for s in ordered]
-        for t in range(len(per_score[0]) if per_score else 0):
-            for i, s in enumerate(ordered):
-                groups.append(per_score[i][t])
-                labels.append(s)
-    else:
-        for s in ordered:
-            for bits in _tier_groups(v, by_score[s]):
-                groups.append(bits)
-                labels.append(s)
-    picked = [
-        (doc, labels[n], None) for doc, n in _take(groups, (p.page - 1) * p.per_page, p.per_page)
-    ]
+    picked = _take(_groups(v, m, sort), (p.page - 1) * p.per_page, p.per_page, p, v)
     return _hits(searcher, picked), total
 
 
-def _match(v: engine.View, p: SearchParams, allowed: int) -> tuple[dict[int, int], bool]:
-    """({score: documents}, relaxed): strict first; then allow one-letter pinyin typos; then any
-    word."""
-    by_score = scores(v, p.q, allowed)
-    if by_score:
-        return by_score, False
+def _match(v: engine.View, text: str, allowed: int) -> tuple[Matched, bool]:
+    """(scored documents, relaxed): strict first; then the Chinese read as pinyin (same-sound
+    typos: 豆付 → doufu); then one typo or a left-out word; then any word."""
+    rs = plan(text)
+    m = scores(v, text, allowed, rs=rs)
+    if m:
+        return m, False
+    apart = plan(text, merge=False)
+    if apart != rs:  # letters typed apart for two words after all (wangji doufu)
+        m = scores(v, text, allowed, rs=apart)
+        if m:
+            return m, False
+    sounds = [("sound", analysis.query_pinyin(r)) if k == "cjk" else (k, r) for k, r in rs]
+    if sounds != rs and all(len(r) <= SEQUENCE_MAX for _, r in sounds):
+        m = scores(v, text, allowed, rs=sounds)
+        if m:
+            return m, True
     for fuzzy, any_run in ((1, False), (1, True)):
-        if any_run and len(runs(p.q)) < 2:
+        if any_run and len(rs) < 2:
             continue
-        by_score = scores(v, p.q, allowed, fuzzy=fuzzy, any_run=any_run)
-        if by_score:
-            return by_score, True
-    return {}, False
+        m = scores(v, text, allowed, fuzzy=fuzzy, any_run=any_run, rs=rs)
+        if m:
+            return m, True
+    return Matched(), False
+
+
+def _suggest(searcher, v: engine.View, text: str) -> tuple[list[int], list[int]]:
+    """Near misses for an empty page (two typos, any word, then any character), and the product
+    categories most of them make: (workshop ids, category ids)."""
+    live = v.live() & v.term("facet", "status:open")
+    near = scores(v, text, live, fuzzy=2, any_run=True)
+    if not near:
+        chars = [("cjk", ch) for kind, run in plan(text) if kind == "cjk" for ch in run]
+        if chars:
+            near = scores(v, text, live, any_run=True, rs=chars[:8])
+    picked = _take(_groups(v, near, "relevance"), 0, 5)
+    ids = [h.id for h in _hits(searcher, picked)]
+    docs = _union(near.by_score)
+    counts = []
+    if docs:
+        for term in itertools.islice(v.reader.expand_prefix("facet", "cat:"), 200):
+            n = (docs & v.term("facet", term)).bit_count()
+            if n:
+                counts.append((-n, int(term[4:])))
+    return ids, [c for _, c in sorted(counts)[:2]]
 
 
 def run(searcher, p: SearchParams) -> SearchResult:
-    """One page of results. Near misses (two typos) become suggestions on the empty page."""
+    """One page of results. An empty page carries near misses and categories to browse."""
     v = engine.View(searcher.reader())
     allowed = filters(v, p)
     sort = p.sort if p.sort in SORTS else "relevance"
+    reading = vocab.read(p.q)
+    if reading.near and sort == "relevance" and p.has_location:
+        sort = "distance"  # 附近: nearest first
     if sort == "distance" and not p.has_location:
         sort = "relevance"
-    rs = runs(p.q)
+    rs = runs(reading.text)
     if not rs:
         if (p.q or "").strip():
             return SearchResult([], 0, p, runs=[])
-        hits, total = _page(
-            searcher, v, {0: allowed} if allowed else {}, p, "tier" if sort == "relevance" else sort
-        )
+        m = Matched({0: allowed} if allowed else {})
+        hits, total = _page(searcher, v, m, p, "tier" if sort == "relevance" else sort)
         return SearchResult(hits, total, p)
-    by_score, relaxed = _match(v, p, allowed)
-    hits, total = _page(searcher, v, by_score, p, sort)
-    suggestions = []
+    m, relaxed = _match(v, reading.text, allowed)
+    hits, total = _page(searcher, v, m, p, sort)
+    suggestions, categories = [], []
     if not total:
-        near = scores(v, p.q, v.live(), fuzzy=2, any_run=True)
-        picked = _take([near[s] for s in sorted(near, reverse=True)], 0, 5)
-        suggestions = [h.id for h in _hits(searcher, [(doc, 0, None) for doc, _ in picked])]
-    return SearchResult(hits, total, p, relaxed=relaxed, suggestions=suggestions, runs=rs)
+        suggestions, categories = _suggest(searcher, v, reading.text)
+    return SearchResult(
+        hits,
+        total,
+        p,
+        relaxed=relaxed,
+        suggestions=suggestions,
+        categories=categories,
+        runs=_marks(reading.text, rs),
+        understood=reading.text if reading.question else "",
+    )
+
+
+def _marks(text: str, rs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What to highlight: the runs, and the synonyms a Chinese run was read as."""
+    out = list(rs)
+    for kind, run in rs:
+        if kind == "cjk":
+            out += [("cjk", other) for other in vocab.variants(run)[1:]]
+    return out
 
 
 def matching_ids(searcher, p: SearchParams, limit: int) -> list[int]:
@@ -429,8 +632,9 @@ def matching_ids(searcher, p: SearchParams, limit: int) -> list[int]:
     would list, without ranking or reading stored fields, for filtering elsewhere."""
     v = engine.View(searcher.reader())
     allowed = filters(v, p)
-    if runs(p.q):
-        matched = _union(_match(v, p, allowed)[0])
+    text = vocab.read(p.q).text
+    if runs(text):
+        matched = _union(_match(v, text, allowed)[0].by_score)
     else:
         matched = allowed if not (p.q or "").strip() else 0
     return v.column("wid", engine.ids_of(matched, 0, limit))

@@ -26,6 +26,19 @@ from shifangbang.models import (
 from . import analysis
 
 GEO_GRIDS = (100, 10, 1)  # cells per degree: about 1 km, 10 km and 100 km across
+# The version of what documents hold: bump it with any change to the fields, the analysis
+# (analysis.py: dictionary words, readings, pairs) or the document below. It is stored in each
+# index folder (store.py) with the versions of the libraries that make terms; an index made
+# otherwise is reported as needing a rebuild (`flask search sync --rebuild-if-needed`).
+INDEX_FORMAT = 2
+NAME_LENGTHS = 24  # names are grouped by length up to this many characters (shorter ranks first)
+
+
+def index_format() -> str:
+    from importlib.metadata import version
+
+    libs = " ".join(f"{lib}-{version(lib)}" for lib in ("whoosh", "jieba", "pypinyin"))
+    return f"{INDEX_FORMAT} {libs} readings-{analysis.READINGS_VERSION}"
 
 
 class Terms(FieldType):
@@ -55,9 +68,14 @@ def make_schema() -> Schema:
         # of products and places.
         py_word=Terms(words),
         py_ini=Terms(words),
-        py_other=Terms(words),
+        # The whole name run together: full pinyin, initials (typos anywhere in them).
+        py_name=Terms(words),
+        py_nini=Terms(words),
+        py_other=Terms(words),  # products
+        py_place=Terms(words),  # places (as named when the workshop was indexed)
         # Filters: tier:gold status:open place:<station, county and city ids> cat:<id> title:<id>
-        # risk:high loc g100:<cell> g10:<cell> g1:<cell>.
+        # risk:high loc g100:<cell> g10:<cell> g1:<cell>; len:<name length>; start:<name's first
+        # two characters> (a name that starts with the query ranks first).
         facet=Terms(words),
         lat=COLUMN(columns.NumericColumn("i", default=0)),  # micro-degrees
         lng=COLUMN(columns.NumericColumn("i", default=0)),
@@ -188,7 +206,6 @@ def document(w: Source) -> dict:
     ]
     cats = [name for _, name, _ in w.categories]
     place_words = [place_word(name) for _, name in w.places]
-    analysis.add_words(varieties + cats + w.brands + place_words)
     products = "、".join(varieties + cats) + (" " + " ".join(w.brands) if w.brands else "")
     py = analysis.name_pinyin(w.name)
     digits = "".join(ch for ch in w.cert_no if ch.isdigit())
@@ -198,7 +215,10 @@ def document(w: Source) -> dict:
         + [f"place:{j}" for j, _ in w.places]
         + [f"cat:{c}" for c, _, _ in w.categories]
         + [f"title:{t}" for t in w.titles]
+        + [f"len:{min(len(name_key), NAME_LENGTHS)}"]
     )
+    if len(name_key) >= 2:
+        facets.append(f"start:{name_key[:2]}")
     if any(risky for _, _, risky in w.categories):
         facets.append("risk:high")
     doc = dict(
@@ -220,9 +240,10 @@ def document(w: Source) -> dict:
         address_bi=w.address,
         py_word=" ".join(py["word"]),
         py_ini=" ".join(py["ini"]),
-        py_other=" ".join(
-            analysis.words_pinyin(products) + analysis.words_pinyin(" ".join(place_words))
-        ),
+        py_name=" ".join(py["whole"]),
+        py_nini=" ".join(py["whole_ini"]),
+        py_other=" ".join(analysis.words_pinyin("、".join(varieties + cats + w.brands))),
+        py_place=" ".join(analysis.words_pinyin(" ".join(place_words))),
         py_map=json.dumps(py["map"], ensure_ascii=False),
         tier=w.tier_code,
         status=w.status,

@@ -55,6 +55,13 @@ def _write_cursor(gen: Path, last_id: int, seen: list[int]) -> None:
     os.replace(tmp, gen / "cursor.json")
 
 
+def _read_format(gen: Path) -> str | None:
+    try:
+        return (gen / "format.txt").read_text().strip()
+    except OSError:
+        return None
+
+
 def _window_ids(last_id: int) -> list[int]:
     return list(
         db.session.scalars(
@@ -127,8 +134,15 @@ class SearchIndex:
                 ix = whoosh_index.open_dir(str(gen))
             except Exception as e:
                 raise IndexUnavailable(f"索引无法打开：{type(e).__name__}: {e}") from e
-            if ix.schema.names() != schema_mod.make_schema().names():
-                raise IndexUnavailable("索引是旧版本软件建的，需要重建（flask search reindex）")
+            made = _read_format(gen)
+            if (
+                made != schema_mod.index_format()
+                or ix.schema.names() != schema_mod.make_schema().names()
+            ):
+                raise IndexUnavailable(
+                    f"索引格式（{made or '未知'}）与本软件（{schema_mod.index_format()}）不同，"
+                    "需要重建（flask search sync --rebuild-if-needed）"
+                )
             self._ix = ix
             self._gen = gen
         return self._ix
@@ -244,6 +258,7 @@ class SearchIndex:
         if procs is None:
             procs = self.build_procs if len(ids) >= PARALLEL_FROM else 0
         analysis.jieba_tokenizer()  # loaded once, before writer processes are forked
+        analysis.reading_table()
         build = ParallelBuild(ix, procs)
         count = 0
         try:
@@ -261,6 +276,7 @@ class SearchIndex:
             shutil.rmtree(gen, ignore_errors=True)
             raise
         _write_cursor(gen, start, seen)
+        (gen / "format.txt").write_text(schema_mod.index_format() + "\n")
         tmp = self.root / f"current.{os.getpid()}.tmp"
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()

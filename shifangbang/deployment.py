@@ -170,6 +170,43 @@ def _build(cls, raw: dict, section: str):
 
 
 @dataclass(frozen=True)
+class SearchVocabulary:
+    """How shoppers here name foods and places; applied when a query is read (search_index/
+    vocab.py), so an edit takes effect on restart without re-indexing."""
+
+    # Groups of words that mean the same food: a query with one finds the others (酿皮 → 凉皮).
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    # What people call a place → the jurisdiction's name (昆区 → 昆都仑区). Added to the
+    # abbreviations generated from the jurisdiction tree (place_abbreviations).
+    place_aliases: tuple[tuple[str, str], ...] = ()
+    # Generate abbreviations from the jurisdiction tree: 昆都仑区 → 昆都仑, 昆区; 土默特右旗 → 土右,
+    # 土右旗; 萨拉齐市场监督管理所 → 萨拉齐.
+    place_abbreviations: bool = True
+    # Words of a spoken question dropped from a query (附近 also sorts by distance when the
+    # shopper's location is known). Added to search_index.vocab.QUESTION_WORDS.
+    question_words: tuple[str, ...] = ()
+
+
+def _vocabulary(raw: dict) -> SearchVocabulary:
+    known = {f.name for f in fields(SearchVocabulary)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"[search]: unknown settings {', '.join(sorted(unknown))}")
+    groups = tuple(tuple(g) for g in raw.get("synonyms", ()))
+    if any(len(g) < 2 or not all(isinstance(w, str) and w for w in g) for g in groups):
+        raise ValueError("[search] synonyms: each group lists two words or more")
+    aliases = raw.get("place_aliases", {})
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in aliases.items()):
+        raise ValueError('[search] place_aliases: 别称 = "辖区全称"')
+    return SearchVocabulary(
+        synonyms=groups,
+        place_aliases=tuple(aliases.items()),
+        place_abbreviations=bool(raw.get("place_abbreviations", True)),
+        question_words=tuple(raw.get("question_words", ())),
+    )
+
+
+@dataclass(frozen=True)
 class Deployment:
     bureau: Bureau
     tiers: tuple[Tier, ...]  # best first
@@ -182,6 +219,7 @@ class Deployment:
     rectification_targets: tuple[RectificationTarget, ...] = ()
     seven_in_place: tuple[SevenInPlaceItem, ...] = SEVEN_IN_PLACE_DEFAULT
     brands: tuple[Brand, ...] = ()
+    search: SearchVocabulary = SearchVocabulary()
     wechat: Wechat = Wechat()
     programme: Programme = Programme()
 
@@ -258,6 +296,7 @@ def load(path: str | Path | None = None) -> Deployment:
         ),
         seven_in_place=_seven_in_place(raw.get("seven_in_place")),
         brands=tuple(_build(Brand, b, "brands") for b in raw.get("brands", ())),
+        search=_vocabulary(raw.get("search", {})),
         wechat=_wechat(raw.get("wechat", {})),
         programme=_build(Programme, raw.get("programme", {}), "programme"),
     )
