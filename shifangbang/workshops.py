@@ -1,4 +1,5 @@
-"""Workshop queries and rules shared by the public site, the back office and the API."""
+"""Queries over the workshop table shared by the public site, the back office and the API: the
+tier ranking expression, tier counts, and the cross-links of a workshop's record."""
 
 from sqlalchemy import case, func, select
 
