@@ -10,10 +10,8 @@ from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
 
 from .auth import role_required
 from .helpers import InputError, parse_int, scope
-from .views import no_store
 
 bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
-bp.after_request(no_store)  # personal data: never cached
 
 
 def _jurisdictions():

@@ -13,10 +13,8 @@ from shifangbang.models import Jurisdiction
 from shifangbang.timeutil import today
 
 from .auth import role_required
-from .views import no_store
 
 bp = Blueprint("admin_stats", __name__, url_prefix="/admin/stats")
-bp.after_request(no_store)  # personal data: never cached
 
 
 def _params():

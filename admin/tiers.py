@@ -20,10 +20,8 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
-from .views import no_store
 
 bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
-bp.after_request(no_store)  # personal data: never cached
 
 
 @bp.get("/")

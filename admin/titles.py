@@ -11,10 +11,8 @@ from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
 from .helpers import InputError, find_workshop, get_visible, parse_date, scope
-from .views import no_store
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
-bp.after_request(no_store)  # personal data: never cached
 
 
 def _page(form=None, error=None):

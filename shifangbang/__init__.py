@@ -41,15 +41,30 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.login_message = "请先登录。"
-    login_manager.session_protection = "strong"  # a session moved to another client is dropped
+    # A session moved to another client is dropped. Flask-Login only marks a *permanent* session
+    # non-fresh when its client changes, so load_user enforces the binding itself.
+    login_manager.session_protection = "strong"
 
     from . import cli, templating
     from .models import User
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        """The signed-in user, only while the session carries the user's current nonce (sign-out,
+        password change/reset and deactivation replace it) and comes from the client it was
+        issued to (Flask-Login's "strong" identifier: address and User-Agent)."""
+        from flask import session
+
+        from .users import session_token_matches
+
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        if not session_token_matches(user, session.get("sfb_nonce")):
+            return None
+        if session.get("_id") != login_manager._session_identifier_generator():
+            return None
+        return user
 
     templating.init_app(app)
     cli.init_app(app)
