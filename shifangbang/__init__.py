@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # non-fresh when its client changes, so load_user enforces the binding itself.
     login_manager.session_protection = "strong"
 
-    from . import cli, templating
+    from . import cli, headers, templating
     from .models import User
 
     @login_manager.user_loader
@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         return user
 
     templating.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
 
     import search_index
