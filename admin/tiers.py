@@ -19,7 +19,7 @@ from shifangbang.models import (
 from shifangbang.timeutil import today
 
 from .auth import role_required
-from .helpers import InputError, find_workshop, get_visible, parse_date, scope
+from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
 
 bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
 
@@ -84,7 +84,7 @@ def decide(decision_id: int):
         flash(str(e), "error")
     else:
         flash(f"已{'同意，待发布' if approve else '驳回'}：{d.workshop.name}。", "success")
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 @bp.post("/<int:decision_id>/publish")
@@ -100,7 +100,7 @@ def publish(decision_id: int):
             f"已发布：{d.workshop.name} 现为{current_deployment().tier(d.to_tier).name}。",
             "success",
         )
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 def _evidence(model, raw, workshop):

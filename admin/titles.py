@@ -10,7 +10,7 @@ from shifangbang.extensions import db
 from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
-from .helpers import InputError, find_workshop, get_visible, parse_date, scope
+from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
 
@@ -110,7 +110,7 @@ def decide(proposal_id: int):
             flash("已驳回该撤销建议。", "success")
     except titles.TitleError as e:
         flash(str(e), "error")
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 @bp.get("/grants/<int:grant_id>")

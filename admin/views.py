@@ -6,7 +6,6 @@ Feature screens live in sibling modules with their own blueprints.
 import base64
 import io
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,27 +16,13 @@ from shifangbang.models import User
 
 from .auth import role_required
 from .forms import LoginForm, TotpForm
+from .helpers import local_path
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 PENDING_KEY = "pending_2fa"  # (user id, started at) between the password and the TOTP step
 PENDING_SECONDS = 300
 NONCE_KEY = "sfb_nonce"  # the user's session_token at sign-in (see load_user in shifangbang)
-
-
-def local_path(url: str | None, fallback: str) -> str:
-    """`url` if it is a path on this site (a redirect target from a form or ?next=); else
-    `fallback`. No scheme, no host, no protocol-relative `//` or `/\\` trick."""
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    ok = (
-        url.startswith("/")
-        and not url.startswith(("//", "/\\"))
-        and not parts.scheme
-        and not parts.netloc
-        and not any(c in url for c in "\r\n\\")
-    )
-    return url if ok else fallback
 
 
 def _safe_next() -> str:

@@ -62,7 +62,9 @@ def check_password_strength(password: str, username: str | None = None) -> None:
     lowered = password.lower()
     # "Password12", "qwerty2026!": a listed word with digits or symbols around it is still guessed first.
     core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", lowered)
-    if lowered in _common_passwords() or core in _common_passwords() or len(set(lowered)) < 4:
+    common = _common_passwords()
+    mostly_common = any(len(w) >= 4 and w in lowered and 2 * len(w) >= len(lowered) for w in common)
+    if lowered in common or core in common or mostly_common or len(set(lowered)) < 4:
         raise UserError("这个密码太常见，很容易被猜到，请换一个。")
     name = (username or "").strip().lower()
     if len(name) >= 3 and (name in lowered or lowered in name):
