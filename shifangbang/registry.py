@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import access, audit, changes, current_deployment
+from . import access, audit, changes, current_deployment, spreadsheet
 from .extensions import db
 from .labels import CLOSED_STATUSES, SEVEN_IN_PLACE, WORKSHOP_STATUS
 from .models import Jurisdiction, ProductCategory, StaffMember, Workshop
@@ -158,6 +158,10 @@ def clean(
         value = _text(data, key)
         if len(value) > limit:
             errors[key] = f"{_LABELS.get(key, key)}不能超过 {limit} 个字。"
+        elif spreadsheet.formula_like(value):
+            errors[key] = (
+                f"{_LABELS.get(key, key)}不能以 = + - @ 开头（电子表格软件会把它当作公式执行）。"
+            )
         out[key] = value
     for key in (
         "safety_manager",
@@ -824,31 +828,26 @@ def import_rows(actor, rows: list[tuple[int, dict]], progress=None) -> ImportRep
 def template_csv() -> bytes:
     """An empty import template (header plus one example row), UTF-8 with BOM for Excel."""
     dep = current_deployment()
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(list(COLUMNS))
-    writer.writerow(
-        [
-            "老东河豆腐坊",
-            dep.certificate_types[0],
-            dep.certificate_example,
-            "王建国",
-            "13904721234",
-            "包头市东河区巴彦塔拉大街1号",
-            "西脑包市场监管所",
-            "豆制品",
-            "豆腐、豆腐干",
-            "2025-01-01",
-            "2028-01-01",
-            "在营",
-            "王建国",
-            "",
-            "40.58",
-            "110.05",
-            "",
-        ]
-    )
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    example = [
+        "老东河豆腐坊",
+        dep.certificate_types[0],
+        dep.certificate_example,
+        "王建国",
+        "13904721234",
+        "包头市东河区巴彦塔拉大街1号",
+        "西脑包市场监管所",
+        "豆制品",
+        "豆腐、豆腐干",
+        "2025-01-01",
+        "2028-01-01",
+        "在营",
+        "王建国",
+        "",
+        "40.58",
+        "110.05",
+        "",
+    ]
+    return ("\ufeff" + spreadsheet.csv_text([list(COLUMNS), example])).encode("utf-8")
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -915,12 +914,8 @@ def _iso(d: date | None) -> str:
 
 
 def export_csv(actor, filters: Filters) -> bytes:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with the BOM
-    writer = csv.writer(buf)
-    for row in export_rows(actor, filters):
-        writer.writerow(row)
-    return buf.getvalue().encode("utf-8")
+    # Excel opens UTF-8 CSV correctly only with the BOM.
+    return ("\ufeff" + spreadsheet.csv_text(export_rows(actor, filters))).encode("utf-8")
 
 
 def export_xlsx(actor, filters: Filters) -> bytes:
@@ -929,7 +924,7 @@ def export_xlsx(actor, filters: Filters) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("作坊档案")
     for row in export_rows(actor, filters):
-        ws.append(row)
+        spreadsheet.xlsx_append(ws, row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
