@@ -23,6 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = _ratelimit_file(app)
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A server's connections can drop (restart, failover): check each before use. A SQLite
         # file cannot, so the page hot path is spared the extra SELECT 1 there.
@@ -85,6 +87,19 @@ def create_app(test_config: dict | None = None) -> Flask:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     return app
+
+
+def _ratelimit_file(app: Flask) -> str:
+    """Without Redis: a SQLite file that all workers on this machine share (beside a SQLite
+    database, so a copy of the instance carries its own; else in the instance folder)."""
+    from sqlalchemy.engine import make_url
+
+    from .ratelimit_storage import uri_for
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return uri_for(str(Path(url.database).with_suffix(".ratelimits.sqlite")))
+    return uri_for(str(Path(app.instance_path) / "ratelimits.sqlite"))
 
 
 def current_deployment() -> deployment_mod.Deployment:

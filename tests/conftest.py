@@ -188,8 +188,10 @@ class LiveServer:
         demo_size: int = 80,
         database_url: str | None = None,
         migrate: bool = True,
+        env: dict | None = None,
     ):
         self.base = base
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(
@@ -200,6 +202,7 @@ class LiveServer:
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
         )
+        self.env.update(env or {})
         self.app = make_test_app(
             self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False
         )
@@ -208,14 +211,17 @@ class LiveServer:
         if demo_size:
             self.flask("demo", "load", "--size", str(demo_size))
         self.flask("setup", "--no-demo")  # builds this server's own index
-        self.log = open(base / "gunicorn.log", "wb")
+        self.start()
+
+    def start(self) -> None:
+        self.log = open(self.base / "gunicorn.log", "ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
                 "-w",
-                str(workers),
+                str(self.workers),
                 "-b",
                 f"127.0.0.1:{self.port}",
                 "shifangbang.wsgi:app",
@@ -244,6 +250,11 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+    def restart(self) -> None:
+        """Stop gunicorn and start it again on the same database and port (a deploy, a crash)."""
+        self.stop()
+        self.start()
 
 
 @pytest.fixture(scope="session")
