@@ -44,11 +44,8 @@ def _form_page(
 ):
     workshop = complaints.find_workshop(values.get("w"))
     q = request.args.get("q", "").strip()
-    similar = False
-    if workshop is not None:
-        similar = complaints.similar_recent(
-            complaints.fingerprint(request.remote_addr, workshop.id, None)
-        )
+    # Whether someone else (on this network) reported this workshop is never shown: it would
+    # tell a colleague or the workshop that a report exists. Officers see it in the inbox.
     page = render_template(
         "public/complain.html",
         values=values,
@@ -57,7 +54,7 @@ def _form_page(
         q=q,
         results=_search(q) if q and workshop is None else [],
         counties=complaints.counties(),
-        similar=similar,
+        limits=complaints.TEXT_LIMITS,
         message=message,
         max_photos=photos.MAX_PHOTOS,
         honeypot=complaints.HONEYPOT_FIELD,

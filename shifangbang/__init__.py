@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import deployment as deployment_mod
+from . import textinput
 from .config import ROOT, Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -20,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_url_path="/static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.request_class = textinput.CleanRequest  # control characters never reach a view
     app.config.from_object(Config(app.instance_path))
     if test_config:
         app.config.update(test_config)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import access, audit, deadlines, photos, tiers
+from . import access, audit, deadlines, photos, textinput, tiers
 from .extensions import db
 from .labels import (
     COMPLAINT_CATEGORIES,
@@ -258,8 +258,31 @@ def counties() -> list[Jurisdiction]:
     )
 
 
-def _text(form: Mapping, key: str, max_len: int) -> str:
-    return (form.get(key) or "").strip()[:max_len]
+# Longest accepted text per field (the form shows them; longer text is refused, never cut).
+TEXT_LIMITS = {
+    "unregistered_name": 100,
+    "unregistered_address": 200,
+    "content": 2000,
+    "product": 80,
+    "demand": 300,
+    "name": 40,
+}
+TEXT_LABELS = {
+    "unregistered_name": "作坊名称",
+    "unregistered_address": "地址",
+    "content": "具体情况",
+    "product": "产品名称",
+    "demand": "诉求",
+    "name": "姓名",
+}
+
+
+def _text(form: Mapping, key: str, errors: dict[str, str]) -> str:
+    value = textinput.clean(form.get(key) or "").strip()
+    error = textinput.too_long(TEXT_LABELS[key], TEXT_LIMITS[key], value)
+    if error:
+        errors[key] = error
+    return value
 
 
 def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
@@ -278,8 +301,8 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     if form.get("w") and workshop is None:
         errors["w"] = "找不到这家作坊，请重新搜索选择，或填写未登记作坊的名称和地址。"
     elif workshop is None:
-        v["unregistered_name"] = _text(form, "unregistered_name", 100) or None
-        v["unregistered_address"] = _text(form, "unregistered_address", 200) or None
+        v["unregistered_name"] = _text(form, "unregistered_name", errors) or None
+        v["unregistered_address"] = _text(form, "unregistered_address", errors) or None
         if not v["unregistered_address"]:
             errors["unregistered_address"] = "请选择作坊，或填写未登记作坊（黑作坊）的具体地址。"
         county_id = form.get("county") or ""
@@ -293,13 +316,13 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
         errors["category"] = "请选择问题类别。"
     v["category"] = category
 
-    content = _text(form, "content", 2000)
-    if len(content) < 10:
+    content = _text(form, "content", errors)
+    if len(content) < 10 and "content" not in errors:
         errors["content"] = "请具体描述问题（至少 10 个字）：什么时间、什么产品、发现了什么。"
     v["content"] = content
-    v["product"] = _text(form, "product", 80) or None
-    v["demand"] = _text(form, "demand", 300) or None
-    if "complaint" in v["kinds"] and not v["demand"]:
+    v["product"] = _text(form, "product", errors) or None
+    v["demand"] = _text(form, "demand", errors) or None
+    if "complaint" in v["kinds"] and not v["demand"] and "demand" not in errors:
         errors["demand"] = "投诉请写明您的诉求（例如退款、赔偿、道歉）。"
 
     v["purchased_on"] = None
@@ -330,7 +353,7 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     v["insider"], v["anonymous"] = insider, anonymous
     v["name"] = v["phone"] = None
     if not anonymous:
-        name = _text(form, "name", 40)
+        name = _text(form, "name", errors)
         phone = normalise_phone(form.get("phone") or "")
         who = "内部知情人举报" if insider else ("投诉" if "complaint" in v["kinds"] else "实名举报")
         if not REAL_NAME.fullmatch(name):
