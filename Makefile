@@ -1,10 +1,12 @@
 # The two set-up commands: `make run` and `make test`. Everything installs into .venv from the
-# lock files in locks/ (hashes checked), through uv kept in .tools/.
+# lock files in locks/ (hashes checked), through a pinned uv kept in the user's cache folder
+# (shared by every clone on the machine, so a fresh clone does not bootstrap it again).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
-UV := .tools/bin/uv
+UV_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shifangbang/uv-$(UV_VERSION)
+UV := $(UV_HOME)/bin/uv
 PORT ?= 8000
 export FLASK_APP := shifangbang
 export UV_PYTHON_DOWNLOADS := never
@@ -12,8 +14,8 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: install install-dev run test test-fast lint format lock bench clean
 
 $(UV):
-	$(PYTHON) -m venv .tools
-	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 # One stamp per lock: a changed lock (a bumped chinese-calendar, say) reinstalls.
 $(VENV)/.installed-%: locks/%.txt pyproject.toml | $(UV)
@@ -56,4 +58,4 @@ bench: install-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .venv* .tools instance test-artifacts bench/results
+	rm -rf $(VENV) .venv* instance test-artifacts bench/results

@@ -8,11 +8,12 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from shifangbang import access
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Workshop
 
 
-class InputError(ValueError):
+class InputError(DomainError):
     """Bad form input; the message is Chinese and shown next to the form."""
 
 

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from shifangbang.access import Forbidden
+from shifangbang.errors import DomainError
 
 MESSAGES = {
     400: "请求有误，请检查后重试。",
@@ -57,6 +58,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Forbidden)
     def forbidden(e):
         return error_response(403, e.message, "forbidden")
+
+    @app.errorhandler(DomainError)
+    def refused(e):
+        # A view without a form of its own to show the message on: the rule's words, as a 400.
+        return error_response(400, str(e), "refused")
 
     @app.errorhandler(HTTPException)
     def http_error(e):

@@ -6,7 +6,12 @@ from shifangbang import opendata
 
 bp = Blueprint("opendata", __name__, url_prefix="/open-data")
 
-MIMETYPES = {".json": "application/json", ".csv": "text/csv", ".zip": "application/zip"}
+MIMETYPES = {
+    ".json": "application/json",
+    ".jsonl": "application/jsonl",
+    ".csv": "text/csv",
+    ".zip": "application/zip",
+}
 
 
 @bp.get("/")
@@ -21,6 +26,8 @@ def download(name: str):
     allowed = {info["lives"], "latest.json"} | {
         e[k] for e in info["jurisdictions"] for k in ("json", "csv")
     }
+    if info.get("public_history"):  # exports made before the public chain existed have none
+        allowed |= {info["public_history"], "chain_head.json"}
     if name not in allowed:
         abort(404)
     directory = opendata.export_dir()
@@ -32,7 +39,7 @@ def download(name: str):
         directory,
         name,
         mimetype=MIMETYPES.get(suffix),
-        as_attachment=suffix != ".json",
+        as_attachment=suffix not in (".json", ".jsonl"),
         download_name=download_name,
         max_age=3600,
     )

@@ -1,6 +1,6 @@
 """Search: Whoosh schema, Chinese and pinyin analysis, index sync from the change log, queries.
 
-The index is derived data (DESIGN.md §3): each server keeps its own folder, follows the change
+The index is derived data (docs/architecture.md): each server keeps its own folder, follows the change
 log, and can be deleted and rebuilt at any time. When it is missing or broken, searches are
 answered from the database and /healthz says so.
 """

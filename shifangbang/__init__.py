@@ -31,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A server's connections can drop (restart, failover): check each before use. A SQLite
         # file cannot, so the page hot path is spared the extra SELECT 1 there.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    if app.config.get("AUDIT_HEAD_FILE") == "auto":
+        app.config["AUDIT_HEAD_FILE"] = str(_head_file_for(app))
     app.extensions["deployment"] = deployment_mod.load(app.config.get("DEPLOYMENT_FILE"))
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -102,6 +104,18 @@ def _ratelimit_file(app: Flask) -> str:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return uri_for(str(Path(url.database).with_suffix(".ratelimits.sqlite")))
     return uri_for(str(Path(app.instance_path) / "ratelimits.sqlite"))
+
+
+def _head_file_for(app: Flask) -> Path:
+    """The audit head file of this app's database: heads of one database never mix with
+    another's (tests, benchmarks and `make run` share the instance folder)."""
+    import hashlib
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    name = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return Path(app.instance_path) / f"audit_heads-{name}.jsonl"
 
 
 def current_deployment() -> deployment_mod.Deployment:

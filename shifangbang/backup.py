@@ -9,12 +9,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from .errors import DomainError
 from .timeutil import utcnow
 
 REQUIRED_TABLES = {"workshop", "complaint", "audit_log", "alembic_version"}
 
 
-class BackupError(RuntimeError):
+class BackupError(DomainError):
     pass
 
 

@@ -1,4 +1,4 @@
-"""The change log that every server's search index follows (DESIGN.md §3).
+"""The change log that every server's search index follows (docs/architecture.md).
 
 Domain functions call `touch()` for each workshop whose public face they changed, inside their
 own transaction, so the log entry commits (or rolls back) together with the change itself.

@@ -110,14 +110,32 @@ def users_reset_password(username, password):
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Check the audit log's hash chain; exit 1 if any row was altered, deleted or inserted."""
+    """Check the audit log's keyed chain, the public chain and the recorded heads; exit 1 if any
+    row was altered, deleted or inserted, or the log was cut short (docs/audit.md)."""
     checked, problems = audit.verify()
     for p in problems:
         click.echo(f"  第 {p.seq} 条（id {p.id}）：{p.message}", err=True)
     if problems:
         click.echo(f"审计日志校验失败：{checked} 条记录中发现 {len(problems)} 处问题。", err=True)
         raise SystemExit(1)
-    click.echo(f"审计日志完整：{checked} 条记录，哈希链无误。")
+    click.echo(f"审计日志完整：{checked} 条记录，哈希链无误，与库外链头一致。")
+
+
+deadlines_cli = AppGroup("deadlines", help="法定办理期限。")
+
+
+@deadlines_cli.command("recompute")
+@click.option("--all", "everything", is_flag=True, help="全部在办事项，而不只是按临时日历计算的。")
+@click.option("--dry-run", is_flag=True, help="只列出变化，不保存。")
+def deadlines_recompute(everything, dry_run):
+    """Recount open items' due dates after upgrading chinese-calendar (audited)."""
+    from . import complaints
+
+    changed = complaints.recompute_deadlines(None, everything=everything, dry_run=dry_run)
+    for r in changed:
+        click.echo(f"  {r.tracking_no}：{r.old.isoformat()} → {r.new.isoformat()}")
+    verb = "将调整" if dry_run else "已调整"
+    click.echo(f"{verb} {len(changed)} 件在办事项的办理期限。")
 
 
 @click.command("backup")
@@ -221,5 +239,6 @@ def init_app(app: Flask) -> None:
         restore_command,
         titles_cli,
         draws_cli,
+        deadlines_cli,
     ):
         app.cli.add_command(command)

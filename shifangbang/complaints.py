@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import access, audit, deadlines, photos, textinput, tiers
+from .errors import DomainError
 from .extensions import db
 from .labels import (
     COMPLAINT_CATEGORIES,
@@ -76,7 +77,7 @@ AUDIT_FIELDS = (
 )  # never the identity
 
 
-class ComplaintError(ValueError):
+class ComplaintError(DomainError):
     """A rule refused the operation; the message is Chinese and shown as is."""
 
 
@@ -944,3 +945,47 @@ def events_for(c: Complaint) -> list[ComplaintEvent]:
             .order_by(ComplaintEvent.at, ComplaintEvent.id)
         )
     )
+
+
+# --- a new holiday calendar ----------------------------------------------------------------------
+
+
+@dataclass
+class Recomputed:
+    tracking_no: str
+    old: date
+    new: date
+
+
+@transactional
+def recompute_deadlines(
+    actor=None, everything: bool = False, dry_run: bool = False
+) -> list[Recomputed]:
+    """After chinese-calendar learns a new year's holidays: recount the due dates of open items
+    (only those counted provisionally, unless `everything`), each change audited."""
+    changed = []
+    items = db.session.scalars(
+        select(Complaint)
+        .where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES))
+        .order_by(Complaint.id)
+    )
+    for c in items:
+        if not everything and not deadlines.provisional(received_day(c), c.due_on):
+            continue
+        new = next_deadline(c)
+        if new == c.due_on:
+            continue
+        changed.append(Recomputed(c.tracking_no, c.due_on, new))
+        if dry_run:
+            continue
+        before = audit.snapshot(c, AUDIT_FIELDS)
+        c.due_on = new
+        audit.record(
+            actor,
+            "complaint.deadline_recompute",
+            "complaint",
+            c.id,
+            before=before,
+            after=audit.snapshot(c, AUDIT_FIELDS),
+        )
+    return changed

@@ -7,9 +7,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _instance_secret(instance_path: Path) -> str:
-    """The secret key kept in the instance folder, created on first run (never committed)."""
-    path = instance_path / "secret_key"
+def _instance_secret(instance_path: Path, name: str = "secret_key") -> str:
+    """A secret kept in the instance folder, created on first run (never committed)."""
+    path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -25,6 +25,11 @@ class Config:
         instance = Path(instance_path)
         env = os.environ.get
         self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance)
+        # Seals the audit chain (HMAC). Keep it off the database server; every app server of one
+        # deployment needs the same key. The chain's head is appended to AUDIT_HEAD_FILE.
+        self.AUDIT_KEY = env("AUDIT_KEY") or _instance_secret(instance, "audit_key")
+        # "auto": instance/audit_heads-<database>.jsonl, one file per database (see create_app).
+        self.AUDIT_HEAD_FILE = env("AUDIT_HEAD_FILE") or "auto"
         self.SQLALCHEMY_DATABASE_URI = (
             env("DATABASE_URL") or f"sqlite:///{instance / 'shifangbang.db'}"
         )

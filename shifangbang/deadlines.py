@@ -6,7 +6,11 @@ weeks later. For a year the package does not know yet we count Monday to Friday 
 statutory days fixed by the solar calendar (元旦 1/1, 劳动节 5/1–2, 国庆 10/1–3, 清明) and say so
 (`provisional`) rather than refuse a submission. The lunar holidays (春节, 端午, 中秋) and the
 make-up days are unknown then, so a provisional date can only be early, never late: the
-safe side for a legal deadline. Upgrading chinese-calendar makes the dates official.
+safe side for a legal deadline.
+
+Every December: bump chinese-calendar in pyproject.toml and run `make lock` (a changed lock makes
+`make` reinstall), deploy, then `flask deadlines recompute` recounts the provisional due dates of
+open items (`--all` for every open item), each change audited.
 """
 
 from datetime import date, timedelta

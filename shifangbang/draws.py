@@ -16,6 +16,7 @@ import secrets
 from sqlalchemy import select
 
 from . import access, audit
+from .errors import DomainError
 from .extensions import db
 from .models import (
     ConflictOfInterest,
@@ -32,7 +33,7 @@ from .tx import transactional
 MIN_INSPECTORS = 2
 
 
-class DrawError(ValueError):
+class DrawError(DomainError):
     pass
 
 

@@ -1,4 +1,4 @@
-"""Inspection rules (DESIGN.md §2, 监督检查): recording, the overall result, rectification orders,
+"""Inspection rules (监督检查; docs/architecture.md): recording, the overall result, rectification orders,
 and the tier proposals an inspection implies.
 
 Tier rule encoded here (the system proposes, the bureau decides — never auto-published):
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import access, audit, changes, current_deployment, textinput
+from .errors import DomainError
 from .extensions import db
 from .labels import INSPECTION_KIND, INSPECTION_RESULT
 from .models import (
@@ -50,7 +51,7 @@ AUDIT_FIELDS = (
 )
 
 
-class InspectionError(ValueError):
+class InspectionError(DomainError):
     """A rule refused the inspection; the Chinese message is shown to the regulator."""
 
 

@@ -1,4 +1,4 @@
-"""The data model of DESIGN.md §2. Rules live in the domain modules, not here.
+"""The data model (docs/architecture.md). Rules live in the domain modules, not here.
 
 Closed lists (statuses, kinds, results) are stored as short ASCII codes; their Chinese labels
 live in `labels.py` so the database never depends on display text.
@@ -622,6 +622,25 @@ class AuditLog(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # Which key sealed the row (audit.key_id); None: an unkeyed SHA-256 row from before keys.
+    key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class PublicRecord(db.Model):
+    """One public statement about a workshop (tier published, title granted or revoked, operating
+    state changed), in a SHA-256 chain anyone can recompute from the open data (public_history.py).
+    Written with the audit row that made the statement; `statement` is the exact hashed text."""
+
+    __tablename__ = "public_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    workshop_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: survives deletion
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    statement: Mapped[str] = mapped_column(Text)  # canonical JSON
+    audit_seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ChangeLog(db.Model):

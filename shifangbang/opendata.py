@@ -4,6 +4,7 @@ Layout of the export directory (OPENDATA_DIR, default instance/opendata):
     latest.json                    manifest of the newest export (written last, atomically)
     2026-11-23/<code>.json|.csv    one pair per county and per city, the whole subtree
     2026-11-23/lives.zip           LIVES: businesses, inspections, violations, feed_info, legend
+    2026-11-23/public_history.jsonl the public statement chain; chain_head.json its head
 
 Only what the public workshop page shows: operators masked, no phones, no identity numbers, nothing
 about complaints. Ids are stable: a workshop is its permanent public code; an inspection is
@@ -33,7 +34,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, current_deployment, labels, spreadsheet
+from . import access, current_deployment, labels, public_history, spreadsheet
 from .extensions import db
 from .models import Inspection, Jurisdiction, TitleGrant, Workshop
 from .templating import mask_name
@@ -391,6 +392,7 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
                 }
             )
         (tmp / "lives.zip").write_bytes(lives_zip(None, day))
+        chain_head = _write_public_chain(tmp, generated_at)
         target = out_dir / day.isoformat()
         if target.exists():  # a re-run the same day replaces that day's files
             shutil.rmtree(target, ignore_errors=True)
@@ -409,12 +411,27 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
         "directory": day.isoformat(),
         "jurisdictions": entries,
         "lives": "lives.zip",
+        "public_history": "public_history.jsonl",
+        "chain_head": chain_head,
     }
     pointer = out_dir / f".latest-{os.getpid()}.json"
     pointer.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
     os.replace(pointer, out_dir / "latest.json")
     _prune(out_dir, keep=KEEP_DAYS)
     return info
+
+
+def _write_public_chain(folder: Path, generated_at: str) -> dict | None:
+    """The whole public statement chain, one JSON record a line, and its head: anyone can
+    recompute every hash and compare the head with one archived earlier (docs/audit.md)."""
+    with open(folder / "public_history.jsonl", "w", encoding="utf-8") as f:
+        for rec in public_history.iter_chain():
+            f.write(json.dumps(public_history.entry(rec), ensure_ascii=False) + "\n")
+    head = public_history.head()
+    (folder / "chain_head.json").write_text(
+        json.dumps({"head": head, "generated_at": generated_at}, ensure_ascii=False), "utf-8"
+    )
+    return head
 
 
 def _prune(out_dir: Path, keep: int) -> None:

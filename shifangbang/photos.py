@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import DomainError
+
 MAX_PHOTOS = 3
 MAX_BYTES = 8 * 1024 * 1024  # per uploaded file, before re-encoding
 # Pixels, read from the file header before anything is decoded. A phone photo is 12–24 MP in its
@@ -28,7 +30,7 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"}  # MPO: some pho
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for any image opened in this process
 
 
-class PhotoError(ValueError):
+class PhotoError(DomainError):
     """A refused upload; the message is Chinese and names the file."""
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import access, audit
+from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Poster, TitleGrant, Workshop
 from .tx import transactional
@@ -16,7 +17,7 @@ SIZES = ("A4", "A5")
 AUDIT_FIELDS = ("workshop_id", "issue_no", "size", "tier_code", "issued_at")
 
 
-class PosterError(ValueError):
+class PosterError(DomainError):
     pass
 
 

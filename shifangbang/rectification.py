@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from . import access, audit, changes, current_deployment, textinput
+from .errors import DomainError
 from .extensions import db
 from .models import RectificationItem, Workshop
 from .timeutil import local_day_start, today
@@ -24,7 +25,7 @@ AUDIT_FIELDS = (
 )
 
 
-class RectificationError(ValueError):
+class RectificationError(DomainError):
     pass
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import access, audit, changes, current_deployment, spreadsheet
+from .errors import DomainError
 from .extensions import db
 from .labels import CLOSED_STATUSES, SEVEN_IN_PLACE, WORKSHOP_STATUS
 from .models import Jurisdiction, ProductCategory, StaffMember, Workshop
@@ -77,7 +78,7 @@ ID_NO = re.compile(r"\d{17}[\dX]")
 LAT_RANGE, LNG_RANGE = (3.0, 54.0), (73.0, 136.0)
 
 
-class RegistryError(ValueError):
+class RegistryError(DomainError):
     """A rule violation; the message is Chinese and shown to the user as is."""
 
 

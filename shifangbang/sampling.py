@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from . import access, audit, changes
 from .deadlines import add_working_days
+from .errors import DomainError
 from .extensions import db
 from .models import Sampling, Workshop
 from .timeutil import today
@@ -36,7 +37,7 @@ AUDIT_FIELDS = (
 )
 
 
-class SamplingError(ValueError):
+class SamplingError(DomainError):
     pass
 
 

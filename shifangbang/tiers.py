@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from . import access, audit, changes, current_deployment
+from .errors import DomainError
 from .extensions import db
 from .labels import TIER_REASONS
 from .models import Complaint, Inspection, Sampling, TierDecision, Workshop
@@ -31,7 +32,7 @@ AUDIT_FIELDS = (
 )
 
 
-class TierError(ValueError):
+class TierError(DomainError):
     """A rule refused the change; the message is Chinese and shown to the regulator."""
 
 

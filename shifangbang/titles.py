@@ -1,4 +1,4 @@
-"""示范称号: grant, yearly review, revoke, and the revocation rules engine (DESIGN.md §2).
+"""示范称号: grant, yearly review, revoke, and the revocation rules engine (docs/architecture.md).
 
 Rules, evaluated for a held grant on a day `on`, over what happened while the title was held
 (granted_on ≤ date ≤ on); sampling failures count only when confirmed (see sampling.py) and are
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import access, audit, changes, rectification, sampling
+from .errors import DomainError
 from .extensions import db
 from .labels import REVOCATION_RULES
 from .models import Inspection, RevocationProposal, Title, TitleGrant, Workshop
@@ -55,7 +56,7 @@ GRANT_FIELDS = (
 )
 
 
-class TitleError(ValueError):
+class TitleError(DomainError):
     pass
 
 

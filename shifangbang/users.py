@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import access, audit
+from .errors import DomainError
 from .extensions import db
 from .labels import ROLES
 from .models import SignInThrottle, User
@@ -40,7 +41,7 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 THROTTLED = "登录尝试过于频繁，已临时锁定，请 {seconds} 秒后再试（忘记密码请联系管理员）。"
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     pass
 
 

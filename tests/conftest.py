@@ -65,6 +65,10 @@ def make_test_app(url: str, index_dir: Path, **extra):
         "SQLALCHEMY_DATABASE_URI": url,
         "SEARCH_INDEX_DIR": str(index_dir),
         "SECRET_KEY": "test-secret-key",
+        "AUDIT_KEY": "test-audit-key",
+        # Tests roll their commits back: heads of rows that never lasted would fail later
+        # verifications. Tests of the head file give their own (tests/test_audit_chain.py).
+        "AUDIT_HEAD_FILE": None,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SEARCH_PLACES_TTL": 0,
@@ -199,6 +203,9 @@ class LiveServer:
             DATABASE_URL=database_url or f"sqlite:///{base / 'live.db'}",
             SEARCH_INDEX_DIR=str(base / "index"),
             SECRET_KEY="live-test-secret",
+            AUDIT_KEY="live-test-audit-key",
+            AUDIT_HEAD_FILE=str(base / "audit_heads.jsonl"),
+            OPENDATA_DIR=str(base / "opendata"),  # never another server's (or run's) export
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
         )

@@ -179,3 +179,34 @@ def test_client_address_behind_a_trusted_proxy(tmp_path, monkeypatch):
 
     assert seen_address(0) == "127.0.0.1"
     assert seen_address(1) == "203.0.113.7"
+
+
+def test_a_domain_error_escaping_a_view_is_a_chinese_400(tmp_path):
+    """One way for refusals: every domain error shares DomainError, and one that no view caught
+    becomes a 400 with the rule's words (a JSON error under /api/), never a 500."""
+    from shifangbang import complaints, registry, tiers, titles
+    from shifangbang.errors import DomainError
+
+    from .conftest import make_test_app
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "index")
+    for error in (
+        tiers.TierError,
+        titles.TitleError,
+        registry.ValidationError,
+        complaints.ComplaintError,
+    ):
+        assert issubclass(error, DomainError)
+
+    @app.get("/_test/refuse")
+    @app.get("/api/v1/_test/refuse")
+    def refuse():
+        raise tiers.TierError("只能对待决定的定榜建议作出决定。")
+
+    client = app.test_client()
+    page = client.get("/_test/refuse")
+    assert page.status_code == 400
+    assert "只能对待决定的定榜建议作出决定。" in page.get_data(as_text=True)
+    api = client.get("/api/v1/_test/refuse")
+    assert api.status_code == 400
+    assert api.get_json()["error"]["message"] == "只能对待决定的定榜建议作出决定。"

@@ -89,6 +89,7 @@ print(resp.status_code)
 """
 
 
+@pytest.mark.scaleout
 def test_limit_is_shared_between_servers_through_redis(tmp_path, redis_db, restore_limiter):
     app = _limited_app(tmp_path, COMPLAINT_TRACK_LIMIT="3 per minute")
     client = app.test_client()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 import search_index
 from search_index import SearchParams
 from shifangbang import complaints, photos
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop
 
@@ -105,7 +106,7 @@ API_FIELD = {
 TRUE = ("true", "1", "on", "yes")
 
 
-class SubmissionError(ValueError):
+class SubmissionError(DomainError):
     """Refused submission: `errors` maps the API's field names → Chinese messages."""
 
     def __init__(self, message: str, errors: dict):

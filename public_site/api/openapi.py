@@ -391,6 +391,27 @@ def schemas() -> dict:
         "TierDecision": decision,
         "PageLinks": obj({"self": {"type": "string"}, "next": NULLABLE_STR, "prev": NULLABLE_STR}),
         "ComplaintStatus": complaint,
+        "ChainHead": obj(
+            {
+                "seq": {"type": "integer", "minimum": 1},
+                "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "recorded_at": {"type": "string", "format": "date-time"},
+            },
+            nullable=True,
+        ),
+        "PublicRecord": obj(
+            {
+                "seq": {"type": "integer", "minimum": 1},
+                "recorded_at": {"type": "string", "format": "date-time"},
+                "statement": {
+                    "type": "string",
+                    "description": "公开陈述的规范 JSON 原文；hash = SHA-256(prev_hash + statement)。",
+                },
+                "prev_hash": {"type": ["string", "null"]},
+                "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "audit_seq": {"type": ["integer", "null"]},
+            }
+        ),
     }
 
 
@@ -406,6 +427,13 @@ def page_of(item_schema: dict, **extra) -> dict:
     return obj(dict(props, **extra))
 
 
+WORKSHOP_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 20},
+    "description": "作坊公示码。",
+}
 NOT_MODIFIED = {"description": "未变化（If-None-Match 与 ETag 相同）。"}
 TOO_MANY = error("请求太频繁。")
 
@@ -521,16 +549,29 @@ def document() -> dict:
             "getWorkshop",
             "作坊公示信息：榜级、状态、称号、检查、抽检、定榜记录、整改清单、公示栏。",
             json_response("作坊。", ref("WorkshopDetail")),
-            [
-                {
-                    "name": "code",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "maxLength": 20},
-                    "description": "作坊公示码。",
-                }
-            ],
+            [WORKSHOP_CODE],
             {"404": error("找不到这个作坊。")},
+        ),
+        "/workshops/{code}/history": get_op(
+            "getWorkshopHistory",
+            "作坊的公开记录（定榜、称号授予与撤销、经营状态）及其在公开哈希链中的位置，可与每日公开数据中的链头核对。",
+            json_response(
+                "公开记录。",
+                obj(
+                    {
+                        "workshop": {"type": "string"},
+                        "entries": {"type": "array", "items": ref("PublicRecord")},
+                        "head": ref("ChainHead"),
+                    }
+                ),
+            ),
+            [WORKSHOP_CODE],
+            {"404": error("找不到这个作坊。")},
+        ),
+        "/history/head": get_op(
+            "getHistoryHead",
+            "公开哈希链的最新位置（序号与哈希）。",
+            json_response("链头。", obj({"head": ref("ChainHead")})),
         ),
         "/search": get_op(
             "search",

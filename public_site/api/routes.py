@@ -4,7 +4,7 @@ from flask import jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels, workshops
+from shifangbang import current_deployment, labels, public_history, workshops
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
     Jurisdiction,
@@ -94,6 +94,31 @@ def workshop_detail(code: str):
     if w is None:
         raise not_found("找不到这个作坊。请核对作坊编号。")
     return jsonify(serializers.workshop_detail(w))
+
+
+@bp.get("/workshops/<code>/history")
+def workshop_history(code: str):
+    """The workshop's public statements with their places in the public chain (docs/audit.md)."""
+    w = (
+        None
+        if "\x00" in code
+        else db.session.scalar(select(Workshop).where(Workshop.public_code == code))
+    )
+    if w is None:
+        raise not_found("找不到这个作坊。请核对作坊编号。")
+    return jsonify(
+        {
+            "workshop": w.public_code,
+            "entries": public_history.history(w),
+            "head": public_history.head(),
+        }
+    )
+
+
+@bp.get("/history/head")
+def history_head():
+    """The public chain's newest position, to archive and compare with the daily open data."""
+    return jsonify({"head": public_history.head()})
 
 
 @bp.get("/search")
