@@ -193,6 +193,19 @@ def throttle_wait(username: str, client: str | None) -> int:
     return wait
 
 
+def throttled_accounts() -> dict[str, int]:
+    """Usernames whose sign-in waits for every client (many failures from anywhere: a guessing
+    attack, or the owner's forgotten password) → seconds left. For the accounts page."""
+    now, out = utcnow(), {}
+    for t in db.session.scalars(select(SignInThrottle).where(SignInThrottle.key.like("u:%"))):
+        until = t.last_failed_at + timedelta(
+            seconds=_delay(t.failures, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY)
+        )
+        if until > now:
+            out[t.key[2:]] = int((until - now).total_seconds() + 0.999)
+    return out
+
+
 def _count_failure(username: str, client: str | None) -> int:
     """Count one failure under both keys; returns the (username, client) count. Two workers
     failing at once each add one (an UPDATE, else an INSERT that may lose the race)."""

@@ -105,3 +105,13 @@ def test_wrong_totp_codes_are_throttled_like_passwords(app, db):
     assert "秒后再试" in r.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, u.id).locked_until is None  # no lock anyone could set
+
+
+def test_accounts_page_shows_an_account_under_attack(app, db):
+    from ..registry_helpers import login_as, world
+
+    w = world(db)
+    for i in range(users.ACCOUNT_FREE_FAILURES):
+        _post(_client(app, f"203.0.113.{i + 1}"), w.officer.username, "guess-guess-1")
+    page = login_as(app, w.admin).get("/admin/users").get_data(as_text=True)
+    assert "登录受限" in page and page.count("登录受限") == 1
