@@ -58,10 +58,12 @@ def init_app(app: Flask) -> None:
         views,
         workshops,
     )
+    from .nav import may_open, menu
 
     app.before_request(_gate)
     app.after_request(_no_store)
     app.register_blueprint(views.bp)
+    app.jinja_env.globals.update(admin_menu=menu, may_open=may_open)
     for module in (
         workshops,
         users,

@@ -17,6 +17,7 @@ def role_required(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.roles = roles  # read by the menu (admin/nav.py): it links only what opens
         return wrapped
 
     return decorator

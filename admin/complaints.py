@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from shifangbang import access, complaints, deadlines
+from shifangbang import access, complaints, deadlines, wechat
 from shifangbang.extensions import db
 from shifangbang.labels import COMPLAINT_KIND, COMPLAINT_STATUS
 from shifangbang.models import Jurisdiction, User
@@ -62,11 +62,13 @@ def _scope_officers() -> list[User]:
 def inbox():
     args = request.args
     f = complaints.InboxFilter(
-        status=args.get("status", "open"),
+        status=args.get("status", "" if args.get("q") else "open"),
         kind=args.get("kind", ""),
         jurisdiction_id=_int(args.get("jurisdiction")),
         overdue=args.get("overdue") == "1",
+        due_soon=args.get("due_soon") == "1",
         assignee_id=_int(args.get("assignee")),
+        q=(args.get("q") or "").strip()[:50],
         page=max(1, _int(args.get("page"), 1)),
     )
     items, total = complaints.inbox(current_user, f)
@@ -85,7 +87,8 @@ def inbox():
         statuses=COMPLAINT_STATUS,
         kinds=COMPLAINT_KIND,
         is_overdue=complaints.is_overdue,
-        provisional=complaints.due_provisional,
+        deadline_note=complaints.deadline_note,
+        can_search_phone=access.can(current_user, "view_reporter"),
     )
 
 
@@ -117,9 +120,10 @@ def _detail_page(
         else [],
         targets=_scope_jurisdictions(),
         overdue=complaints.is_overdue(c),
-        provisional=complaints.due_provisional(c),
+        deadline_note=complaints.deadline_note(c),
         open=complaints.is_open(c),
         official_calendar=deadlines.has_official_calendar,
+        wechat=wechat.officer_view(c),  # "已绑定微信", never the openid
     )
     return make_response(page, status)
 

@@ -9,6 +9,7 @@ from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
 
 from .auth import role_required
+from .confirm import confirm_first
 from .helpers import InputError, parse_int, scope
 
 bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
@@ -67,6 +68,9 @@ def show(draw_id: int):
 
 @bp.post("/<int:draw_id>/publish")
 @role_required("admin")
+@confirm_first(
+    lambda draw_id: ("公开", f"第 {draw_id} 次双随机抽取的结果将在公众页面公开，公开后不能撤回。")
+)
 def publish(draw_id: int):
     d = db.session.get(RandomDraw, draw_id)
     try:

@@ -95,11 +95,22 @@ def new():
 @bp.get("/<int:inspection_id>")
 @role_required()
 def show(inspection_id: int):
-    i = get_visible(Inspection, inspection_id)
+    return _show_page(get_visible(Inspection, inspection_id))
+
+
+def _show_page(i, kept=None, error=None):
+    """The inspection; a refused completion is shown again with what was typed."""
     proposals = list(
         db.session.scalars(select(TierDecision).where(TierDecision.inspection_id == i.id))
     )
-    return render_template("admin/inspections/show.html", i=i, proposals=proposals, today=today())
+    return render_template(
+        "admin/inspections/show.html",
+        i=i,
+        proposals=proposals,
+        today=today(),
+        kept=kept or {},
+        error=error,
+    )
 
 
 @bp.post("/<int:inspection_id>/complete")
@@ -114,7 +125,7 @@ def complete(inspection_id: int):
             request.form.get("note", ""),
         )
     except (InputError, inspections.InspectionError) as e:
-        flash(str(e), "error")
-    else:
-        flash("已确认整改完成，相关整改问题已销号。", "success")
+        db.session.rollback()
+        return _show_page(i, request.form, str(e)), 422
+    flash("已确认整改完成，相关整改问题已销号。", "success")
     return redirect(url_for(".show", inspection_id=i.id))

@@ -2,13 +2,14 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from shifangbang import access, posters, qr
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, Workshop
 
 from .auth import role_required
+from .confirm import confirm_first
 
 bp = Blueprint("posters", __name__, url_prefix="/admin/posters", template_folder="templates")
 
@@ -57,8 +58,29 @@ def index():
     )
 
 
+def _ask_issue():
+    if request.form.get("station_id"):
+        station = db.session.get(Jurisdiction, request.form.get("station_id", type=int) or 0)
+        if station is None:
+            return None
+        n = db.session.scalar(
+            select(func.count(Workshop.id)).where(
+                Workshop.station_id == station.id, Workshop.status == "open"
+            )
+        )
+        return (
+            "发放并打印",
+            f"将为{station.name}的 {n} 家在营作坊各登记发放一张新公示牌，并打开打印页。",
+        )
+    shop = db.session.get(Workshop, request.form.get("workshop_id", type=int) or 0)
+    if shop is None:
+        return None
+    return "发放并打印", f"将为“{shop.name}”登记发放一张新公示牌，并打开打印页。"
+
+
 @bp.post("/issue")
 @role_required("admin", "officer")
+@confirm_first(_ask_issue)
 def issue():
     size = request.form.get("size", "A4")
     try:

@@ -78,7 +78,11 @@ def new():
 @bp.get("/<int:sampling_id>")
 @role_required()
 def show(sampling_id: int):
-    s = get_visible(Sampling, sampling_id)
+    return _show_page(get_visible(Sampling, sampling_id))
+
+
+def _show_page(s, kept=None, error=None):
+    """The sampling record; a refused re-test entry is shown again with what was typed."""
     proposals = list(
         db.session.scalars(select(TierDecision).where(TierDecision.sampling_id == s.id))
     )
@@ -89,6 +93,8 @@ def show(sampling_id: int):
         confirmed=sampling.is_confirmed_failure(s),
         proposals=proposals,
         today=today(),
+        kept=kept or {},
+        error=error,
     )
 
 
@@ -111,5 +117,6 @@ def retest(sampling_id: int):
             )
             flash("已录入复检结论。", "success")
     except (InputError, sampling.SamplingError) as e:
-        flash(str(e), "error")
+        db.session.rollback()
+        return _show_page(s, request.form, str(e)), 422
     return redirect(url_for(".show", sampling_id=s.id))

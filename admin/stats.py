@@ -106,15 +106,16 @@ def index():
 def sheet():
     ids, name, chosen, year, month = _params()
     access.require(current_user, "export", chosen)
-    month = month or today().month
-    figures = stats.compute(ids, *stats.month_bounds(year, month))
+    # The sheet covers what the page shows: the chosen month, or the whole year (全年).
+    figures = stats.compute(ids, *_period(year, month))
     data = stats.xlsx(figures, name)
-    filename = f"统计表-{name}-{year}-{month:02d}.xlsx"
+    part = f"{year}-{month:02d}" if month else f"{year}"
+    filename = f"统计表-{name}-{part}{'' if month else '全年'}.xlsx"
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
-            "Content-Disposition": f'attachment; filename="sheet-{year}-{month:02d}.xlsx"; '
+            "Content-Disposition": f'attachment; filename="sheet-{part}.xlsx"; '
             f"filename*=UTF-8''{quote(filename)}"
         },
     )

@@ -19,6 +19,7 @@ from shifangbang.models import (
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .confirm import confirm_first
 from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
 
 bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
@@ -27,6 +28,11 @@ bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
 @bp.get("/")
 @role_required()
 def index():
+    return _index_page()
+
+
+def _index_page(kept=None, error=None):
+    """The queue; a refused decision is shown again with what was typed (kept by decision id)."""
     ids = scope()
     q = (
         select(TierDecision)
@@ -54,6 +60,8 @@ def index():
         decided=[d for d in rows if d.status == "decided"],
         recent=list(db.session.scalars(recent)),
         today=today(),
+        kept=kept or {},
+        error=error,
     )
 
 
@@ -81,14 +89,15 @@ def decide(decision_id: int):
             request.form.get("note", ""),
         )
     except (InputError, tiers.TierError) as e:
-        flash(str(e), "error")
-    else:
-        flash(f"已{'同意，待发布' if approve else '驳回'}：{d.workshop.name}。", "success")
+        db.session.rollback()
+        return _index_page({decision_id: request.form}, str(e)), 422
+    flash(f"已{'同意，待发布' if approve else '驳回'}：{d.workshop.name}。", "success")
     return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 @bp.post("/<int:decision_id>/publish")
 @role_required("admin")
+@confirm_first(lambda decision_id: _ask_publish(decision_id))
 def publish(decision_id: int):
     d = get_visible(TierDecision, decision_id)
     try:
@@ -101,6 +110,21 @@ def publish(decision_id: int):
             "success",
         )
     return redirect(local_path(request.form.get("back"), url_for(".index")))
+
+
+def _ask_publish(decision_id: int):
+    d = db.session.get(TierDecision, decision_id)
+    if d is None:
+        return None
+    name = current_deployment().tier(d.to_tier).name
+    return "发布", f"“{d.workshop.name}”的榜级将公开为“{name}”，公示页面、二维码和小程序随即显示。"
+
+
+def _ask_strike(item_id: int):
+    item = db.session.get(RectificationItem, item_id)
+    if item is None:
+        return None
+    return "销号", f"“{item.workshop.name}”的整改问题“{item.problem}”将记为已整改并销号。"
 
 
 def _evidence(model, raw, workshop):
@@ -135,13 +159,19 @@ def workshop(workshop_id: int):
         else:
             flash(f"已提交{labels.TIER_DIRECTION[d.direction]}建议，待县局决定。", "success")
             return redirect(url_for(".workshop", workshop_id=w.id))
-    history = tiers.full_history(w)
+    return _workshop_page(w, form, error), (422 if error else 200)
+
+
+def _workshop_page(w, form, error=None, ledger_form=None, ledger_error=None):
+    """The workshop's tier page; a refused form is shown again with what was typed."""
     return render_template(
         "admin/tiers/workshop.html",
         w=w,
         form=form,
         error=error,
-        history=history,
+        ledger_form=ledger_form or {},
+        ledger_error=ledger_error,
+        history=tiers.full_history(w),
         evidence=tiers.evidence_choices(w),
         ledger=rectification.ledger(w),
         needs_ledger=rectification.needs_ledger(w),
@@ -164,14 +194,15 @@ def ledger_add(workshop_id: int):
             request.form.get("measure", ""),
         )
     except (InputError, rectification.RectificationError) as e:
-        flash(str(e) + "（填写的内容：" + request.form.get("problem", "")[:100] + "）", "error")
-    else:
-        flash("问题已挂账。", "success")
+        db.session.rollback()
+        return _workshop_page(w, {}, ledger_form=request.form, ledger_error=str(e)), 422
+    flash("问题已挂账。", "success")
     return redirect(url_for(".workshop", workshop_id=w.id) + "#ledger")
 
 
 @bp.post("/ledger/<int:item_id>/strike")
 @role_required("officer", "admin")
+@confirm_first(lambda item_id: _ask_strike(item_id))
 def ledger_strike(item_id: int):
     item = get_visible(RectificationItem, item_id)
     try:

@@ -10,6 +10,7 @@ from shifangbang.extensions import db
 from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
+from .confirm import confirm_first
 from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
@@ -99,6 +100,7 @@ def new_title():
 
 @bp.post("/proposals/<int:proposal_id>")
 @role_required("admin")
+@confirm_first(lambda proposal_id: _ask_revoke(proposal_id))
 def decide(proposal_id: int):
     p = get_visible(RevocationProposal, proposal_id, workshop_of=lambda o: o.grant.workshop)
     try:
@@ -109,14 +111,30 @@ def decide(proposal_id: int):
             titles.dismiss(current_user, p, request.form.get("note", ""))
             flash("已驳回该撤销建议。", "success")
     except titles.TitleError as e:
-        flash(str(e), "error")
+        db.session.rollback()
+        return _show_page(p.grant, {p.id: request.form}, str(e)), 422
     return redirect(local_path(request.form.get("back"), url_for(".index")))
+
+
+def _ask_revoke(proposal_id: int):
+    p = db.session.get(RevocationProposal, proposal_id)
+    if p is None or request.form.get("action") != "confirm":
+        return None
+    return (
+        "确认撤销",
+        f"将撤销“{p.grant.workshop.name}”的“{p.grant.title.name}”称号"
+        f"（{labels.REVOCATION_RULES.get(p.rule, p.rule)}），公示页面随即显示。",
+    )
 
 
 @bp.get("/grants/<int:grant_id>")
 @role_required()
 def show(grant_id: int):
-    g = get_visible(TitleGrant, grant_id)
+    return _show_page(get_visible(TitleGrant, grant_id))
+
+
+def _show_page(g, kept=None, error=None):
+    """A grant's page; a refused form is shown again with what was typed."""
     proposals = list(
         db.session.scalars(
             select(RevocationProposal)
@@ -125,7 +143,12 @@ def show(grant_id: int):
         )
     )
     return render_template(
-        "admin/titles/show.html", g=g, proposals=proposals, findings=titles.evaluate(g)
+        "admin/titles/show.html",
+        g=g,
+        proposals=proposals,
+        findings=titles.evaluate(g),
+        kept=kept or {},
+        error=error,
     )
 
 
@@ -158,7 +181,7 @@ def flag(grant_id: int):
         titles.flag(current_user, g, request.form.get("kind", ""), request.form.get("note", ""))
         p = titles.propose_revocations(g, actor=current_user)
     except titles.TitleError as e:
-        flash(str(e), "error")
-    else:
-        flash("已登记。" + ("已生成撤销建议，待确认。" if p else ""), "success")
+        db.session.rollback()
+        return _show_page(g, {"flag": request.form}, str(e)), 422
+    flash("已登记。" + ("已生成撤销建议，待确认。" if p else ""), "success")
     return redirect(url_for(".show", grant_id=g.id))

@@ -11,6 +11,7 @@ from shifangbang.labels import ROLES
 from shifangbang.models import Jurisdiction, User
 
 from .auth import role_required
+from .confirm import confirm_first
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -80,8 +81,20 @@ def create():
     return redirect(url_for(".index"))
 
 
+def _ask_user_action(user_id: int):
+    user = db.session.get(User, user_id)
+    action = request.form.get("action")
+    if user is None or action not in ("deactivate", "totp_reset"):
+        return None
+    who = f"{user.display_name}（{user.username}）"
+    if action == "deactivate":
+        return "停用账号", f"{who}将立即无法登录，直到再次启用。"
+    return "清除动态验证码", f"{who}的动态验证码将被清除，下次登录后须重新绑定。"
+
+
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 @role_required("admin")
+@confirm_first(_ask_user_action)
 def edit(user_id: int):
     access.require(current_user, "manage_users")
     user = _user(user_id)
@@ -121,8 +134,13 @@ def edit(user_id: int):
         except users.UserError as e:
             db.session.rollback()
             flash(str(e), "error")
+            typed = f.to_dict() if action == "update" else {}  # shown again as typed
             return render_template(
-                "admin/user.html", user=user, roles=ROLES, jurisdictions=_jurisdictions()
+                "admin/user.html",
+                user=user,
+                roles=ROLES,
+                jurisdictions=_jurisdictions(),
+                typed=typed,
             ), 422
         db.session.commit()
         flash(message, "success")

@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from shifangbang import access, users, workshops
+from shifangbang import access, todo, users, workshops
 from shifangbang.extensions import db, limiter
 from shifangbang.models import User
 
@@ -159,4 +159,8 @@ def _qr_data_uri(text: str) -> str:
 @role_required()
 def dashboard():
     scope = access.visible_jurisdiction_ids(current_user)
-    return render_template("admin/dashboard.html", counts=workshops.tier_counts(scope))
+    return render_template(
+        "admin/dashboard.html",
+        counts=workshops.tier_counts(scope),
+        todos=todo.for_user(current_user),
+    )

@@ -7,12 +7,14 @@ import hashlib
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from shifangbang import access, registry
+from shifangbang import access, registry, workshops
 from shifangbang.extensions import db, limiter
-from shifangbang.labels import SEVEN_IN_PLACE, WORKSHOP_STATUS
+from shifangbang.labels import CLOSED_STATUSES, SEVEN_IN_PLACE, WORKSHOP_STATUS
+from shifangbang.models import Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .confirm import confirm_first
 
 bp = Blueprint("admin_workshops", __name__, url_prefix="/admin/workshops")
 
@@ -163,6 +165,7 @@ def show(workshop_id: int):
         seven=SEVEN_IN_PLACE,
         can_edit=access.can(current_user, "edit", w.station_id),
         statuses=WORKSHOP_STATUS,
+        links=workshops.record_links(current_user, w),
     )
 
 
@@ -192,8 +195,17 @@ def edit(workshop_id: int):
     return redirect(url_for(".show", workshop_id=workshop_id))
 
 
+def _ask_close(workshop_id: int):
+    w = db.session.get(Workshop, workshop_id)
+    label = WORKSHOP_STATUS.get(request.form.get("status", ""))
+    if w is None or request.form.get("status") not in CLOSED_STATUSES:
+        return None
+    return f"改为{label}", f"“{w.name}”将标为“{label}”，公示页面随即显示，不再列入榜单。"
+
+
 @bp.route("/<int:workshop_id>/status", methods=["GET", "POST"])
 @role_required()
+@confirm_first(_ask_close)
 def status(workshop_id: int):
     w = _load(workshop_id, "change_status")
     values = {"status": "", "on": today().isoformat(), "reason": ""}
@@ -288,7 +300,7 @@ def import_sheet():
 @role_required()
 def import_template():
     return Response(
-        registry.template_csv(),
+        registry.template_csv(current_user),
         mimetype="text/csv",
         headers={
             "Content-Disposition": "attachment; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"

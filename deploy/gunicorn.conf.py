@@ -17,3 +17,5 @@ limit_request_line = 8190
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No preload_app: each worker imports shifangbang.wsgi after the fork and starts its own WeChat
+# outbox thread there (shifangbang/wechat_outbox.py); a thread started before a fork would not run.

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         complaints,
         draws,
         errors,
+        feeds,
         open311,
         opendata_views,
         search,
@@ -20,7 +21,17 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(views.bp)
-    for module in (workshop, badge, search, complaints, draws, api, open311, opendata_views):
+    for module in (
+        workshop,
+        badge,
+        search,
+        complaints,
+        draws,
+        api,
+        open311,
+        opendata_views,
+        feeds,
+    ):
         app.register_blueprint(module.bp)
     opendata.init_app(app)
     # Config.JSON_AS_ASCII is ignored since Flask 2.3: apply it, so the API sends readable UTF-8.

@@ -66,8 +66,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e):
-        # Keep the headers that say how to recover: Allow (405), Retry-After (429, 503).
-        kept = {k: v for k, v in e.get_headers() if k in ("Allow", "Retry-After")}
+        # Keep the headers that say how to recover: Allow (405), Retry-After (429, 503),
+        # WWW-Authenticate (401).
+        kept = {
+            k: v for k, v in e.get_headers() if k in ("Allow", "Retry-After", "WWW-Authenticate")
+        }
         code = getattr(e, "api_code", None)
         return error_response(
             e.code or 500,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
-from shifangbang import codes, public_status, qr
+from shifangbang import codes, posters, public_status, qr
 from shifangbang.public_status import health_cert_state
 from shifangbang.timeutil import CHINA, today
 
@@ -105,8 +105,7 @@ def _head(code: str, poster_issue_no: int | None) -> public_status.Head | None:
 
 
 def _poster_param() -> int | None:
-    raw = request.args.get("p", "")
-    return int(raw) if raw.isdigit() and len(raw) <= 6 else None
+    return posters.issue_no_param(request.args.get("p"))
 
 
 def _large_text() -> bool:

@@ -4,6 +4,7 @@ Domain functions call `touch()` for each workshop whose public face they changed
 own transaction, so the log entry commits (or rolls back) together with the change itself.
 """
 
+from . import wechat_outbox
 from .extensions import db
 from .models import ChangeLog, Workshop
 from .timeutil import utcnow
@@ -14,3 +15,4 @@ def touch(workshop: Workshop) -> None:
     workshop.public_changed_at = utcnow()
     db.session.flush()  # a new workshop needs its id
     db.session.add(ChangeLog(workshop_id=workshop.id))
+    wechat_outbox.workshop_changed(workshop)  # subscribers to its tier, titles or state

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import access, audit, deadlines, photos, textinput, tiers
+from . import access, audit, deadlines, photos, textinput, tiers, wechat_outbox
 from .errors import DomainError
 from .extensions import db
 from .labels import (
@@ -35,7 +35,15 @@ from .labels import (
     REFUSAL_REASONS,
     TERMINATION_REASONS,
 )
-from .models import Attachment, Complaint, ComplaintEvent, Jurisdiction, User, Workshop
+from .models import (
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    Jurisdiction,
+    User,
+    WechatBinding,
+    Workshop,
+)
 from .timeutil import local, today, utcnow
 from .tx import transactional
 
@@ -196,6 +204,20 @@ def due_provisional(c: Complaint) -> bool:
     return is_open(c) and deadlines.provisional(received_day(c), c.due_on)
 
 
+# Stages whose deadline counts working days; the others (mediation 60 days, case 90 days)
+# count calendar days and only move their last day past a holiday.
+WORKING_DAY_STAGES = ("new", "verifying")
+
+
+def deadline_note(c: Complaint) -> str | None:
+    """What the officer should know about how a provisional due date was counted, or None."""
+    if not due_provisional(c):
+        return None
+    if c.status in WORKING_DAY_STAGES:
+        return "该年度法定节假日尚未公布，暂按周一至周五计算"
+    return "按日历日计算；该年度法定节假日尚未公布，期满日如逢节假日将顺延"
+
+
 # --- submission ----------------------------------------------------------------------------------
 
 
@@ -209,6 +231,7 @@ class Receipt:
     anonymous: bool
     photo_count: int
     similar_recent: bool = False
+    bound: bool = False  # bound to the mini-program user who filed it
 
 
 def normalise_phone(raw: str) -> str:
@@ -378,9 +401,11 @@ def submit(
     uploads: list[tuple[str, bytes]] = (),
     client_ip: str | None = None,
     channel: str = "web",
+    wechat_user_id: int | None = None,
 ) -> Receipt:
     """Validate, store and commit a submission. Raises SubmissionInvalid (errors by field, photos
-    under "photos"), SpamSuspected, or a database error — never returns before the commit."""
+    under "photos"), SpamSuspected, or a database error — never returns before the commit.
+    `wechat_user_id`: the mini-program user who filed it, bound unless the report is anonymous."""
     if (form.get(HONEYPOT_FIELD) or "").strip():
         raise SpamSuspected()
     values, errors = validate(form)
@@ -395,7 +420,9 @@ def submit(
     password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     for attempt in range(3):  # a tracking-number collision (1 in 10^10) is retried, not shown
         try:
-            return _store(values, stored, password, password_hash, client_ip, channel)
+            return _store(
+                values, stored, password, password_hash, client_ip, channel, wechat_user_id
+            )
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -410,6 +437,7 @@ def _store(
     password_hash: str,
     client_ip: str | None,
     channel: str,
+    wechat_user_id: int | None = None,
 ) -> Receipt:
     workshop: Workshop | None = v["workshop"]
     jurisdiction_id = workshop.station_id if workshop else v["county"].id
@@ -460,6 +488,10 @@ def _store(
         db.session.add(c)
         items.append(c)
     db.session.flush()
+    # Anonymous stays anonymous: an openid beside the report would identify its author.
+    bound = bool(wechat_user_id) and not v["anonymous"]
+    if bound:
+        db.session.add_all(WechatBinding(complaint_id=c.id, user_id=wechat_user_id) for c in items)
     return Receipt(
         submission_id=submission_id,
         items=[(c.kind, c.tracking_no, c.due_on) for c in items],
@@ -467,6 +499,7 @@ def _store(
         anonymous=v["anonymous"],
         photo_count=len(stored),
         similar_recent=similar,
+        bound=bound,
     )
 
 
@@ -518,6 +551,11 @@ def track(number: str, password: str) -> TrackView | None:
     ok = check_password_hash(c.password_hash if c else _DUMMY_HASH, password)
     if c is None or not ok:
         return None
+    return track_view(c)
+
+
+def track_view(c: Complaint) -> TrackView:
+    """What the person who filed `c` may see (after the password, or their bound WeChat sign-in)."""
     events = db.session.scalars(
         select(ComplaintEvent)
         .where(ComplaintEvent.complaint_id == c.id)
@@ -581,6 +619,8 @@ def _event(
         public_reply=public_reply or None,
     )
     db.session.add(e)
+    if to_status or e.public_reply:  # what the person sees on /track moved: tell subscribers
+        wechat_outbox.case_moved(c, e)
     return e
 
 
@@ -827,13 +867,18 @@ def reporter_identity(actor, c: Complaint) -> Identity:
 # --- inbox queries -------------------------------------------------------------------------------
 
 
+DUE_SOON_DAYS = 3  # an open item due within this many days is near its deadline (待办)
+
+
 @dataclass
 class InboxFilter:
     status: str = "open"  # a status code, "open", or "" for all
     kind: str = ""
     jurisdiction_id: int | None = None
     overdue: bool = False
+    due_soon: bool = False  # open and due within DUE_SOON_DAYS days (overdue ones apart)
     assignee_id: int | None = None  # 0: unassigned
+    q: str = ""  # tracking number, workshop (name or public code), or the reporter's phone
     page: int = 1
     per_page: int = 30
 
@@ -855,6 +900,14 @@ def inbox(actor, f: InboxFilter) -> tuple[list[Complaint], int]:
         q = q.where(Complaint.kind == f.kind)
     if f.overdue:
         q = q.where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES), Complaint.due_on < today())
+    if f.due_soon:
+        q = q.where(
+            Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+            Complaint.due_on >= today(),
+            Complaint.due_on <= today() + timedelta(days=DUE_SOON_DAYS),
+        )
+    if f.q:
+        q = q.where(_search(actor, f.q))
     if f.assignee_id == 0:
         q = q.where(Complaint.assigned_to_id.is_(None))
     elif f.assignee_id:
@@ -880,6 +933,24 @@ def inbox(actor, f: InboxFilter) -> tuple[list[Complaint], int]:
         .all()
     )
     return list(items), total
+
+
+def _search(actor, text: str):
+    """Match by tracking number, by workshop (registered name or public code, or the name a
+    report gave a black workshop), and by the reporter's phone for those who may read identities
+    (the same people reporter_identity() serves; the scope is already the actor's)."""
+    text = text.strip()[:50]
+    like = f"%{text.replace('%', '').replace('_', '')}%"
+    shops = select(Workshop.id).where(or_(Workshop.name.ilike(like), Workshop.public_code == text))
+    clauses = [
+        Complaint.tracking_no.ilike(like),
+        Complaint.workshop_id.in_(shops),
+        Complaint.unregistered_name.ilike(like),
+    ]
+    phone = normalise_phone(text)
+    if phone.isdigit() and len(phone) >= 7 and access.can(actor, "view_reporter"):
+        clauses.append(Complaint.reporter_phone == phone)
+    return or_(*clauses)
 
 
 def get_for(actor, complaint_id: int) -> Complaint | None:

@@ -49,6 +49,11 @@ class Config:
         # How many reverse proxies (nginx, CDN) stand in front: their X-Forwarded-For/-Proto are
         # trusted that many hops deep, so rate limits see the real client. 0: none trusted.
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES") or 0)
+        # The WeChat mini-program (docs/miniprogram.md): off unless WECHAT_APPID is set. The secret
+        # comes from the environment only; the API base is changed for tests and staging.
+        self.WECHAT_APPID = env("WECHAT_APPID") or ""
+        self.WECHAT_SECRET = env("WECHAT_SECRET") or ""
+        self.WECHAT_API_BASE = (env("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/")
         # Cookies: secure unless the site is served over plain http (local demo).
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

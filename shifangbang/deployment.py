@@ -7,7 +7,7 @@ deployment.toml.
 
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 DEFAULT_FILE = Path(__file__).with_name("deployment.toml")
@@ -48,6 +48,36 @@ class RectificationTarget:
     label: str
 
 
+@dataclass(frozen=True)
+class WechatTemplate:
+    """A subscribe-message template the bureau applied for in the mini-program console (订阅消息),
+    and which of our values fills each of its keywords: {keyword: value name}. Value names:
+    case — tracking_no, kind, status, updated_at, due_on, reply, workshop_name;
+    workshop — workshop_name, tier, titles, state, change, updated_at."""
+
+    template_id: str = ""  # empty: this kind of notice is not offered
+    page: str = ""  # the mini-program page the notice opens; {tracking_no} / {code} filled in
+    fields: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Wechat:
+    # formal | trial | developer: which build of the mini-program a notice opens.
+    miniprogram_state: str = "formal"
+    case_progress: WechatTemplate = WechatTemplate()
+    workshop_change: WechatTemplate = WechatTemplate()
+
+
+def _wechat(raw: dict) -> Wechat:
+    raw = dict(raw)
+    templates = {
+        k: _build(WechatTemplate, raw.pop(k), f"wechat.{k}")
+        for k in ("case_progress", "workshop_change")
+        if k in raw
+    }
+    return Wechat(**_build(Wechat, raw, "wechat").__dict__ | templates)
+
+
 def _build(cls, raw: dict, section: str):
     """A settings dataclass from its TOML table; an unknown key is a mistake worth stopping for."""
     known = {f.name for f in fields(cls)}
@@ -69,6 +99,7 @@ class Deployment:
     colour_codes: tuple[dict, ...]
     checklist: tuple[dict, ...]  # ({area, items: [{code, text, key}]}, ...)
     rectification_targets: tuple[RectificationTarget, ...] = ()
+    wechat: Wechat = Wechat()
 
     def tier(self, code: str | None) -> Tier:
         """The tier for a code; unknown or missing codes are shown as unrated, never as an error."""
@@ -112,4 +143,5 @@ def load(path: str | Path | None = None) -> Deployment:
             _build(RectificationTarget, t, "rectification_targets")
             for t in raw.get("rectification_targets", ())
         ),
+        wechat=_wechat(raw.get("wechat", {})),
     )

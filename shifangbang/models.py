@@ -650,3 +650,108 @@ class ChangeLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: survives deletion
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- WeChat mini-program (wechat.py, wechat_outbox.py) ------------------------------------------
+
+
+class WechatUser(db.Model):
+    """A mini-program user, known by the openid WeChat gives for this app. The openid is personal
+    data: officers see only that a case is bound (已绑定微信), never the openid."""
+
+    __tablename__ = "wechat_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WechatSession(db.Model):
+    """A bearer token handed to the mini-program; only its SHA-256 is stored."""
+
+    __tablename__ = "wechat_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("wechat_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class WechatBinding(db.Model):
+    """A complaint or report filed with a token: its user lists it without the query password."""
+
+    __tablename__ = "wechat_binding"
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("wechat_user.id", ondelete="CASCADE"), index=True
+    )
+    # The reporter's phone was confirmed through WeChat's getPhoneNumber.
+    phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WechatSubscription(db.Model):
+    """One accepted one-time subscription: worth exactly one subscribe message."""
+
+    __tablename__ = "wechat_subscription"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("wechat_user.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # case | workshop
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    template_id: Mapped[str] = mapped_column(String(64))
+    # Workshop subscriptions: the tier, titles and state when subscribed; a change from it fires.
+    baseline: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(
+        String(10), default="active", index=True
+    )  # active|used|dropped
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("kind in ('case','workshop')", name="wechat_subscription_kind"),
+    )
+
+
+class WechatOutbox(db.Model):
+    """A subscribe message waiting for (or done with) delivery; workers claim rows one at a time."""
+
+    __tablename__ = "wechat_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wechat_subscription.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("wechat_user.id", ondelete="CASCADE"), index=True
+    )
+    template_id: Mapped[str] = mapped_column(String(64))
+    page: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(JSON)
+    # pending | sending (claimed until claimed_until) | sent | failed | dropped
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_wechat_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class WechatToken(db.Model):
+    """The app's access token (cgi-bin/stable_token), one row shared by every worker and server."""
+
+    __tablename__ = "wechat_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_token: Mapped[str] = mapped_column(String(600), default="")
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

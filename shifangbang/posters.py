@@ -4,10 +4,12 @@ Each poster's issue number rides in its QR URL (/w/<code>?p=<issue_no>); the pub
 the poster's issue time with the workshop's last public change to flag outdated posters.
 """
 
+from urllib.parse import parse_qs, urlsplit
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import access, audit
+from . import access, audit, codes
 from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Poster, TitleGrant, Workshop
@@ -19,6 +21,26 @@ AUDIT_FIELDS = ("workshop_id", "issue_no", "size", "tier_code", "issued_at")
 
 class PosterError(DomainError):
     pass
+
+
+def issue_no_param(raw: str | None) -> int | None:
+    """The poster number in a QR URL's ?p= (the page and the mini-program's scan read it alike)."""
+    raw = raw or ""
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else None
+
+
+def parse_link(link: str, base_url: str) -> tuple[str, int | None] | None:
+    """(public code, poster number) from a scanned QR link to this site; None if it is not one."""
+    parts, base = urlsplit((link or "").strip()), urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != base.netloc.lower():
+        return None
+    prefix = base.path.rstrip("/") + "/w/"
+    if not parts.path.startswith(prefix):
+        return None
+    code = codes.normalise(parts.path[len(prefix) :].rstrip("/"))
+    if not code or len(code) > codes.MAX_LENGTH or "/" in code:
+        return None
+    return code, issue_no_param((parse_qs(parts.query).get("p") or [""])[0])
 
 
 def _check_size(size: str) -> None:

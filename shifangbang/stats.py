@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from . import current_deployment, rectification, spreadsheet
 from . import sampling as sampling_mod
@@ -24,6 +24,7 @@ from .labels import (
 )
 from .models import (
     Complaint,
+    ComplaintEvent,
     Inspection,
     ProductCategory,
     RevocationProposal,
@@ -35,6 +36,16 @@ from .models import (
     workshop_category,
 )
 from .timeutil import local, local_day_start, today
+
+ACCEPTED_STATUSES = (
+    "accepted",
+    "mediated",
+    "terminated",
+    "verifying",
+    "case_opened",
+    "no_case",
+    "case_closed",
+)
 
 
 def _scoped(q, column, ids):
@@ -172,6 +183,25 @@ def compute(ids: set[int] | None, start: date, end: date, on: date | None = None
     for kind, status, n in db.session.execute(_scoped(cq, Complaint.jurisdiction_id, ids)):
         complaints[status] += n
         complaint_kinds[kind] += n
+    # 受理: a complaint accepted for mediation, a report taken into verification (a report moved
+    # on from verification to another authority was accepted too); not new, refused or moved.
+    accepted_q = select(func.count(Complaint.id)).where(
+        Complaint.received_at >= local_day_start(start),
+        Complaint.received_at < local_day_start(end),
+        or_(
+            Complaint.status.in_(ACCEPTED_STATUSES),
+            and_(
+                Complaint.status == "transferred",
+                select(ComplaintEvent.id)
+                .where(
+                    ComplaintEvent.complaint_id == Complaint.id,
+                    ComplaintEvent.to_status == "verifying",
+                )
+                .exists(),
+            ),
+        ),
+    )
+    complaints_accepted = db.session.scalar(_scoped(accepted_q, Complaint.jurisdiction_id, ids))
     complaints_overdue = db.session.scalar(
         _scoped(
             select(func.count(Complaint.id)).where(
@@ -210,6 +240,7 @@ def compute(ids: set[int] | None, start: date, end: date, on: date | None = None
         },
         "complaints": {
             "total": sum(complaints.values()),
+            "accepted": complaints_accepted,
             "by_status": complaints,
             "by_kind": complaint_kinds,
             "overdue": complaints_overdue,
@@ -225,6 +256,15 @@ def _months_back(end: date, n: int) -> date:
         m += 12
         y -= 1
     return date(y, m, 1)
+
+
+def period_name(start: date, end: date) -> str:
+    """The period a sheet covers, in words: 2026年3月, 2026年全年, or from … to …."""
+    if month_bounds(start.year, start.month)[1] == end:
+        return f"{start.year}年{start.month}月"
+    if (start.month, start.day) == (1, 1) and end == date(start.year + 1, 1, 1):
+        return f"{start.year}年全年"
+    return f"{start.isoformat()} 至 {date.fromordinal(end.toordinal() - 1).isoformat()}"
 
 
 def bar_rows(pairs, colours=None) -> list[dict]:
@@ -250,11 +290,7 @@ def xlsx(figures: dict, scope_name: str) -> bytes:
     wb = Workbook()
     bold = Font(bold=True)
     start, end = figures["start"], figures["end"]
-    period = (
-        f"{start.year}年{start.month}月"
-        if month_bounds(start.year, start.month)[1] == end
-        else f"{start.isoformat()} 至 {date.fromordinal(end.toordinal() - 1).isoformat()}"
-    )
+    period = period_name(start, end)
 
     def sheet(ws, title, header, rows):
         ws.title = title
@@ -304,8 +340,8 @@ def xlsx(figures: dict, scope_name: str) -> bytes:
     )
 
     c = figures["complaints"]
-    rows = [("受理总数", c["total"])] + [
-        (f"类别：{COMPLAINT_KIND[k]}", c["by_kind"].get(k, 0)) for k in COMPLAINT_KIND
+    rows = [("收到总数", c["total"]), ("受理总数", c["accepted"])] + [
+        (f"类型：{COMPLAINT_KIND[k]}", c["by_kind"].get(k, 0)) for k in COMPLAINT_KIND
     ]
     rows += [(f"状态：{COMPLAINT_STATUS[k]}", c["by_status"].get(k, 0)) for k in COMPLAINT_STATUS]
     rows += [("办理超期（截至统计日）", c["overdue"])]

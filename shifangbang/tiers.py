@@ -90,7 +90,7 @@ def propose(
     deployment = current_deployment()
     if to_tier not in deployment.tier_codes:
         raise TierError("请选择有效的榜级。")
-    if reason_category not in TIER_REASONS:
+    if reason_category not in TIER_REASONS or reason_category == "legacy_import":
         raise TierError("请选择定榜原因类别。")
     for evidence in (inspection, sampling, complaint):
         if evidence is not None and evidence.workshop_id != workshop.id:
@@ -180,6 +180,52 @@ def publish(actor, decision: TierDecision) -> TierDecision:
         decision.id,
         before=before,
         after=audit.snapshot(decision, AUDIT_FIELDS),
+    )
+    return decision
+
+
+LEGACY_SOURCE = "存量导入"
+
+
+def record_legacy(actor, workshop: Workshop, to_tier: str, effective_on: date) -> TierDecision:
+    """A tier published before this system (存量导入) enters as a published initial decision.
+
+    Only for a workshop not rated here yet; the caller (the registry import) has checked the
+    ladder code and that the date is not in the future. Audited like any publication.
+    """
+    if actor is not None:
+        access.require(actor, "publish_tier", workshop.station_id)
+    if workshop.tier_code != current_deployment().unrated.code:
+        raise TierError("该作坊已有榜级，存量榜级只能导入给尚未评定的作坊。")
+    if effective_on > today():
+        raise TierError("定榜日期不能晚于今天。")
+    now = utcnow()
+    decision = TierDecision(
+        workshop_id=workshop.id,
+        from_tier=workshop.tier_code,
+        to_tier=to_tier,
+        direction="initial",
+        reason_category="legacy_import",
+        reason=f"{LEGACY_SOURCE}：{effective_on.isoformat()} 起公布的榜级",
+        status="published",
+        effective_on=effective_on,
+        proposed_by_id=getattr(actor, "id", None),
+        proposed_at=now,
+        decided_by_id=getattr(actor, "id", None),
+        decided_at=now,
+        published_at=now,
+    )
+    db.session.add(decision)
+    workshop.tier_code = to_tier
+    workshop.tier_since = effective_on
+    db.session.flush()
+    changes.touch(workshop)
+    audit.record(
+        actor,
+        "tier.import",
+        "tier_decision",
+        decision.id,
+        after=dict(audit.snapshot(decision, AUDIT_FIELDS), source=LEGACY_SOURCE),
     )
     return decision
 

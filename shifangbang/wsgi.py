@@ -1,5 +1,10 @@
-"""WSGI entry point for gunicorn: `gunicorn shifangbang.wsgi:app`."""
+"""WSGI entry point for gunicorn: `gunicorn shifangbang.wsgi:app`.
 
-from . import create_app
+gunicorn (without --preload) imports this module in each worker after the fork, so each worker
+starts its own WeChat outbox thread here (only when WECHAT_APPID is set; see wechat_outbox.py).
+"""
+
+from . import create_app, wechat_outbox
 
 app = create_app()
+wechat_outbox.start_worker(app)

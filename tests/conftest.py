@@ -5,6 +5,7 @@ Backends: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. With CI=t
 be skipped: a skip fails the run.
 """
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -209,7 +210,7 @@ class LiveServer:
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
         )
-        self.env.update(env or {})
+        self.env.update(env or {})  # may override the defaults above (RATELIMIT_ENABLED …)
         self.app = make_test_app(
             self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False
         )
@@ -221,6 +222,7 @@ class LiveServer:
         self.start()
 
     def start(self) -> None:
+        """Start gunicorn (again, after stop(): a restart on the same database and port)."""
         self.log = open(self.base / "gunicorn.log", "ab")
         self.proc = subprocess.Popen(
             [
@@ -269,6 +271,51 @@ def live_server(tmp_path_factory):
     server = LiveServer(tmp_path_factory.mktemp("live"))
     yield server
     server.stop()
+
+
+# --- WeChat's server API, faked locally -----------------------------------------------------------
+
+CASE_TEMPLATE = "tmpl-case-progress-0001"
+WORKSHOP_TEMPLATE = "tmpl-workshop-change-0001"
+
+
+@pytest.fixture(scope="session")
+def fake():
+    """The local fake of WeChat's server API (tests/wechat_fake.py), one per test session."""
+    from .wechat_fake import WechatFake
+
+    server = WechatFake().start()
+    yield server
+    server.stop()
+
+
+def with_templates(deployment):
+    wx = deployment.wechat
+    return dataclasses.replace(
+        deployment,
+        wechat=dataclasses.replace(
+            wx,
+            case_progress=dataclasses.replace(wx.case_progress, template_id=CASE_TEMPLATE),
+            workshop_change=dataclasses.replace(wx.workshop_change, template_id=WORKSHOP_TEMPLATE),
+        ),
+    )
+
+
+@pytest.fixture
+def wx(app, db, fake):
+    """WeChat switched on for this test (appid, secret, the fake's URL, two templates)."""
+    from .wechat_fake import APPID, SECRET
+
+    saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE")}
+    saved_deployment = app.extensions["deployment"]
+    app.config.update(WECHAT_APPID=APPID, WECHAT_SECRET=SECRET, WECHAT_API_BASE=fake.url)
+    app.extensions["deployment"] = with_templates(saved_deployment)
+    fake.refusing.clear()
+    fake.fail_next.clear()
+    fake.messages.clear()  # openids repeat across the database backends
+    yield fake
+    app.config.update(saved)
+    app.extensions["deployment"] = saved_deployment
 
 
 # --- a real browser -----------------------------------------------------------------------------

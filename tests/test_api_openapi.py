@@ -6,6 +6,7 @@ import time
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.config._auth import OpenAPIAuthConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -44,10 +45,15 @@ def test_document_is_valid_openapi(client):
             assert op["summary"] and op["responses"]
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(client, db):
-    """Every operation, bounded examples, with real rows so the success paths are exercised too."""
+def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(client, db, wx):
+    """Every operation, bounded examples, with real rows so the success paths are exercised too.
+    WeChat is on (the local fake); operations that need a mini-program sign-in get a real token."""
     data = arrange()
+    login = client.post("/api/v1/wechat/login", json={"code": wx.issue_code("oSchemathesis")})
+    token = login.get_json()["token"]
     schema = schemathesis.openapi.from_wsgi(PREFIX + "/openapi.json", client.application)
+    # The bearer scheme gets a real token: schemathesis then also probes without it and with a wrong one.
+    schema.config.auth.openapi = OpenAPIAuthConfig(schemes={"wechatBearer": {"bearer": token}})
     known = [{"code": data[k].public_code} for k in ("gold", "bronze", "unrated", "closed")]
     started = time.monotonic()
     failures = []

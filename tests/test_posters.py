@@ -90,7 +90,9 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
     page = client.get("/admin/posters?q=西脑包")
     assert page.status_code == 200 and "西脑包豆腐坊" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
-    r = client.post("/admin/posters/issue", data={"workshop_id": shop.id, "size": "A4"})
+    r = client.post(
+        "/admin/posters/issue", data={"workshop_id": shop.id, "size": "A4", "confirmed": "1"}
+    )
     assert r.status_code == 302 and "/admin/posters/print?ids=" in r.headers["Location"]
     sheet = client.get(r.headers["Location"]).get_data(as_text=True)
     # The print size comes from the sheet's class through a named @page in the static style sheet
@@ -115,7 +117,10 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
     # Batch for the station: one sheet per open workshop, A5.
     f.workshop(j["xinaobao"])
     db.session.commit()
-    r = client.post("/admin/posters/issue", data={"station_id": j["xinaobao"].id, "size": "A5"})
+    r = client.post(
+        "/admin/posters/issue",
+        data={"station_id": j["xinaobao"].id, "size": "A5", "confirmed": "1"},
+    )
     batch = client.get(r.headers["Location"]).get_data(as_text=True)
     assert batch.count('class="sheet A5"') == 2 and "@page a5{size:A5 portrait" in css
     assert ".A5{page:a5}" in css and "break-after:page" in css
@@ -131,11 +136,15 @@ def test_poster_pages_refuse_other_stations_and_viewers(client, db, j):
     f.login(client, other)
     assert client.get(f"/admin/posters/print?ids={poster.id}").status_code == 403
     assert (
-        client.post("/admin/posters/issue", data={"workshop_id": shop.id, "size": "A4"}).status_code
+        client.post(
+            "/admin/posters/issue", data={"workshop_id": shop.id, "size": "A4", "confirmed": "1"}
+        ).status_code
         == 403
     )
     assert (
-        client.post("/admin/posters/issue", data={"station_id": j["xinaobao"].id}).status_code
+        client.post(
+            "/admin/posters/issue", data={"station_id": j["xinaobao"].id, "confirmed": "1"}
+        ).status_code
         == 403
     )
     assert "西脑包市场监管所" not in client.get("/admin/posters").get_data(as_text=True)

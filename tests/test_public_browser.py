@@ -168,6 +168,9 @@ def test_poster_prints_and_its_qr_decodes_then_goes_stale(live_server, browser, 
         admin.click("button[type=submit]")
         admin.goto(f"{live_server.url}/admin/posters?q=西脑包豆腐坊")
         admin.locator("button[name=size][value=A4]").click()
+        assert "请确认：发放并打印" in admin.inner_text("main")  # issuing asks first
+        admin.locator("#confirm button", has_text="发放并打印").click()
+        admin.wait_for_url("**/admin/posters/print?ids=*")
         assert "/admin/posters/print?ids=" in admin.url
         admin.emulate_media(media="print")
         sheet = admin.locator("section.sheet")

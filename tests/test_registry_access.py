@@ -68,6 +68,7 @@ def test_http_matrix(app, db, role, where, action):
                 "on": date.today().isoformat(),
                 "reason": "矩阵测试",
                 "version": workshop.version,
+                "confirmed": "1",
             },
         )
         assert r.status_code == (302 if allow else 403)

@@ -140,7 +140,7 @@ def test_audit_page_filters_and_shows_the_diff(app, db):
         as_text=True
     )
     assert (
-        '<code class="muted small">workshop.edit</code>' in body
+        '<strong data-action="workshop.edit">修改作坊</strong>' in body
         and "西脑包老豆腐坊" in body
         and "审计可见的新名字" in body
     )
@@ -148,11 +148,11 @@ def test_audit_page_filters_and_shows_the_diff(app, db):
     body = admin.get("/admin/audit?actor=nobody").get_data(as_text=True)
     assert "没有符合条件的记录" in body
     tomorrow = (china_today() + timedelta(days=1)).isoformat()
-    assert '<code class="muted small">workshop.edit</code>' not in admin.get(
+    assert '<strong data-action="workshop.edit">修改作坊</strong>' not in admin.get(
         f"/admin/audit?date_from={tomorrow}"
     ).get_data(as_text=True)
     today = china_today().isoformat()  # the filter counts days in China time
-    assert '<code class="muted small">workshop.edit</code>' in admin.get(
+    assert '<strong data-action="workshop.edit">修改作坊</strong>' in admin.get(
         f"/admin/audit?date_from={today}&date_to={today}&action=workshop"
     ).get_data(as_text=True)
     r = admin.post("/admin/audit/verify", follow_redirects=True)

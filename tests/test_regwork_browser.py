@@ -69,6 +69,7 @@ def test_failed_inspection_to_published_downgrade(live_server, desktop_page):
     row = page.locator("#decided tr", has_text="老东河凉糕坊")
     screenshot(page, "regwork-tier-queue-decided")
     row.locator("button", has_text="发布").click()
+    page.locator("#confirm button", has_text="发布").click()  # the confirmation page
     page.wait_for_url("**/admin/tiers/")
     assert "现为橙榜" in page.inner_text("body")
     screenshot(page, "regwork-tier-published")

@@ -87,7 +87,7 @@ def test_tier_queue_decide_publish_only_admin(client, s):
         follow_redirects=True,
     )
     assert "待发布" in r.get_data(as_text=True)
-    client.post(f"/admin/tiers/{d.id}/publish", follow_redirects=True)
+    client.post(f"/admin/tiers/{d.id}/publish", data={"confirmed": "1"}, follow_redirects=True)
     assert s["w"].tier_code == "bronze" and d.status == "published"
     hist = client.get(f"/admin/tiers/w/{s['w'].id}").get_data(as_text=True)
     assert "已发布" in hist and "整改台账" in hist
@@ -186,7 +186,7 @@ def test_titles_pages_and_confirm(client, s):
     )
     p = _db.session.query(RevocationProposal).one()
     assert "发生食品安全事故" in client.get("/admin/titles/").get_data(as_text=True)
-    client.post(f"/admin/titles/proposals/{p.id}", data={"action": "confirm"})
+    client.post(f"/admin/titles/proposals/{p.id}", data={"action": "confirm", "confirmed": "1"})
     assert g.status == "revoked" and g.barred_until == titles.add_years(today(), 2)
     r = client.post(
         "/admin/titles/grant",
@@ -224,7 +224,7 @@ def test_draw_pages(client, s):
     text = r.get_data(as_text=True)
     assert "一致" in text and "老东河凉糕作坊" in text
     d = _db.session.query(draws.RandomDraw).one()
-    client.post(f"/admin/draws/{d.id}/publish")
+    client.post(f"/admin/draws/{d.id}/publish", data={"confirmed": "1"})
     assert d.published and "20261123" in client.get(f"/draws/{d.id}").get_data(as_text=True)
     r = client.post("/admin/draws/", data={"jurisdiction_id": str(s["j"]["donghe"].id), "n": "abc"})
     assert "抽取数量须为整数" in r.get_data(as_text=True)

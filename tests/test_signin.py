@@ -55,6 +55,7 @@ def test_csrf_rejects_a_post_without_token(app, db):
                 "on": "2026-01-01",
                 "reason": "停业整顿",
                 "version": w.own.version,
+                "confirmed": "1",
                 "csrf_token": token,
             },
         )
@@ -243,7 +244,7 @@ def test_admin_creates_deactivates_and_resets_accounts(app, db):
             "jurisdiction_id": w.stations["kun1"].id,
         },
     )
-    client.post(f"/admin/users/{new.id}", data={"action": "deactivate"})
+    client.post(f"/admin/users/{new.id}", data={"action": "deactivate", "confirmed": "1"})
     db.session.expire_all()
     new = db.session.get(User, new.id)
     assert new.role == "viewer" and not new.active
@@ -269,7 +270,7 @@ def test_admin_creates_deactivates_and_resets_accounts(app, db):
 def test_admin_cannot_lock_themselves_out(app, db):
     w = world(db)
     client = login_as(app, w.admin)
-    r = client.post(f"/admin/users/{w.admin.id}", data={"action": "deactivate"})
+    r = client.post(f"/admin/users/{w.admin.id}", data={"action": "deactivate", "confirmed": "1"})
     assert r.status_code == 422 and "不能停用自己的账号" in r.get_data(as_text=True)
     r = client.post(
         f"/admin/users/{w.admin.id}",

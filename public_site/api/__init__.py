@@ -12,4 +12,4 @@ csrf.exempt(bp)  # no cookies, no session: nothing for a forged cross-site reque
 limiter.limit("300 per minute")(bp)
 
 
-from . import routes  # noqa: E402,F401  (registers the endpoints on bp)
+from . import routes, wechat  # noqa: E402,F401  (registers the endpoints on bp)

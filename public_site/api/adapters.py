@@ -156,11 +156,19 @@ def _api_errors(errors: dict, form: dict) -> dict:
     return out
 
 
-def submit(form: dict, files: list, client_ip: str | None, channel: str) -> complaints.Receipt:
+def submit(
+    form: dict, files: list, client_ip: str | None, channel: str, wechat_user_id: int | None = None
+) -> complaints.Receipt:
     """complaints.submit for an API form and uploaded files (werkzeug FileStorage); SubmissionError."""
     uploads = [(f.filename or "", f.read(photos.MAX_BYTES + 1)) for f in files]
     try:
-        return complaints.submit(domain_form(form), uploads, client_ip=client_ip, channel=channel)
+        return complaints.submit(
+            domain_form(form),
+            uploads,
+            client_ip=client_ip,
+            channel=channel,
+            wechat_user_id=wechat_user_id,
+        )
     except complaints.SubmissionInvalid as e:
         raise SubmissionError(
             "提交的内容有误，请检查后重试。", _api_errors(e.errors, form)

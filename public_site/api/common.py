@@ -11,12 +11,23 @@ PAGE_MAX = 10_000
 class ApiError(HTTPException):
     """Raised by API code; public_site/errors.py renders it as {"error": {status, code, message, details}}."""
 
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(message)
         self.code = status
         self.api_code = code
         self.api_message = message
         self.api_details = details
+        self.api_headers = headers or {}
+
+    def get_headers(self, environ=None, scope=None):
+        return [*super().get_headers(environ, scope), *self.api_headers.items()]
 
 
 def bad_param(name: str, message: str) -> ApiError:

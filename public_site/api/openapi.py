@@ -763,6 +763,20 @@ def document() -> dict:
             {"404": error("查询码或密码不正确。")},
         ),
     }
+    paths.update(wechat_paths())
+    paths["/complaints"]["post"]["security"] = OPTIONAL_BEARER
+    paths["/complaints"]["post"]["description"] = (
+        "带小程序登录令牌（Authorization: Bearer）提交的实名投诉举报绑定到该微信用户，"
+        "可在 /me/complaints 查看；匿名举报不绑定。"
+    )
+    paths["/complaints"]["post"]["responses"]["401"] = error(
+        "登录令牌无效或已过期（不带令牌可匿名提交）。"
+    )
+    created = paths["/complaints"]["post"]["responses"]["201"]["content"]["application/json"]
+    created["schema"]["properties"]["bound"] = {
+        "type": "boolean",
+        "description": "已绑定到登录的微信用户（小程序“我的投诉举报”可见）。",
+    }
     bureau = deployment.bureau
     return {
         "openapi": "3.1.0",
@@ -777,5 +791,196 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
-        "components": {"schemas": schemas()},
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "wechatBearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "POST /wechat/login 换得的不透明令牌，有效期见 expires_in。",
+                }
+            },
+        },
+    }
+
+
+# --- the mini-program's endpoints (public_site/api/wechat.py) ----------------------------------
+
+BEARER = [{"wechatBearer": []}]
+OPTIONAL_BEARER = [{}, {"wechatBearer": []}]
+UNAUTHORIZED = error("未登录，或登录令牌无效、已过期：请重新 wx.login 并调用 /wechat/login。")
+WECHAT_BUSY = {
+    "description": "微信服务繁忙、限频或本站未开通小程序：稍后重试。",
+    "headers": {
+        "Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "秒。"}
+    },
+    "content": {"application/json": {"schema": ref("Error")}},
+}
+NOT_JSON = error("不是 application/json 的 JSON 对象。")
+WX_CODE = {"type": "string", "minLength": 1, "maxLength": 128}
+
+
+def json_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def post_op(op_id: str, summary: str, body: dict, responses: dict, **extra) -> dict:
+    return {
+        "post": {
+            "operationId": op_id,
+            "summary": summary,
+            "requestBody": json_body(body),
+            "responses": dict(responses, **{"415": NOT_JSON, "429": TOO_MANY}),
+            **extra,
+        }
+    }
+
+
+def wechat_paths() -> dict:
+    tracking_no = {
+        "name": "tracking_no",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 20},
+    }
+    me = get_op(
+        "myComplaints",
+        "我的投诉举报：用小程序登录提交并绑定的事项，含状态、办理期限和公开答复（无需查询密码）。",
+        json_response(
+            "全部已绑定事项，最新在前。",
+            obj(
+                {
+                    "items": {"type": "array", "items": ref("ComplaintStatus")},
+                    "total": {"type": "integer", "minimum": 0},
+                }
+            ),
+        ),
+        extra={"401": UNAUTHORIZED},
+    )
+    me["get"]["security"] = BEARER
+    return {
+        "/wechat/login": post_op(
+            "wechatLogin",
+            "小程序登录：用 wx.login 的 code 换取本站令牌（openid 和 session_key 不返回）。",
+            obj({"code": dict(WX_CODE, description="wx.login 返回的 code，只能用一次。")}),
+            {
+                "200": json_response(
+                    "登录成功。",
+                    obj(
+                        {
+                            "token": {
+                                "type": "string",
+                                "description": "放在 Authorization: Bearer 中。",
+                            },
+                            "expires_in": {"type": "integer", "minimum": 1, "description": "秒。"},
+                        }
+                    ),
+                ),
+                "400": error("缺少 code。"),
+                "401": error("code 无效或已使用（微信 40029/40163）。"),
+                "503": WECHAT_BUSY,
+            },
+        ),
+        "/me/complaints": me,
+        "/me/complaints/{tracking_no}/phone": post_op(
+            "verifyPhone",
+            "用 getPhoneNumber 的 code 验证实名投诉举报登记的手机号。",
+            obj({"code": dict(WX_CODE, description="手机号快速验证组件返回的 code。")}),
+            {
+                "200": json_response(
+                    "手机号已验证。",
+                    obj(
+                        {
+                            "tracking_no": {"type": "string"},
+                            "phone_verified": {"type": "boolean"},
+                            "verified_at": NULLABLE_DATETIME,
+                        }
+                    ),
+                ),
+                "400": error("缺少 code。"),
+                "401": UNAUTHORIZED,
+                "404": error("没有绑定到本用户的这件事项。"),
+                "422": error("匿名举报、code 无效，或微信手机号与登记的不一致。"),
+                "503": WECHAT_BUSY,
+            },
+            parameters=[tracking_no],
+            security=BEARER,
+        ),
+        "/me/subscriptions": post_op(
+            "subscribe",
+            "记录用户在小程序中同意的一次性订阅：某件投诉举报的办理进度，或某个作坊的榜级、称号、经营状态变化。",
+            {
+                "type": "object",
+                "required": ["kind"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["case", "workshop"]},
+                    "tracking_no": {
+                        "type": "string",
+                        "maxLength": 20,
+                        "description": "kind=case：已绑定事项的查询码。",
+                    },
+                    "workshop_code": {
+                        "type": "string",
+                        "maxLength": 20,
+                        "description": "kind=workshop：作坊公示码。",
+                    },
+                },
+            },
+            {
+                "201": json_response(
+                    "已记录；事项或作坊有变化时发送一条订阅消息。",
+                    obj(
+                        {
+                            "id": {"type": "integer"},
+                            "kind": {"type": "string", "enum": ["case", "workshop"]},
+                            "target": {"type": "string"},
+                            "template_id": {"type": "string"},
+                            "status": {"type": "string"},
+                        }
+                    ),
+                ),
+                "400": error("kind、tracking_no 或 workshop_code 有误。"),
+                "401": UNAUTHORIZED,
+                "404": error("找不到该事项（或不是本用户的）或作坊。"),
+                "422": error("事项已办结，或订阅过多。"),
+                "503": WECHAT_BUSY,
+            },
+            security=BEARER,
+        ),
+        "/scan": get_op(
+            "scan",
+            "扫码：公示牌二维码中的链接 → 作坊，以及这张公示牌是否为最新（与网页相同的规则）。",
+            json_response(
+                "作坊及公示牌状态。",
+                obj(
+                    {
+                        "code": {"type": "string"},
+                        "workshop": ref("WorkshopSummary"),
+                        "poster": obj(
+                            {
+                                "issue_no": {"type": "integer"},
+                                "found": {"type": "boolean"},
+                                "current": {"type": "boolean"},
+                                "state": {
+                                    "type": "string",
+                                    "enum": ["current", "outdated", "unknown"],
+                                },
+                                "issued_at": NULLABLE_DATETIME,
+                                "message": {"type": "string"},
+                            },
+                            nullable=True,
+                        ),
+                    }
+                ),
+            ),
+            [
+                query(
+                    "q",
+                    {"type": "string", "maxLength": 300},
+                    "扫描到的完整链接（小程序 onLoad 的 options.q，已解码）。",
+                    True,
+                )
+            ],
+            {"404": error("不是本站公示牌的链接，或作坊不存在。")},
+        ),
     }

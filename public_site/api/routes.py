@@ -14,7 +14,7 @@ from shifangbang.models import (
     workshop_category,
 )
 
-from . import adapters, bp, openapi, queries, serializers
+from . import adapters, bp, openapi, queries, serializers, wechat
 from .common import (
     ApiError,
     absolute,
@@ -324,9 +324,16 @@ def complaint_public(v) -> dict:
 def complaint_create():
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "请以 multipart/form-data 提交。")
+    user = wechat.signed_in_user(required=False)  # with a token: bound to the mini-program user
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     try:
-        receipt = adapters.submit(request.form.to_dict(), files, request.remote_addr, channel="api")
+        receipt = adapters.submit(
+            request.form.to_dict(),
+            files,
+            request.remote_addr,
+            channel="api",
+            wechat_user_id=user.id if user else None,
+        )
     except adapters.SubmissionError as e:
         raise ApiError(422, "validation_failed", str(e), e.errors) from None
     views = [adapters.track(no, receipt.password) for _, no, _ in receipt.items]
@@ -339,7 +346,9 @@ def complaint_create():
             )
             for v in views
         ],
-        "notice": "请记下查询码和查询密码，凭它们查询办理进度。",
+        "bound": receipt.bound,
+        "notice": "请记下查询码和查询密码，凭它们查询办理进度。"
+        + ("也可在小程序“我的投诉举报”中查看。" if receipt.bound else ""),
     }
     response = jsonify(body)
     response.status_code = 201

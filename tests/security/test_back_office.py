@@ -68,16 +68,20 @@ def test_totp_requirement_is_enforced_on_every_page(app, db):
 
 def test_no_open_redirect_through_back_fields(app, db):
     w = world(db)
-    d = TierDecision(
-        workshop_id=w.own.id,
-        from_tier="unrated",
-        to_tier="bronze",
-        direction="initial",
-        reason_category="initial",
-    )
-    db.session.add(d)
-    db.session.commit()
     admin = login_as(app, w.admin)
+
+    def decision() -> TierDecision:
+        d = TierDecision(
+            workshop_id=w.own.id,
+            from_tier="unrated",
+            to_tier="bronze",
+            direction="initial",
+            reason_category="initial",
+        )
+        db.session.add(d)
+        db.session.commit()
+        return d
+
     for back in (
         "https://evil.example/x",
         "//evil.example/x",
@@ -86,9 +90,16 @@ def test_no_open_redirect_through_back_fields(app, db):
         "http:/evil.example",
     ):
         for action in ("decide", "publish"):
-            r = admin.post(f"/admin/tiers/{d.id}/{action}", data={"back": back, "approve": "0"})
+            r = admin.post(
+                f"/admin/tiers/{decision().id}/{action}",
+                data={"back": back, "approve": "0", "confirmed": "1"},
+            )
             assert r.status_code == 302 and r.headers["Location"] == "/admin/tiers/", (action, back)
-    r = admin.post(f"/admin/tiers/{d.id}/publish", data={"back": f"/admin/tiers/w/{w.own.id}"})
+    d = decision()
+    r = admin.post(
+        f"/admin/tiers/{d.id}/publish",
+        data={"back": f"/admin/tiers/w/{w.own.id}", "confirmed": "1"},
+    )
     assert r.headers["Location"] == f"/admin/tiers/w/{w.own.id}"  # a page of ours still works
     admin_page = admin.get("/admin/")
     assert re.search("修改密码", admin_page.get_data(as_text=True))

@@ -38,7 +38,8 @@ def test_saved_cookie_stops_working_after_reset_and_deactivation(app, db):
     saved = _cookie(victim)
     admin = login_as(app, w.admin)
     r = admin.post(
-        f"/admin/users/{w.officer.id}", data={"action": "password", "password": "Qiang-mima-7788"}
+        f"/admin/users/{w.officer.id}",
+        data={"action": "password", "password": "Qiang-mima-7788", "confirmed": "1"},
     )
     assert r.status_code == 302
     assert _with_cookie(app, saved).get("/admin/").status_code == 302
@@ -46,9 +47,9 @@ def test_saved_cookie_stops_working_after_reset_and_deactivation(app, db):
     fresh = app.test_client()
     assert f.login(fresh, w.officer, "Qiang-mima-7788").status_code == 302
     saved = _cookie(fresh)
-    admin.post(f"/admin/users/{w.officer.id}", data={"action": "deactivate"})
+    admin.post(f"/admin/users/{w.officer.id}", data={"action": "deactivate", "confirmed": "1"})
     db.session.expire_all()
-    admin.post(f"/admin/users/{w.officer.id}", data={"action": "activate"})
+    admin.post(f"/admin/users/{w.officer.id}", data={"action": "activate", "confirmed": "1"})
     assert _with_cookie(app, saved).get("/admin/").status_code == 302
 
 
