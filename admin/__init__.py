@@ -78,3 +78,7 @@ def init_app(app: Flask) -> None:
         stats,
     ):
         app.register_blueprint(module.bp)
+    from . import programme
+
+    for blueprint in programme.BLUEPRINTS:
+        app.register_blueprint(blueprint)

@@ -18,6 +18,7 @@ MENU = (
     ("admin_draws.index", "双随机"),
     ("posters.index", "公示牌"),
     ("admin_stats.index", "统计"),
+    ("admin_programme.index", "行动计划"),
     ("admin_users.index", "账号"),
     ("admin_audit.index", "审计日志"),
 )

@@ -13,6 +13,7 @@ from shifangbang.models import Jurisdiction
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .programme.overview import programme_figures
 
 bp = Blueprint("admin_stats", __name__, url_prefix="/admin/stats")
 
@@ -98,6 +99,7 @@ def index():
         month=month,
         jurisdictions=list(db.session.scalars(options)),
         target_state=stats.TARGET_STATE,
+        programme=programme_figures(ids),
     )
 
 

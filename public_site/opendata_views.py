@@ -28,6 +28,8 @@ def download(name: str):
     }
     if info.get("public_history"):  # exports made before the public chain existed have none
         allowed |= {info["public_history"], "chain_head.json"}
+    if info.get("revocations"):
+        allowed.add(info["revocations"])
     if name not in allowed:
         abort(404)
     directory = opendata.export_dir()

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 import search_index
 from search_index import SearchParams, highlight, needles
-from shifangbang import rankings
+from shifangbang import public_status, rankings
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, Title, Workshop
 
@@ -149,4 +149,12 @@ def announcements():
         county_id=county_id,
         counties=rankings.counties(),
         page_url=lambda n: url_for("search.announcements", **dict(args, page=n)),
+        # 通报取消称号 (with plaque recovery), on the first page only.
+        notices=public_status.revocation_notices(
+            select(Jurisdiction.id).where(Jurisdiction.parent_id == county_id)
+            if county_id
+            else None
+        )
+        if page == 1
+        else [],
     )

@@ -22,6 +22,8 @@ WRITE_ACTIONS = frozenset(
         "handle_complaint",
         "issue_poster",
         "rectify",
+        "handle_case",  # 立案, 取缔 (cases.py)
+        "draw",  # stations run their own 双随机 draws within their jurisdiction (issue 17)
         # Not a write, but officer-only: reading a complainant's identity.
         "view_reporter",
     }
@@ -33,8 +35,9 @@ ADMIN_ACTIONS = frozenset(
         "grant_title",
         "revoke_title",
         "manage_users",
-        "draw",
+        "publish_draw",
         "view_audit",
+        "decide_case",  # 行政处罚决定 (cases.py)
     }
 )
 

@@ -20,7 +20,7 @@ import click
 from sqlalchemy import Boolean, func, select, text
 from werkzeug.security import generate_password_hash
 
-from . import audit, current_deployment, deadlines, public_history
+from . import audit, current_deployment, deadlines, demo_programme, public_history
 from .errors import DomainError
 from .extensions import db
 from .inspections import overall_result
@@ -1651,6 +1651,7 @@ def load(
         if bar is not None:
             bar.render_finish()
     _fix_sequences()
+    demo_programme.load(seed, gen.today)  # the action programme, derived from the rows above
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again
     load_row = audit.record(None, "demo.load", "database", None, after={"seed": seed, "size": size})

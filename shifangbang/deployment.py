@@ -8,6 +8,7 @@ deployment.toml.
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 
 DEFAULT_FILE = Path(__file__).with_name("deployment.toml")
@@ -46,6 +47,45 @@ class RectificationTarget:
     by: str  # MM-DD
     share: float
     label: str
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The plans' action programme (DESIGN.md §2b): periods, deadlines, targets, checklists."""
+
+    # Days an administrative penalty decision stays public after its date (行政处罚信息公示期).
+    penalty_publication_days: int = 1095
+    # Days after a title's revocation within which its plaque must be recovered (收回牌匾).
+    plaque_recovery_days: int = 30
+    # 色标化 must be complete by this day; None switches the public status off.
+    colour_code_deadline: date | None = None
+    # Inspection checklist items that check 色标化: all pass → done, some → partial, none → not started.
+    colour_code_items: tuple[str, ...] = ("H1", "H2")
+    # Days from a failed risk-monitoring result to the follow-up official sampling (跟踪抽检).
+    follow_up_sampling_days: int = 30
+    # 示范创建 target: each title held by at least this share of open workshops.
+    title_target_share: float = 0.10
+    # Grades of the cultivation pool (培育库), best first.
+    cultivation_grades: tuple[str, ...] = ("重点培育", "一般培育")
+    # 验收 standard: every item must be met before the plaque is awarded.
+    acceptance_standard: tuple[str, ...] = ()
+    # Stages of the 小升规 cultivation ledger, in order; the last one means licensed.
+    upgrade_stages: tuple[str, ...] = ("意向登记", "帮扶指导", "提交申请", "取得许可")
+    # Share of newly registered workshops drawn for the registration spot check (5 %).
+    registration_check_share: float = 0.05
+    # Day of the month the stations' reports (三清单, 月度统计表) are due.
+    report_due_day: int = 24
+
+    def __post_init__(self):
+        days = (self.penalty_publication_days, self.plaque_recovery_days)
+        if min(days + (self.follow_up_sampling_days,)) < 1:
+            raise ValueError("[programme]: day counts must be at least 1")
+        if not 0 < self.title_target_share <= 1 or not 0 < self.registration_check_share <= 1:
+            raise ValueError("[programme]: shares must be in (0, 1]")
+        if not 1 <= self.report_due_day <= 28:
+            raise ValueError("[programme]: report_due_day must be 1–28 (every month has it)")
+        if not self.cultivation_grades or not self.upgrade_stages:
+            raise ValueError("[programme]: cultivation_grades and upgrade_stages may not be empty")
 
 
 @dataclass(frozen=True)
@@ -100,6 +140,7 @@ class Deployment:
     checklist: tuple[dict, ...]  # ({area, items: [{code, text, key}]}, ...)
     rectification_targets: tuple[RectificationTarget, ...] = ()
     wechat: Wechat = Wechat()
+    programme: Programme = Programme()
 
     def tier(self, code: str | None) -> Tier:
         """The tier for a code; unknown or missing codes are shown as unrated, never as an error."""
@@ -144,4 +185,5 @@ def load(path: str | Path | None = None) -> Deployment:
             for t in raw.get("rectification_targets", ())
         ),
         wechat=_wechat(raw.get("wechat", {})),
+        programme=_build(Programme, raw.get("programme", {}), "programme"),
     )

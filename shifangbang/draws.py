@@ -12,6 +12,7 @@ The algorithm is deliberately plain so that it can be re-done with any SHA-256 t
 
 import hashlib
 import secrets
+from datetime import date
 
 from sqlalchemy import select
 
@@ -73,10 +74,18 @@ def compute(
     return out
 
 
-def pool_query(jurisdiction_id: int, category_ids=(), tiers=(), high_risk_only: bool = False):
+def pool_query(
+    jurisdiction_id: int,
+    category_ids=(),
+    tiers=(),
+    high_risk_only: bool = False,
+    registered_between: tuple[date, date] | None = None,
+):
     q = select(Workshop).where(
         Workshop.status == "open", Workshop.station_id.in_(access.subtree_ids(jurisdiction_id))
     )
+    if registered_between is not None:  # 新登记: the registration certificate's date
+        q = q.where(Workshop.valid_from.between(*registered_between))
     if category_ids:
         q = q.where(
             Workshop.id.in_(
@@ -145,6 +154,8 @@ def draw(
     high_risk_only=False,
     per_target: int = MIN_INSPECTORS,
     seed: str | None = None,
+    registered_between: tuple[date, date] | None = None,
+    purpose: str = "inspection",
 ) -> RandomDraw:
     access.require(actor, "draw", jurisdiction_id)
     if db.session.get(Jurisdiction, jurisdiction_id) is None:
@@ -153,7 +164,9 @@ def draw(
     if len(seed) > 64:
         raise DrawError("随机种子不超过 64 个字符。")
     pool = list(
-        db.session.scalars(pool_query(jurisdiction_id, category_ids, tiers, high_risk_only))
+        db.session.scalars(
+            pool_query(jurisdiction_id, category_ids, tiers, high_risk_only, registered_between)
+        )
     )
     if not pool:
         raise DrawError("没有符合筛选条件的在营作坊。")
@@ -184,6 +197,10 @@ def draw(
             "tiers": sorted(tiers),
             "high_risk_only": bool(high_risk_only),
             "excluded": excluded,
+            "purpose": purpose,
+            "registered_between": [d.isoformat() for d in registered_between]
+            if registered_between
+            else None,
         },
         pool=pool_ids,
         inspectors=inspector_ids,
@@ -223,7 +240,7 @@ def replay_matches(d: RandomDraw) -> bool:
 
 @transactional
 def publish(actor, d: RandomDraw) -> RandomDraw:
-    access.require(actor, "draw", d.jurisdiction_id)
+    access.require(actor, "publish_draw", d.jurisdiction_id)
     if d.published:
         raise DrawError("该次抽取已公开。")
     d.published, d.published_at = True, utcnow()

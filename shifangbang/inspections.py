@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, audit, changes, current_deployment, textinput
+from . import access, audit, changes, colourcode, current_deployment, textinput
 from .errors import DomainError
 from .extensions import db
 from .labels import INSPECTION_KIND, INSPECTION_RESULT
@@ -210,6 +210,7 @@ def record(
             failed=[r.code for r in rows if r.outcome == "fail"],
         ),
     )
+    colourcode.check_at_inspection(actor, inspection)  # 色标化 is a checklist item
     inspection.proposal = propose_from_result(actor, workshop, inspection)
     return inspection
 

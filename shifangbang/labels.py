@@ -133,6 +133,22 @@ TERMINATION_REASONS = {
     "handled_elsewhere": "法院、仲裁机构、其他行政机关等已受理或者处理",
 }
 
+# --- the plans' action programme (DESIGN.md §2b) ---
+CASE_STATUS = {"open": "已立案", "decided": "已作出处罚决定", "dropped": "已撤案"}
+CASE_SOURCE = {"report": "举报查实", "inspection": "监督检查"}
+COLOUR_STATUS = {"not_started": "未开始", "partial": "部分完成", "done": "已完成"}
+MONITORING_RESULT = {"pass": "未发现问题", "fail": "发现问题"}
+CULTIVATION_STATUS = {
+    "pool": "培育中",
+    "applied": "已申请",
+    "accepted": "验收通过",
+    "rejected": "验收未通过",
+    "awarded": "已授牌",
+    "withdrawn": "已退出",
+}
+GROWTH_REGISTER = {"upgrade": "小升规培育台账", "growth": "成长型名录"}
+REPORT_KIND = {"three_lists": "三清单（任务、责任、督查）", "monthly_stats": "月度统计表"}
+
 # The audit log in Chinese: every action code audit.record() writes (tests check none is missing).
 AUDIT_ACTIONS = {
     "workshop.create": "新建作坊",
@@ -193,6 +209,27 @@ AUDIT_ACTIONS = {
     "draw.publish": "公开双随机结果",
     "poster.issue": "发放公示牌",
     "demo.load": "载入演示数据",
+    # the action programme (DESIGN.md §2b)
+    "case.open": "立案",
+    "case.decide": "作出行政处罚决定",
+    "case.drop": "撤案",
+    "case.close_unlicensed": "登记取缔",
+    "plaque.recover": "登记收回牌匾",
+    "colour_code.set": "更新色标化进度",
+    "colour_code.inspection": "检查更新色标化进度",
+    "colour_code.checked": "核查色标化进度（无变化）",
+    "monitoring.record": "登记风险监测结果",
+    "cultivation.enter": "纳入培育库",
+    "cultivation.apply": "申报示范称号",
+    "cultivation.accept": "示范创建验收",
+    "cultivation.award": "授牌",
+    "cultivation.withdraw": "退出培育",
+    "notice.issue": "下达整改通知书",
+    "growth.add": "登记成长培育名录",
+    "growth.advance": "推进小升规阶段",
+    "growth.close": "移出成长型名录",
+    "report.submit": "登记报表报送",
+    "demo.load_programme": "载入行动计划演示数据",
 }
 AUDIT_ENTITIES = {
     "workshop": "作坊",

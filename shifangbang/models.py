@@ -755,3 +755,6 @@ class WechatToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     access_token: Mapped[str] = mapped_column(String(600), default="")
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+from . import programme_models  # noqa: E402,F401  the action programme's tables (DESIGN.md §2b)

@@ -5,6 +5,7 @@ Layout of the export directory (OPENDATA_DIR, default instance/opendata):
     2026-11-23/<code>.json|.csv    one pair per county and per city, the whole subtree
     2026-11-23/lives.zip           LIVES: businesses, inspections, violations, feed_info, legend
     2026-11-23/public_history.jsonl the public statement chain; chain_head.json its head
+    2026-11-23/revocations.json    取消称号通报 of the last 12 months, with plaque recovery
 
 Only what the public workshop page shows: operators masked, no phones, no identity numbers, nothing
 about complaints. Ids are stable: a workshop is its permanent public code; an inspection is
@@ -34,7 +35,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, current_deployment, labels, public_history, spreadsheet
+from . import access, current_deployment, labels, public_history, public_status, spreadsheet
 from .extensions import db
 from .models import Inspection, Jurisdiction, TitleGrant, Workshop
 from .templating import mask_name
@@ -67,6 +68,10 @@ CSV_FIELDS = (
     "lat",
     "lng",
     "page_url",
+    # The action programme (DESIGN.md §2b), from the public read model (public_status).
+    "colour_code_status",
+    "colour_code_completed_on",
+    "penalties",
 )
 LIVES_FILES = {
     "businesses.csv": (
@@ -180,6 +185,7 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
     rows = _workshops(jurisdiction_ids)
     ids = [w.id for w in rows]
     results, titles = _latest_results(ids), _titles(ids)
+    penalties, colours = public_status.penalties_for(ids), public_status.colour_codes_for(ids)
     out = []
     for w in rows:
         tier = deployment.tier(w.tier_code)
@@ -212,6 +218,20 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
                 "lat": w.lat,
                 "lng": w.lng,
                 "page_url": f"{base}/w/{w.public_code}",
+                "colour_code_status": colours[w.id].status if w.id in colours else None,
+                "colour_code_completed_on": colours[w.id].completed_on.isoformat()
+                if w.id in colours and colours[w.id].completed_on
+                else None,
+                "penalties": [
+                    {
+                        "decision_no": c.decision_no,
+                        "decided_on": c.decided_on.isoformat(),
+                        "violation": c.violation,
+                        "penalty": c.penalty,
+                        "published_until": c.publish_until.isoformat(),
+                    }
+                    for c in penalties.get(w.id, [])
+                ],
             }
         )
     return out
@@ -224,6 +244,9 @@ def to_csv(rows: list[dict]) -> bytes:
             row,
             categories="、".join(row["categories"]),
             titles="、".join(row["titles"]),
+            penalties="；".join(
+                f"{p['decision_no']}（{p['decided_on']}）：{p['penalty']}" for p in row["penalties"]
+            ),
             high_risk="是" if row["high_risk"] else "否",
         )
         for row in rows
@@ -393,6 +416,14 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
             )
         (tmp / "lives.zip").write_bytes(lives_zip(None, day))
         chain_head = _write_public_chain(tmp, generated_at)
+        (tmp / "revocations.json").write_text(
+            json.dumps(
+                {"published_on": day.isoformat(), "revocations": revocations(day)},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            "utf-8",
+        )
         target = out_dir / day.isoformat()
         if target.exists():  # a re-run the same day replaces that day's files
             shutil.rmtree(target, ignore_errors=True)
@@ -413,12 +444,34 @@ def export(out_dir: Path | str, day: date | None = None) -> dict:
         "lives": "lives.zip",
         "public_history": "public_history.jsonl",
         "chain_head": chain_head,
+        "revocations": "revocations.json",
     }
     pointer = out_dir / f".latest-{os.getpid()}.json"
     pointer.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
     os.replace(pointer, out_dir / "latest.json")
     _prune(out_dir, keep=KEEP_DAYS)
     return info
+
+
+def revocations(day: date | None = None) -> list[dict]:
+    """取消称号通报 as public_status.revocation_notices reads them (the announcements page)."""
+    base = current_app.config["BASE_URL"]
+    return [
+        {
+            "code": n.grant.workshop.public_code,
+            "name": n.grant.workshop.name,
+            "title": n.grant.title.name,
+            "authority": n.grant.title.authority,
+            "revoked_on": n.grant.revoked_on.isoformat(),
+            "reason": labels.REVOCATION_RULES.get(n.grant.revoke_rule or "", ""),
+            "barred_until": n.grant.barred_until.isoformat() if n.grant.barred_until else None,
+            "plaque_recovered_on": n.plaque_recovered_on.isoformat()
+            if n.plaque_recovered_on
+            else None,
+            "page_url": f"{base}/w/{n.grant.workshop.public_code}",
+        }
+        for n in public_status.revocation_notices(None, day, limit=10_000)
+    ]
 
 
 def _write_public_chain(folder: Path, generated_at: str) -> dict | None:

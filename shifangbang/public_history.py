@@ -69,6 +69,44 @@ def status_statement(w: Workshop) -> dict:
     return {"kind": "status", "date": _iso(w.status_changed_on), "status": w.status}
 
 
+def penalty_statement(c) -> dict:
+    """A 行政处罚决定 on the workshop's page (cases.py), with the last day it stays public."""
+    return {
+        "kind": "penalty",
+        "date": _iso(c.decided_on),
+        "decision_no": c.decision_no,
+        "violation": c.violation,
+        "penalty": c.penalty,
+        "public_until": _iso(c.publish_until),
+    }
+
+
+def colour_code_statement(a) -> dict:
+    """A change of 色标化 status (colourcode.py), dated by the check that found it."""
+    return {
+        "kind": "colour_code",
+        "date": _iso(a.checked_on),
+        "status": a.status,
+        "completed_on": _iso(a.completed_on),
+    }
+
+
+def _penalty(case_id):
+    from .programme_models import EnforcementCase
+
+    c = db.session.get(EnforcementCase, int(case_id))
+    if c is None or c.workshop is None or c.status != "decided":
+        return None
+    return c.workshop, penalty_statement(c)
+
+
+def _colour_code(workshop_id):
+    from .programme_models import ColourCodeAdoption
+
+    a = db.session.get(ColourCodeAdoption, int(workshop_id))
+    return None if a is None else (a.workshop, colour_code_statement(a))
+
+
 def _published_tier(decision_id):
     d = db.session.get(TierDecision, int(decision_id))
     if d is None or d.status != "published":
@@ -95,6 +133,9 @@ STATEMENTS = {
     "title.grant": _grant(grant_statement),
     "title.revoke": _grant(revoke_statement),
     "workshop.status": _status,
+    "case.decide": _penalty,
+    "colour_code.set": _colour_code,
+    "colour_code.inspection": _colour_code,
 }
 
 
@@ -141,6 +182,8 @@ def backfill(audit_seq: int | None, batch: int = 2000) -> int:
     empty; every record names the audit row that vouches for the load. Returns the count."""
     if _tail() is not None:
         return 0
+    from .programme_models import ColourCodeAdoption, EnforcementCase
+
     sources = [
         (
             select(TierDecision, Workshop.public_code)
@@ -167,6 +210,20 @@ def backfill(audit_seq: int | None, batch: int = 2000) -> int:
             .where(Workshop.status_changed_on.is_not(None))
             .order_by(Workshop.status_changed_on, Workshop.id),
             status_statement,
+        ),
+        (
+            select(EnforcementCase, Workshop.public_code)
+            .join(Workshop, Workshop.id == EnforcementCase.workshop_id)
+            .where(EnforcementCase.status == "decided")
+            .order_by(EnforcementCase.decided_on, EnforcementCase.id),
+            penalty_statement,
+        ),
+        (
+            select(ColourCodeAdoption, Workshop.public_code)
+            .join(Workshop, Workshop.id == ColourCodeAdoption.workshop_id)
+            .where(ColourCodeAdoption.status != "not_started")
+            .order_by(ColourCodeAdoption.checked_on, ColourCodeAdoption.workshop_id),
+            colour_code_statement,
         ),
     ]
     seq, prev_hash, rows, count, now = 0, None, [], 0, utcnow()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import current_deployment, tiers
 from .deployment import Tier
 from .extensions import db
-from .labels import CLOSED_STATUSES
+from .labels import CLOSED_STATUSES, COLOUR_STATUS
 from .models import (
     Inspection,
     Jurisdiction,
@@ -69,6 +69,10 @@ class PublicStatus:
     staff: list  # StaffMember, soonest expiry first
     poster: PosterCheck | None
     updated: dict[str, date | None] = field(default_factory=dict)  # block → last-updated date
+    # The action programme (DESIGN.md §2b): penalty decisions within their publication period,
+    # and 色标化 progress (None when the deployment sets no deadline).
+    penalties: list = field(default_factory=list)  # EnforcementCase, newest first
+    colour_code: "ColourCode | None" = None
 
     @property
     def unrated(self) -> bool:
@@ -128,16 +132,25 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
     its inspectors, samplings, published history, pending decision, rectification items,
     and the poster when asked — eleven at most, whatever the amount of history.
     """
+    from .cases import public_filter
+
     deployment = current_deployment()
     now = today()
-    workshop = db.session.scalar(
-        select(Workshop)
-        .where(Workshop.public_code == code)
-        .options(
-            joinedload(Workshop.station).joinedload(Jurisdiction.parent),
-            selectinload(Workshop.categories),
-            selectinload(Workshop.staff),
+    workshop = (
+        db.session.execute(
+            select(Workshop)
+            .where(Workshop.public_code == code)
+            .options(
+                joinedload(Workshop.station).joinedload(Jurisdiction.parent),
+                selectinload(Workshop.categories),
+                selectinload(Workshop.staff),
+                # The action programme's public facts ride on the same query (no extra round trip).
+                joinedload(Workshop.colour_code),
+                joinedload(Workshop.enforcement_cases.and_(public_filter(now))),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if workshop is None:
         return None
@@ -224,7 +237,12 @@ def assemble(code: str, poster_issue_no: int | None = None) -> PublicStatus | No
         "rectification": _latest(*(r.created_at for r in rectification)),
         "board": _day(workshop.updated_at),
     }
+    penalties = sorted(workshop.enforcement_cases, key=lambda c: (c.decided_on, c.id), reverse=True)
+    colour = _colour_code(workshop.colour_code, deployment.programme.colour_code_deadline, now)
+    updated["penalties"] = _latest(*(c.decided_on for c in penalties))
     return PublicStatus(
+        penalties=penalties,
+        colour_code=colour,
         workshop=workshop,
         tier=tier,
         closed=workshop.status in CLOSED_STATUSES,
@@ -254,3 +272,110 @@ def health_cert_state(expires: date | None, now: date | None = None) -> str:
     if (expires - now).days <= HEALTH_CERT_WARNING_DAYS:
         return "expiring"
     return "valid"
+
+
+# --- the action programme's public facts (DESIGN.md §2b), in bulk for lists and open data ---------
+
+
+@dataclass(frozen=True)
+class ColourCode:
+    """色标化 as the public sees it: status, the day it was done, the deadline and whether missed."""
+
+    status: str  # not_started | partial | done
+    label: str
+    completed_on: date | None
+    deadline: date
+    overdue: bool  # the deadline passed and it is not done
+
+
+def penalties_for(workshop_ids: list[int], on: date | None = None) -> dict[int, list]:
+    """Penalty decisions public on `on` (within their publication period), per workshop."""
+    from .cases import public_filter
+    from .programme_models import EnforcementCase
+
+    if not workshop_ids:
+        return {}
+    on = on or today()
+    out: dict[int, list] = {}
+    for c in db.session.scalars(
+        select(EnforcementCase)
+        .where(public_filter(on), EnforcementCase.workshop_id.in_(workshop_ids))
+        .order_by(EnforcementCase.decided_on.desc(), EnforcementCase.id.desc())
+    ):
+        out.setdefault(c.workshop_id, []).append(c)
+    return out
+
+
+def colour_codes_for(workshop_ids: list[int], on: date | None = None) -> dict[int, ColourCode]:
+    """色标化 status per workshop; empty when the deployment sets no deadline. A workshop with no
+    record has not started."""
+    from .programme_models import ColourCodeAdoption
+
+    deadline = current_deployment().programme.colour_code_deadline
+    if deadline is None or not workshop_ids:
+        return {}
+    on = on or today()
+    rows = {
+        r.workshop_id: r
+        for r in db.session.scalars(
+            select(ColourCodeAdoption).where(ColourCodeAdoption.workshop_id.in_(workshop_ids))
+        )
+    }
+    return {wid: _colour_code(rows.get(wid), deadline, on) for wid in workshop_ids}
+
+
+def _colour_code(row, deadline: date | None, on: date) -> ColourCode | None:
+    """The public 色标化 status from a workshop's row (None: not started)."""
+    if deadline is None:
+        return None
+    status = row.status if row is not None else "not_started"
+    return ColourCode(
+        status=status,
+        label=COLOUR_STATUS[status],
+        completed_on=row.completed_on if row is not None and status == "done" else None,
+        deadline=deadline,
+        overdue=status != "done" and on > deadline,
+    )
+
+
+@dataclass(frozen=True)
+class RevocationNotice:
+    grant: TitleGrant  # with .title and .workshop (station, county) loaded
+    plaque_recovered_on: date | None
+
+
+def revocation_notices(
+    station_ids=None, on: date | None = None, limit: int = 100
+) -> list[RevocationNotice]:
+    """通报取消称号: titles revoked within the last RECENT_REVOCATION_DAYS, newest first, with the
+    day the plaque was recovered (收回牌匾). station_ids: ids or a select of them (None = all)."""
+    from .programme_models import PlaqueRecovery
+
+    on = on or today()
+    q = (
+        select(TitleGrant)
+        .join(Workshop, Workshop.id == TitleGrant.workshop_id)
+        .where(
+            TitleGrant.status == "revoked",
+            TitleGrant.revoked_on >= on - timedelta(days=RECENT_REVOCATION_DAYS),
+            TitleGrant.revoked_on <= on,
+        )
+        .options(
+            joinedload(TitleGrant.title),
+            joinedload(TitleGrant.workshop)
+            .joinedload(Workshop.station)
+            .joinedload(Jurisdiction.parent),
+        )
+        .order_by(TitleGrant.revoked_on.desc(), TitleGrant.id.desc())
+        .limit(limit)
+    )
+    if station_ids is not None:
+        q = q.where(Workshop.station_id.in_(station_ids))
+    grants = list(db.session.scalars(q))
+    recovered = {
+        r.grant_id: r.recovered_on
+        for r in db.session.scalars(
+            select(PlaqueRecovery).where(PlaqueRecovery.grant_id.in_([g.id for g in grants]))
+        )
+    }
+    return [RevocationNotice(g, recovered.get(g.id)) for g in grants]

@@ -198,7 +198,7 @@ def draws_to_carry_out(user, scope, on):
                 {"draw_id": d.id},
             )
         )
-        if not d.published and access.can(user, "draw", d.jurisdiction_id):
+        if not d.published and access.can(user, "publish_draw", d.jurisdiction_id):
             out.append(
                 Todo(f"第 {d.id} 次双随机抽取待公开", 1, "admin_draws.show", {"draw_id": d.id})
             )
@@ -220,3 +220,6 @@ def monthly_sheet_due(user, scope, on):
             note="导出后报县局",
         )
     ]
+
+
+from . import programme_todo  # noqa: E402,F401  the action programme's providers (DESIGN.md §2b)

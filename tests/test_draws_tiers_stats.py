@@ -113,13 +113,20 @@ def test_conflicts_can_make_a_draw_impossible(db, s):
     assert db.session.query(RandomDraw).count() == 0
 
 
-def test_draw_seed_recorded_when_not_given_and_admin_only(db, s):
+def test_draw_seed_recorded_when_not_given_and_stations_draw_only_at_home(db, s):
     d = draws.draw(s["admin"], s["j"]["donghe"].id, 3, tiers=["gold"])
     assert len(d.seed) == 32 and all(
         db.session.get(type(s["ws"][0]), r["workshop_id"]).tier_code == "gold" for r in d.result
     )
+    # Issue 17: stations run their own draws, within their jurisdiction only; the bureau publishes.
     with pytest.raises(access.Forbidden):
-        draws.draw(s["officers"][0], s["j"]["xinaobao"].id, 1)
+        draws.draw(s["officers"][0], s["j"]["donghe"].id, 1)
+    with pytest.raises(access.Forbidden):
+        draws.draw(s["officers"][1], s["j"]["xinaobao"].id, 1)
+    own = draws.draw(s["officers"][1], s["j"]["nanmen"].id, 1)
+    assert {w for w in own.pool} <= {w.id for w in s["ws"] if w.station_id == s["j"]["nanmen"].id}
+    with pytest.raises(access.Forbidden):
+        draws.publish(s["officers"][1], own)
 
 
 def test_public_draw_page_only_when_published(db, s, client):

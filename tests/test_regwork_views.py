@@ -206,9 +206,15 @@ def test_titles_pages_and_confirm(client, s):
 
 
 def test_draw_pages(client, s):
-    f.login(client, s["o1"])
-    r = client.post("/admin/draws/", data={"jurisdiction_id": str(s["j"]["xinaobao"].id), "n": "1"})
+    f.login(client, s["o1"])  # a station draws within its own jurisdiction only (issue 17)
+    r = client.post("/admin/draws/", data={"jurisdiction_id": str(s["j"]["donghe"].id), "n": "1"})
     assert r.status_code == 403
+    r = client.post("/admin/draws/", data={"jurisdiction_id": str(s["j"]["xinaobao"].id), "n": "1"})
+    assert r.status_code == 302
+    own = _db.session.query(draws.RandomDraw).one()
+    assert client.post(f"/admin/draws/{own.id}/publish").status_code == 403
+    _db.session.delete(own)
+    _db.session.commit()
     client.post("/admin/logout")
     f.login(client, s["admin"])
     r = client.post(

@@ -326,6 +326,15 @@ def schemas() -> dict:
                 nullable=True,
             ),
             "info_board": board,
+            "penalties": {
+                "type": "array",
+                "description": "公示期内的行政处罚决定；公示期满后不再出现。",
+                "items": ref("Penalty"),
+            },
+            "colour_code": {
+                "anyOf": [ref("ColourCode"), {"type": "null"}],
+                "description": "色标化进度；部署未设完成期限时为 null。",
+            },
             "updated_at": NULLABLE_DATETIME,
         }
     )
@@ -391,6 +400,41 @@ def schemas() -> dict:
         "TierDecision": decision,
         "PageLinks": obj({"self": {"type": "string"}, "next": NULLABLE_STR, "prev": NULLABLE_STR}),
         "ComplaintStatus": complaint,
+        "Penalty": obj(
+            {
+                "decision_no": {"type": "string", "description": "行政处罚决定书文号"},
+                "decided_on": DATE,
+                "violation": {"type": "string", "description": "违法行为"},
+                "penalty": {"type": "string", "description": "处罚内容"},
+                "published_until": DATE,
+            }
+        ),
+        "ColourCode": obj(
+            {
+                "status": {"type": "string", "enum": list(labels.COLOUR_STATUS)},
+                "status_label": {"type": "string"},
+                "completed_on": NULLABLE_DATE,
+                "deadline": DATE,
+                "overdue": {"type": "boolean", "description": "已过完成期限仍未完成"},
+            }
+        ),
+        "RevocationNotice": obj(
+            {
+                "workshop": obj(
+                    {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "links": ref("WorkshopLinks"),
+                    }
+                ),
+                "title": {"type": "string"},
+                "authority": {"type": "string"},
+                "revoked_on": DATE,
+                "reason": {"type": "string"},
+                "barred_until": NULLABLE_DATE,
+                "plaque_recovered_on": NULLABLE_DATE,
+            }
+        ),
         "ChainHead": obj(
             {
                 "seq": {"type": "integer", "minimum": 1},
@@ -699,6 +743,14 @@ def document() -> dict:
                 ),
             ),
             [query("county", CODE_PARAM, "区县辖区代码。")] + PAGE_PARAMS,
+        ),
+        "/revocations": get_op(
+            "revocations",
+            "取消称号通报（近 12 个月撤销的示范称号，含牌匾收回日期），最新在前。",
+            json_response(
+                "通报。", obj({"items": {"type": "array", "items": ref("RevocationNotice")}})
+            ),
+            [query("county", CODE_PARAM, "区县辖区代码。")],
         ),
         "/complaints": {
             "post": {

@@ -4,7 +4,7 @@ from flask import jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels, public_history, workshops
+from shifangbang import current_deployment, labels, public_history, public_status, workshops
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
     Jurisdiction,
@@ -295,6 +295,15 @@ def announcements():
         for d in rows
     ]
     return jsonify(paginated(items, total, page, per_page))
+
+
+@bp.get("/revocations")
+def revocations():
+    """取消称号通报 of the last 12 months, newest first, with plaque recovery."""
+    county = arg_str("county", 20)
+    stations = queries.jurisdiction_ids(county) if county else None
+    notices = public_status.revocation_notices(stations)
+    return jsonify({"items": [serializers.revocation_dict(n) for n in notices]})
 
 
 # --- complaints and reports ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from shifangbang import current_deployment, labels, tiers
+from shifangbang import current_deployment, labels, public_status, tiers
 from shifangbang.extensions import db
 from shifangbang.models import (
     Inspection,
@@ -311,7 +311,52 @@ def workshop_detail(w: Workshop) -> dict:
             "tier_history": [decision_dict(d) for d in tiers.published_history(w)],
             "rectification": _rectification(w) if t.needs_rectification else None,
             "info_board": _info_board(w),
+            "penalties": [
+                penalty_dict(c) for c in public_status.penalties_for([w.id]).get(w.id, [])
+            ],
+            "colour_code": colour_code_dict(public_status.colour_codes_for([w.id]).get(w.id)),
             "updated_at": iso_datetime(w.public_changed_at),
         }
     )
     return out
+
+
+def penalty_dict(c) -> dict:
+    """A penalty decision within its publication period (public_status.penalties_for)."""
+    return {
+        "decision_no": c.decision_no,
+        "decided_on": iso_date(c.decided_on),
+        "violation": c.violation,
+        "penalty": c.penalty,
+        "published_until": iso_date(c.publish_until),
+    }
+
+
+def colour_code_dict(cc) -> dict | None:
+    if cc is None:
+        return None
+    return {
+        "status": cc.status,
+        "status_label": cc.label,
+        "completed_on": iso_date(cc.completed_on),
+        "deadline": iso_date(cc.deadline),
+        "overdue": cc.overdue,
+    }
+
+
+def revocation_dict(n) -> dict:
+    """One 取消称号通报 (public_status.revocation_notices)."""
+    g = n.grant
+    return {
+        "workshop": {
+            "code": g.workshop.public_code,
+            "name": g.workshop.name,
+            "links": links(g.workshop),
+        },
+        "title": g.title.name,
+        "authority": g.title.authority,
+        "revoked_on": iso_date(g.revoked_on),
+        "reason": labels.REVOCATION_RULES.get(g.revoke_rule or "", g.revoke_reason or ""),
+        "barred_until": iso_date(g.barred_until),
+        "plaque_recovered_on": iso_date(n.plaque_recovered_on),
+    }
