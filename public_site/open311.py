@@ -243,8 +243,8 @@ def _point(lat: str | None, lng: str | None) -> tuple[float, float] | None:
 
 
 def _nearest_county(la: float, lo: float) -> str | None:
-    found = queries.nearby(la, lo, 30.0, {"status": "all"})
-    if not found:
+    found, _total = queries.nearby(la, lo, 30.0, {"status": "all"}, 1, 1)
+    if not found or found[0][0].station is None:
         return None
     station = found[0][0].station
     return (station.county or station).code

@@ -2,13 +2,12 @@
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 import search_index
 from search_index import SearchParams, highlight, needles
-from shifangbang import public_status, rankings
+from shifangbang import cards, public_cache, public_status, rankings
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, Title, Workshop
+from shifangbang.models import Jurisdiction, Title
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -54,17 +53,17 @@ def params_from_request() -> SearchParams:
     )
 
 
-def workshops_by_id(ids) -> dict[int, Workshop]:
-    """The workshops behind search hits (a hit whose row was deleted since is simply absent)."""
-    rows = db.session.scalars(
-        select(Workshop)
-        .where(Workshop.id.in_(list(ids)))
-        .options(
-            selectinload(Workshop.categories),
-            joinedload(Workshop.station).joinedload(Jurisdiction.parent),
-        )
+def workshops_by_id(ids) -> dict[int, cards.Card]:
+    """The cards behind search hits (a hit whose row was deleted since is simply absent)."""
+    return {c.id: c for c in public_cache.load_cards(ids)}
+
+
+def _titles() -> list[tuple[int, str]]:
+    return public_cache.cached(
+        "titles",
+        (),
+        lambda: db.session.execute(select(Title.id, Title.name).order_by(Title.name)).all(),
     )
-    return {w.id: w for w in rows}
 
 
 def _page_url(page: int) -> str:
@@ -75,6 +74,10 @@ def _page_url(page: int) -> str:
 
 @bp.get("/search")
 def search():
+    return public_cache.page("search", _search_page, search=True)
+
+
+def _search_page() -> str:
     p = params_from_request()
     result = search_index.search(p)
     found = workshops_by_id([h.id for h in result.hits] + result.suggestions)
@@ -103,7 +106,7 @@ def search():
         counties=rankings.counties(),
         stations=rankings.stations(),
         categories=rankings.categories(),
-        titles=list(db.session.scalars(select(Title).order_by(Title.name))),
+        titles=_titles(),
         page_url=_page_url,
         no_filters=no_filters,
         query_is_chinese=any(k == "cjk" for k, _ in result.runs),
@@ -113,22 +116,27 @@ def search():
 @bp.get("/rankings")
 def rankings_page():
     county_id, category_id = _int("county"), _int("category")
-    county = db.session.get(Jurisdiction, county_id) if county_id else None
-    category = (
-        next((c for c in rankings.categories() if c.id == category_id), None)
-        if category_id
-        else None
-    )
+    county = public_cache.places().get(county_id) if county_id else None
+    category = public_cache.categories().get(category_id) if category_id else None
     if county is None and category is None:
-        return render_template(
-            "public/rankings.html",
-            counties=rankings.counties(),
-            categories=rankings.categories(),
-            by_county=rankings.counts_by("county"),
-            by_category=rankings.counts_by("category"),
+        return public_cache.page(
+            "rankings",
+            lambda: render_template(
+                "public/rankings.html",
+                counties=rankings.counties(),
+                categories=rankings.categories(),
+                by_county=rankings.counts_by("county"),
+                by_category=rankings.counts_by("category"),
+            ),
         )
-    groups = rankings.ranking(county.id if county else None, category.id if category else None)
-    return render_template("public/ranking.html", county=county, category=category, groups=groups)
+
+    def render():
+        groups = rankings.ranking(county.id if county else None, category.id if category else None)
+        return render_template(
+            "public/ranking.html", county=county, category=category, groups=groups
+        )
+
+    return public_cache.page("ranking", render)
 
 
 @bp.get("/rankings/announcements")

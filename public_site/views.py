@@ -12,11 +12,10 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from shifangbang import workshops
+from shifangbang import public_cache, rankings
 from shifangbang.extensions import db
-from shifangbang.models import Workshop
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -30,10 +29,16 @@ def display_prefs():
 
 @bp.get("/")
 def home():
-    counts = workshops.tier_counts()
-    featured = workshops.top_ranked(limit=24)
-    total = db.session.scalar(select(func.count(Workshop.id)).where(Workshop.status == "open"))
-    return render_template("public/home.html", counts=counts, featured=featured, total=total)
+    def render():
+        counts = rankings.tier_counts()
+        return render_template(
+            "public/home.html",
+            counts=counts,
+            featured=rankings.featured(limit=24),
+            total=sum(counts.values()),
+        )
+
+    return public_cache.page("home", render)
 
 
 def _safe_next(target: str | None) -> str:

@@ -76,6 +76,8 @@ workshop_category = Table(
     db.metadata,
     Column("workshop_id", ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("product_category.id"), primary_key=True),
+    # 榜单 by category and the category filter look workshops up by category.
+    Index("ix_workshop_category_category", "category_id", "workshop_id"),
 )
 
 # --- workshops ---------------------------------------------------------------------------------
@@ -134,6 +136,9 @@ class Workshop(db.Model):
         CheckConstraint(
             "status in ('open','suspended','cancelled','revoked')", name="workshop_status"
         ),
+        # Tier counts per county / station (covering). The ranking order's index and the spatial
+        # index are dialect-specific: migration scale_0001 and shifangbang/spatial.py.
+        Index("ix_workshop_status_station_tier", "status", "station_id", "tier_code"),
     )
 
     @property
@@ -434,7 +439,11 @@ class TitleGrant(db.Model):
 
     workshop: Mapped[Workshop] = relationship()
     title: Mapped[Title] = relationship()
-    __table_args__ = (CheckConstraint("status in ('held','revoked')", name="grant_status"),)
+    __table_args__ = (
+        CheckConstraint("status in ('held','revoked')", name="grant_status"),
+        # 通报取消称号: titles revoked in the last year, newest first (public pages).
+        Index("ix_title_grant_revoked", "status", "revoked_on"),
+    )
 
 
 class RevocationProposal(db.Model):

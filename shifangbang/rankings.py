@@ -3,42 +3,34 @@ changes (评定结果公布). Public data only."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import joinedload
 
-from . import current_deployment
+from . import cards, current_deployment, public_cache, workshops
 from .extensions import db
-from .models import Jurisdiction, ProductCategory, TierDecision, Workshop, workshop_category
+from .models import Jurisdiction, TierDecision, Workshop, workshop_category
 
 
 @dataclass
 class TierGroup:
     tier: object  # deployment.Tier
-    workshops: list[Workshop]
+    workshops: list  # cards.Card, most recently rated first
     total: int
 
 
-def counties() -> list[Jurisdiction]:
-    return list(
-        db.session.scalars(
-            select(Jurisdiction).where(Jurisdiction.level == "county").order_by(Jurisdiction.code)
-        )
-    )
+# The lists below are read once per data version (shifangbang/public_cache.py): plain rows, no ORM.
 
 
-def stations() -> list[Jurisdiction]:
-    return list(
-        db.session.scalars(
-            select(Jurisdiction)
-            .where(Jurisdiction.level == "station")
-            .options(joinedload(Jurisdiction.parent))
-            .order_by(Jurisdiction.code)
-        )
-    )
+def counties() -> list[cards.Place]:
+    return [p for p in public_cache.places().values() if p.level == "county"]
 
 
-def categories() -> list[ProductCategory]:
-    return list(db.session.scalars(select(ProductCategory).order_by(ProductCategory.code)))
+def stations() -> list[cards.Place]:
+    return [p for p in public_cache.places().values() if p.level == "station"]
+
+
+def categories() -> list[cards.Category]:
+    return list(public_cache.categories().values())
 
 
 def _station_ids(county_id: int):
@@ -48,7 +40,10 @@ def _station_ids(county_id: int):
 def _scope(q, county_id: int | None, category_id: int | None):
     q = q.where(Workshop.status == "open")
     if county_id:
-        q = q.where(Workshop.station_id.in_(_station_ids(county_id)))
+        # The county's stations as a literal list: the planner then counts through
+        # ix_workshop_status_station_tier instead of walking every open workshop.
+        stations = [p.id for p in public_cache.places().values() if p.parent_id == county_id]
+        q = q.where(Workshop.station_id.in_(stations) if stations else false())
     if category_id:
         q = q.where(
             Workshop.id.in_(
@@ -60,8 +55,7 @@ def _scope(q, county_id: int | None, category_id: int | None):
     return q
 
 
-def counts_by(dimension: str) -> dict[int, dict[str, int]]:
-    """{county or category id: {tier code: open workshops}} for the overview table."""
+def _counts_by(dimension: str) -> dict[int, dict[str, int]]:
     if dimension == "county":
         key = Jurisdiction.parent_id
         q = select(key, Workshop.tier_code, func.count()).join(
@@ -80,35 +74,93 @@ def counts_by(dimension: str) -> dict[int, dict[str, int]]:
     return out
 
 
-def ranking(
-    county_id: int | None = None, category_id: int | None = None, per_tier: int = 30
-) -> list[TierGroup]:
-    """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated first)."""
-    deployment = current_deployment()
-    totals = dict(
+def counts_by(dimension: str) -> dict[int, dict[str, int]]:
+    """{county or category id: {tier code: open workshops}} for the overview table."""
+    return public_cache.cached("counts_by", (dimension,), lambda: _counts_by(dimension))
+
+
+# Within a tier: most recently rated first. Served in order by ix_workshop_ranking.
+RANKING_ORDER = (Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
+
+
+def _totals(county_id, category_id) -> dict[str, int]:
+    """Open workshops per tier in the scope: from the overview's counts when one dimension is
+    set (already counted this version), else counted."""
+    if county_id and not category_id:
+        return counts_by("county").get(county_id, {})
+    if category_id and not county_id:
+        return counts_by("category").get(category_id, {})
+    if not county_id and not category_id:
+        return tier_counts()
+    return dict(
         db.session.execute(
             _scope(select(Workshop.tier_code, func.count()), county_id, category_id).group_by(
                 Workshop.tier_code
             )
         ).all()
     )
-    groups = []
-    for tier in deployment.tiers + (deployment.unrated,):
-        if not totals.get(tier.code):
-            groups.append(TierGroup(tier, [], 0))
-            continue
-        q = (
-            _scope(select(Workshop), county_id, category_id)
-            .where(Workshop.tier_code == tier.code)
-            .order_by(Workshop.tier_since.desc().nulls_last(), Workshop.name, Workshop.id)
-            .limit(per_tier)
-            .options(
-                selectinload(Workshop.categories),
-                joinedload(Workshop.station).joinedload(Jurisdiction.parent),
+
+
+def _ranking(county_id, category_id, per_tier) -> list[tuple[str, list[int], int]]:
+    totals = _totals(county_id, category_id)
+    deployment = current_deployment()
+    out = []
+    for code in [t.code for t in (*deployment.tiers, deployment.unrated)]:
+        ids = []
+        if totals.get(code):
+            ids = list(
+                db.session.scalars(
+                    _scope(select(Workshop.id), county_id, category_id)
+                    .where(Workshop.tier_code == code)
+                    .order_by(*RANKING_ORDER)
+                    .limit(per_tier)
+                )
             )
-        )
-        groups.append(TierGroup(tier, list(db.session.scalars(q)), totals[tier.code]))
-    return groups
+        out.append((code, ids, totals.get(code, 0)))
+    return out
+
+
+def ranking(
+    county_id: int | None = None, category_id: int | None = None, per_tier: int = 30
+) -> list[TierGroup]:
+    """The ladder, best tier first, each with its first `per_tier` workshops (most recently rated
+    first); computed once per data version."""
+    deployment = current_deployment()
+    groups = public_cache.cached(
+        "ranking",
+        (county_id, category_id, per_tier),
+        lambda: [
+            (code, public_cache.load_cards(ids), total)
+            for code, ids, total in _ranking(county_id, category_id, per_tier)
+        ],
+    )
+    return [TierGroup(deployment.tier(code), list(ws), total) for code, ws, total in groups]
+
+
+def tier_counts() -> dict[str, int]:
+    """Open workshops per tier code (unrated included), once per data version."""
+    return public_cache.cached("tier_counts", (), workshops.tier_counts)
+
+
+def featured(limit: int = 24) -> list:
+    """The best-ranked open workshops (cards), best tier first, most recently rated first within
+    a tier: a few index range scans, once per data version."""
+
+    def compute():
+        deployment = current_deployment()
+        ids: list[int] = []
+        for tier in (*sorted(deployment.tiers, key=lambda t: -t.rank), deployment.unrated):
+            if len(ids) >= limit:
+                break
+            ids += db.session.scalars(
+                _scope(select(Workshop.id), None, None)
+                .where(Workshop.tier_code == tier.code)
+                .order_by(*RANKING_ORDER)
+                .limit(limit - len(ids))
+            )
+        return public_cache.load_cards(ids)
+
+    return public_cache.cached("featured", (limit,), compute)
 
 
 ANNOUNCED = ("upgrade", "downgrade")
@@ -130,7 +182,11 @@ def announcements(
                 select(Workshop.id).where(Workshop.station_id.in_(_station_ids(county_id)))
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    total = public_cache.cached(
+        "announcements",
+        (direction, county_id),
+        lambda: db.session.scalar(select(func.count()).select_from(q.subquery())),
+    )
     rows = db.session.scalars(
         q.order_by(TierDecision.published_at.desc(), TierDecision.id.desc())
         .offset((page - 1) * per_page)

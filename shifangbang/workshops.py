@@ -1,7 +1,6 @@
 """Workshop queries and rules shared by the public site, the back office and the API."""
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
 
 from . import current_deployment
 from .extensions import db
@@ -24,18 +23,6 @@ def tier_counts(jurisdiction_ids: set[int] | None = None) -> dict[str, int]:
     if jurisdiction_ids is not None:
         q = q.where(Workshop.station_id.in_(jurisdiction_ids))
     return dict(db.session.execute(q).all())
-
-
-def top_ranked(limit: int = 24) -> list[Workshop]:
-    """The best-ranked open workshops, most recently rated first within a tier."""
-    q = (
-        select(Workshop)
-        .where(Workshop.status == "open")
-        .order_by(tier_rank_expression().desc(), Workshop.tier_since.desc(), Workshop.id)
-        .options(selectinload(Workshop.categories), selectinload(Workshop.station))
-        .limit(limit)
-    )
-    return list(db.session.scalars(q))
 
 
 RECORD_LIMIT = 20

@@ -91,9 +91,12 @@ def test_migrations_match_models(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from shifangbang.spatial import include_name  # hand-written spatial/dialect indexes
+
     with app.app_context():
         with _db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), _db.metadata)
+            context = MigrationContext.configure(conn, opts={"include_name": include_name})
+            diff = compare_metadata(context, _db.metadata)
             assert diff == []
             tables = set(inspect(conn).get_table_names())
     assert {

@@ -6,14 +6,13 @@ shifangbang/complaints.py and shifangbang/photos.py; ranking and filtering in se
 """
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 import search_index
 from search_index import SearchParams
-from shifangbang import complaints, photos
+from shifangbang import cards, complaints, photos, public_cache
 from shifangbang.errors import DomainError
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, ProductCategory, Workshop
+from shifangbang.models import Jurisdiction, ProductCategory
 
 # --- search --------------------------------------------------------------------------------------
 
@@ -61,26 +60,15 @@ def _params(filters: dict, page: int, per_page: int) -> SearchParams | None:
     return p
 
 
-def search(filters: dict, page: int, per_page: int) -> tuple[list[Workshop], int]:
+def search(filters: dict, page: int, per_page: int) -> tuple[list[cards.Card], int]:
     """`filters` holds q, tier, county, station, category, high_risk, status (codes, as the API
     takes them); returns (page rows in search order, total)."""
     p = _params(filters, page, per_page)
     if p is None:
         return [], 0
     result = search_index.search(p)
-    ids = [h.id for h in result.hits]
-    rows = db.session.scalars(
-        select(Workshop)
-        .where(Workshop.id.in_(ids))
-        .options(
-            selectinload(Workshop.categories),
-            selectinload(Workshop.station).selectinload(Jurisdiction.parent),
-        )
-    )
-    found = {w.id: w for w in rows}
-    return [
-        found[i] for i in ids if i in found
-    ], result.total  # a row deleted since indexing is skipped
+    # Only the page's cards; a row deleted since indexing is skipped.
+    return public_cache.load_cards([h.id for h in result.hits]), result.total
 
 
 MATCH_LIMIT = (

@@ -1,18 +1,12 @@
-"""Workshop list queries for the API and open data: filters, bounding box + haversine for nearby."""
-
-import math
+"""Workshop list queries for the API: filters, pages of cards, nearby through the spatial index."""
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
-from search_index.query import haversine_km
-from shifangbang import access, workshops
+from shifangbang import access, cards, current_deployment, public_cache, rankings, spatial
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
 from . import adapters
-
-KM_PER_DEGREE_LAT = 111.32
 
 
 def jurisdiction_ids(code: str) -> set[int]:
@@ -57,52 +51,64 @@ def filtered(filters: dict):
     return q
 
 
-def page_of(q, page: int, per_page: int, order=None) -> tuple[list[Workshop], int]:
-    total = db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-    order = (
-        order
-        if order is not None
-        else (workshops.tier_rank_expression().desc(), Workshop.name, Workshop.id)
-    )
-    rows = db.session.scalars(
-        q.order_by(*order)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .options(
-            selectinload(Workshop.categories),
-            selectinload(Workshop.station).selectinload(Jurisdiction.parent),
-        )
-    ).all()
-    return list(rows), total
+def _once_per_version(name: str, stmt, run):
+    """run(stmt) once per data version for this exact statement and its parameters."""
+    compiled = stmt.compile()
+    params = tuple(sorted((k, repr(v)) for k, v in compiled.params.items()))
+    return public_cache.cached(name, (str(compiled), params), lambda: run(stmt))
 
 
-def nearby(lat: float, lng: float, radius_km: float, filters: dict) -> list[tuple[Workshop, float]]:
-    """Open workshops within radius_km, nearest first: an indexable bounding box in SQL, then exact distance."""
-    dlat = radius_km / KM_PER_DEGREE_LAT
-    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-    dlng = min(180.0, radius_km / (KM_PER_DEGREE_LAT * cos_lat))
-    q = filtered(filters).where(
-        Workshop.lat.is_not(None),
-        Workshop.lng.is_not(None),
-        Workshop.lat.between(lat - dlat, lat + dlat),
+def tier_counts(q) -> dict[str, int]:
+    """{tier code: rows of q} (a select of Workshop), counted once per data version."""
+    stmt = q.with_only_columns(Workshop.tier_code, func.count()).group_by(Workshop.tier_code)
+    return _once_per_version("tier_counts", stmt, lambda s: dict(db.session.execute(s).all()))
+
+
+def ranked_page(q, page: int, per_page: int) -> tuple[list[cards.Card], int]:
+    """One page of `q` (a select of Workshop) as cards, best tier first and most recently rated
+    first within a tier (rankings.RANKING_ORDER), with the number of rows.
+
+    The page is found tier by tier from the counts: each tier's part is one range of
+    ix_workshop_ranking, so no query sorts every match to show twenty."""
+    counts = tier_counts(q)
+    ladder = sorted(current_deployment().tiers, key=lambda t: -t.rank)
+    codes = [t.code for t in ladder] + sorted(
+        c for c in counts if c not in {t.code for t in ladder}
     )
-    lo, hi = lng - dlng, lng + dlng
-    if lo < -180 or hi > 180:  # the box crosses the antimeridian
-        q = q.where(
-            or_(
-                Workshop.lng >= (lo + 360 if lo < -180 else lo),
-                Workshop.lng <= (hi - 360 if hi > 180 else hi),
-            )
+    skip, ids = (page - 1) * per_page, []
+    for code in codes:
+        n = counts.get(code, 0)
+        if len(ids) >= per_page:
+            break
+        if skip >= n:
+            skip -= n
+            continue
+        ids += db.session.scalars(
+            q.with_only_columns(Workshop.id)
+            .where(Workshop.tier_code == code)
+            .order_by(*rankings.RANKING_ORDER)
+            .offset(skip)
+            .limit(per_page - len(ids))
         )
-    else:
-        q = q.where(Workshop.lng.between(lo, hi))
-    rows = db.session.scalars(
-        q.options(
-            selectinload(Workshop.categories),
-            selectinload(Workshop.station).selectinload(Jurisdiction.parent),
-        )
-    ).all()
-    found = [(w, haversine_km(lat, lng, w.lat, w.lng)) for w in rows]
-    found = [(w, d) for w, d in found if d <= radius_km]
-    found.sort(key=lambda pair: (pair[1], pair[0].id))
-    return found
+        skip = 0
+    return public_cache.load_cards(ids), sum(counts.values())
+
+
+def nearby(
+    lat: float, lng: float, radius_km: float, filters: dict, page: int = 1, per_page: int = 20
+) -> tuple[list[tuple[cards.Card, float]], int]:
+    """One page of the workshops within radius_km, nearest first (ties by id), and their number:
+    found through the spatial index, only the page's cards loaded."""
+    status = filters.get("status") or "open"
+    only_status = all(v is None or v == "" for k, v in filters.items() if k != "status")
+    found, total = spatial.nearest(
+        lat,
+        lng,
+        radius_km,
+        filtered(filters),
+        (page - 1) * per_page,
+        per_page,
+        plain_status=status if only_status else None,
+    )
+    by_id = {c.id: c for c in public_cache.load_cards([i for i, _ in found])}
+    return [(by_id[i], d) for i, d in found if i in by_id], total

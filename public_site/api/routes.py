@@ -1,19 +1,25 @@
 """/api/v1 endpoints. Each one is described in openapi.py; tests/test_api_openapi.py keeps the two equal."""
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import current_deployment, labels, public_history, public_status, workshops
+from shifangbang import (
+    current_deployment,
+    labels,
+    public_cache,
+    public_history,
+    public_status,
+)
+from shifangbang import rankings as ranking_lists
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
     Jurisdiction,
-    ProductCategory,
     TierDecision,
     Workshop,
-    workshop_category,
 )
 
+from ..workshop import _head as page_head
 from . import adapters, bp, openapi, queries, serializers, wechat
 from .common import (
     ApiError,
@@ -70,7 +76,7 @@ def openapi_document():
 def workshop_list():
     filters = _list_filters()
     page, per_page = page_args()
-    rows, total = queries.page_of(queries.filtered(filters), page, per_page)
+    rows, total = queries.ranked_page(queries.filtered(filters), page, per_page)
     return jsonify(
         paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page)
     )
@@ -78,22 +84,26 @@ def workshop_list():
 
 @bp.get("/workshops/<code>")
 def workshop_detail(code: str):
-    w = (
-        None
-        if "\x00" in code
-        else db.session.scalar(
+    # The workshop page's head check (one indexed lookup, micro-cached for a second) decides; the
+    # body is built again only after the workshop's last public change (or on a new day).
+    head = None if "\x00" in code or len(code) > 40 else page_head(code, None)
+    if head is None:
+        raise not_found("找不到这个作坊。请核对作坊编号。")
+
+    def build() -> bytes:
+        w = db.session.scalar(
             select(Workshop)
-            .where(Workshop.public_code == code)
+            .where(Workshop.id == head.workshop_id)
             .options(
                 selectinload(Workshop.categories),
                 selectinload(Workshop.staff),
                 selectinload(Workshop.station),
             )
         )
-    )
-    if w is None:
-        raise not_found("找不到这个作坊。请核对作坊编号。")
-    return jsonify(serializers.workshop_detail(w))
+        return jsonify(serializers.workshop_detail(w)).get_data()
+
+    body = public_cache.keyed(("api.workshop", head.workshop_id, head.public_changed_at), build)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/workshops/<code>/history")
@@ -125,16 +135,20 @@ def history_head():
 def search():
     filters = _list_filters()
     page, per_page = page_args()
-    rows, total = adapters.search(filters, page, per_page)
-    return jsonify(
-        paginated(
+
+    def build() -> bytes:
+        rows, total = adapters.search(filters, page, per_page)
+        body = paginated(
             [serializers.workshop_summary(w) for w in rows],
             total,
             page,
             per_page,
             query=filters["q"],
         )
-    )
+        return jsonify(body).get_data()
+
+    body = public_cache.page("api.search", build, search=True)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/nearby")
@@ -151,12 +165,11 @@ def nearby():
     radius = arg_float("radius_km", 3.0, 0.01, 50)
     filters = _list_filters()
     page, per_page = page_args()
-    found = queries.nearby(lat, lng, radius, filters)
-    chunk = found[(page - 1) * per_page : page * per_page]
+    found, total = queries.nearby(lat, lng, radius, filters, page, per_page)
     return jsonify(
         paginated(
-            [serializers.workshop_summary(w, d) for w, d in chunk],
-            len(found),
+            [serializers.workshop_summary(w, d) for w, d in found],
+            total,
             page,
             per_page,
             center={"lat": lat, "lng": lng},
@@ -176,13 +189,8 @@ def rankings():
     }
     page, per_page = page_args()
     q = queries.filtered(filters).where(Workshop.tier_code.in_(deployment.tier_codes))
-    rows, total = queries.page_of(
-        q,
-        page,
-        per_page,
-        order=(workshops.tier_rank_expression().desc(), Workshop.tier_since.desc(), Workshop.id),
-    )
-    counted = _tier_counts(filters)
+    rows, total = queries.ranked_page(q, page, per_page)
+    counted = queries.tier_counts(queries.filtered(filters))
     counts = [
         dict(serializers.ladder_dict(t), count=counted.get(t.code, 0))
         for t in (*deployment.tiers, deployment.unrated)
@@ -192,16 +200,6 @@ def rankings():
             [serializers.workshop_summary(w) for w in rows], total, page, per_page, counts=counts
         )
     )
-
-
-def _tier_counts(filters: dict) -> dict[str, int]:
-    ids = queries.filtered(filters).with_only_columns(Workshop.id).scalar_subquery()
-    q = (
-        select(Workshop.tier_code, func.count())
-        .where(Workshop.id.in_(ids))
-        .group_by(Workshop.tier_code)
-    )
-    return dict(db.session.execute(q).all())
 
 
 @bp.get("/tiers")
@@ -218,15 +216,9 @@ def tier_ladder():
 
 @bp.get("/categories")
 def categories():
-    counts = dict(
-        db.session.execute(
-            select(workshop_category.c.category_id, func.count())
-            .join(Workshop, Workshop.id == workshop_category.c.workshop_id)
-            .where(Workshop.status == "open")
-            .group_by(workshop_category.c.category_id)
-        ).all()
-    )
-    rows = db.session.scalars(select(ProductCategory).order_by(ProductCategory.code)).all()
+    by_category = ranking_lists.counts_by("category")  # once per data version
+    counts = {cid: sum(tiers.values()) for cid, tiers in by_category.items()}
+    rows = ranking_lists.categories()
     return jsonify(
         {
             "items": [
