@@ -26,12 +26,6 @@ bp = Blueprint(
 )
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _int(value, default=None):
     try:
         return int(value)

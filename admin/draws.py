@@ -11,10 +11,8 @@ from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
 from .auth import role_required
 from .confirm import confirm_first
 from .helpers import InputError, parse_int, scope
-from .views import no_store
 
 bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
-bp.after_request(no_store)  # personal data: never cached
 
 
 def _jurisdictions():

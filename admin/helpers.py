@@ -1,6 +1,7 @@
 """Small helpers shared by the back-office feature views."""
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import abort, flash, render_template, request
 from flask_login import current_user
@@ -74,3 +75,18 @@ def get_visible(model, obj_id: int, workshop_of=lambda o: o.workshop):
         abort(404)
     access.require(current_user, "view", workshop_of(obj).station_id)
     return obj
+
+
+def local_path(url: str | None, fallback: str) -> str:
+    """`url` if it is a path on this site (a redirect target from a form or ?next=); else
+    `fallback`. No scheme, no host, no protocol-relative `//` or `/\\` trick."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    ok = (
+        url.startswith("/")
+        and not url.startswith(("//", "/\\"))
+        and not parts.scheme
+        and not parts.netloc
+        and not any(c in url for c in "\r\n\\")
+    )
+    return url if ok else fallback

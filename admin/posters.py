@@ -17,12 +17,6 @@ SEARCH_LIMIT = 50
 PRINT_LIMIT = 1000  # posters per print job (a station rarely has more than a few hundred)
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _stations():
     scope = access.visible_jurisdiction_ids(current_user)
     q = select(Jurisdiction).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)

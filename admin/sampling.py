@@ -12,10 +12,8 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 from .helpers import InputError, get_visible, parse_date, scope, workshop_to_record
-from .views import no_store
 
 bp = Blueprint("admin_sampling", __name__, url_prefix="/admin/sampling")
-bp.after_request(no_store)  # personal data: never cached
 
 
 @bp.get("/")

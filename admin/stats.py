@@ -14,10 +14,8 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 from .programme.overview import programme_figures
-from .views import no_store
 
 bp = Blueprint("admin_stats", __name__, url_prefix="/admin/stats")
-bp.after_request(no_store)  # personal data: never cached
 
 
 def _params():

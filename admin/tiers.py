@@ -20,11 +20,9 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 from .confirm import confirm_first
-from .helpers import InputError, find_workshop, get_visible, parse_date, scope
-from .views import no_store
+from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
 
 bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
-bp.after_request(no_store)  # personal data: never cached
 
 
 @bp.get("/")
@@ -94,7 +92,7 @@ def decide(decision_id: int):
         db.session.rollback()
         return _index_page({decision_id: request.form}, str(e)), 422
     flash(f"已{'同意，待发布' if approve else '驳回'}：{d.workshop.name}。", "success")
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 @bp.post("/<int:decision_id>/publish")
@@ -111,7 +109,7 @@ def publish(decision_id: int):
             f"已发布：{d.workshop.name} 现为{current_deployment().tier(d.to_tier).name}。",
             "success",
         )
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 def _ask_publish(decision_id: int):

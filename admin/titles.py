@@ -11,11 +11,9 @@ from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
 from .confirm import confirm_first
-from .helpers import InputError, find_workshop, get_visible, parse_date, scope
-from .views import no_store
+from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
-bp.after_request(no_store)  # personal data: never cached
 
 
 def _page(form=None, error=None):
@@ -115,7 +113,7 @@ def decide(proposal_id: int):
     except titles.TitleError as e:
         db.session.rollback()
         return _show_page(p.grant, {p.id: request.form}, str(e)), 422
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_path(request.form.get("back"), url_for(".index")))
 
 
 def _ask_revoke(proposal_id: int):

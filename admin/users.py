@@ -9,7 +9,6 @@ from shifangbang import access, users
 from shifangbang.extensions import db
 from shifangbang.labels import ROLES
 from shifangbang.models import Jurisdiction, User
-from shifangbang.timeutil import utcnow
 
 from .auth import role_required
 from .confirm import confirm_first
@@ -52,7 +51,7 @@ def _list(v: dict, status: int = 200):
         roles=ROLES,
         jurisdictions=_jurisdictions(),
         v=v,
-        now_utc=utcnow(),
+        throttled=users.throttled_accounts(),
     ), status
 
 

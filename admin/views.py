@@ -16,44 +16,27 @@ from shifangbang.models import User
 
 from .auth import role_required
 from .forms import LoginForm, TotpForm
+from .helpers import local_path
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 PENDING_KEY = "pending_2fa"  # (user id, started at) between the password and the TOTP step
 PENDING_SECONDS = 300
-ENROL_KEY = "totp_enrol_secret"
-
-
-@bp.after_request
-def no_store(response):
-    """Back-office pages carry personal data: never cached by browsers or proxies."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.before_app_request
-def enforce_totp_enrolment():
-    """An account required to use a second factor may do nothing else until it has one."""
-    if (
-        request.path.startswith("/admin")
-        and current_user.is_authenticated
-        and current_user.totp_required
-        and not current_user.totp_secret
-        and request.endpoint not in ("admin.totp_setup", "admin.logout", "static")
-    ):
-        flash("管理员要求您的账号启用动态验证码，请先完成绑定。", "error")
-        return redirect(url_for("admin.totp_setup"))
+NONCE_KEY = "sfb_nonce"  # the user's session_token at sign-in (see load_user in shifangbang)
 
 
 def _safe_next() -> str:
-    next_url = request.args.get("next") or ""
-    ok = next_url.startswith("/admin") and not next_url.startswith("//")
-    return next_url if ok else url_for("admin.dashboard")
+    next_url = local_path(request.args.get("next"), "")
+    return next_url if next_url.startswith("/admin") else url_for("admin.dashboard")
 
 
 def _sign_in(user: User):
     session.clear()  # a fresh session on sign-in: nothing planted before it survives (fixation)
+    if not user.session_token:
+        users.rotate_session_token(user)
+        db.session.commit()
     login_user(user)
+    session[NONCE_KEY] = user.session_token
     session.permanent = True
 
 
@@ -62,7 +45,9 @@ def _sign_in(user: User):
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user, error = users.authenticate(form.username.data.strip(), form.password.data)
+        user, error = users.authenticate(
+            form.username.data.strip(), form.password.data, request.remote_addr
+        )
         db.session.commit()  # failure counters and lockouts must persist
         if user is not None and user.totp_secret:
             next_url = _safe_next()
@@ -87,7 +72,7 @@ def login_totp():
         return redirect(url_for("admin.login"))
     form = TotpForm()
     if form.validate_on_submit():
-        error = users.check_totp(user, form.code.data)
+        error = users.check_totp(user, form.code.data, request.remote_addr)
         db.session.commit()
         if error is None:
             _sign_in(user)
@@ -98,6 +83,10 @@ def login_totp():
 
 @bp.post("/logout")
 def logout():
+    """Signs this user out everywhere: the nonce every saved cookie carries is replaced."""
+    if current_user.is_authenticated:
+        users.rotate_session_token(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("已退出登录。")
@@ -107,11 +96,14 @@ def logout():
 @bp.route("/account/totp", methods=["GET", "POST"])
 @login_required
 def totp_setup():
-    """Enrol a TOTP app: show the secret (QR and text), confirm with one code."""
+    """Enrol a TOTP app: show the secret (QR and text), confirm with one code. The secret waits
+    in the user's row (not in the readable session cookie) until confirmed."""
     if current_user.totp_secret:
         return render_template("admin/totp_setup.html", enrolled=True)
-    secret = session.get(ENROL_KEY) or users.new_totp_secret()
-    session[ENROL_KEY] = secret
+    secret = current_user.totp_pending_secret
+    if not secret:
+        secret = current_user.totp_pending_secret = users.new_totp_secret()
+        db.session.commit()
     form = TotpForm()
     if form.validate_on_submit():
         try:
@@ -120,7 +112,6 @@ def totp_setup():
             flash(str(e), "error")
         else:
             db.session.commit()
-            session.pop(ENROL_KEY, None)
             flash("动态验证码已启用，今后登录需输入手机上的 6 位数字。", "success")
             return redirect(url_for("admin.dashboard"))
     uri = users.totp_uri(current_user, secret)
@@ -132,6 +123,27 @@ def totp_setup():
         uri=uri,
         qr=_qr_data_uri(uri),
     )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A signed-in user changes their own password; their other sessions end, this one stays."""
+    if request.method == "POST":
+        f = request.form
+        try:
+            users.change_own_password(
+                current_user, f.get("current", ""), f.get("new", ""), f.get("confirm", "")
+            )
+        except users.UserError as e:
+            db.session.rollback()
+            flash(str(e), "error")
+            return render_template("admin/password.html"), 422
+        db.session.commit()
+        session[NONCE_KEY] = current_user.session_token
+        flash("密码已修改，其他设备上的登录已失效。", "success")
+        return redirect(url_for("admin.dashboard"))
+    return render_template("admin/password.html")
 
 
 def _qr_data_uri(text: str) -> str:

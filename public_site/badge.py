@@ -6,9 +6,9 @@ operating shows 已停业/已注销/已吊销 and since when, never its former t
 """
 
 import unicodedata
-from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response
+from markupsafe import escape
 from sqlalchemy import select
 
 from shifangbang import public_status
@@ -32,13 +32,15 @@ def text_width(text: str) -> int:
 def render(label: str, value: str, colour: str, title: str) -> str:
     lw, vw = text_width(label) + 12, text_width(value) + 12
     width = lw + vw
-    label, value, title = escape(label), escape(value), escape(title)
+    # markupsafe escapes quotes too: the text goes into attributes (aria-label, fill) as well as
+    # elements. (xml.sax.saxutils.escape left " alone: a name could add attributes to <svg>.)
+    label, value, title, colour = escape(label), escape(value), escape(title), escape(colour)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" role="img" '
         f'aria-label="{title}"><title>{title}</title>'
         f'<rect width="{lw}" height="{HEIGHT}" rx="3" fill="#343a40"/>'
-        f'<rect x="{lw}" width="{vw}" height="{HEIGHT}" rx="3" fill="{escape(colour)}"/>'
-        f'<rect x="{lw}" width="4" height="{HEIGHT}" fill="{escape(colour)}"/>'
+        f'<rect x="{lw}" width="{vw}" height="{HEIGHT}" rx="3" fill="{colour}"/>'
+        f'<rect x="{lw}" width="4" height="{HEIGHT}" fill="{colour}"/>'
         f'<g fill="#fff" font-family="PingFang SC,Microsoft YaHei,Noto Sans CJK SC,sans-serif" '
         f'font-size="{FONT_SIZE}" text-anchor="middle">'
         f'<text x="{lw / 2:g}" y="15">{label}</text><text x="{lw + vw / 2:g}" y="15">{value}</text></g></svg>'

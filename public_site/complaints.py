@@ -71,11 +71,8 @@ def _form_page(
 ):
     workshop = complaints.find_workshop(values.get("w"))
     q = request.args.get("q", "").strip()
-    similar = False
-    if workshop is not None:
-        similar = complaints.similar_recent(
-            complaints.fingerprint(request.remote_addr, workshop.id, None)
-        )
+    # Whether someone else (on this network) reported this workshop is never shown: it would
+    # tell a colleague or the workshop that a report exists. Officers see it in the inbox.
     page = render_template(
         "public/complain.html",
         values=values,
@@ -84,12 +81,11 @@ def _form_page(
         q=q,
         results=_search(q) if q and workshop is None else [],
         counties=complaints.counties(),
-        similar=similar,
+        limits=complaints.FIELD_MAX,
         message=message,
         max_photos=photos.MAX_PHOTOS,
         max_photo_bytes=photos.MAX_BYTES,
         max_photo_mb=photos.MAX_BYTES // (1024 * 1024),
-        limits=complaints.FIELD_MAX,
         content_min=complaints.CONTENT_MIN,
         name_min=complaints.NAME_MIN,
         honeypot=complaints.HONEYPOT_FIELD,

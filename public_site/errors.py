@@ -42,8 +42,9 @@ def error_response(
 ):
     message = message or MESSAGES.get(status, "出错了。")
     if wants_open311():
-        # GeoReport v2 errors: a list of {code, description}.
-        return jsonify([{"code": status, "description": message}]), status, headers or {}
+        from .open311 import error_response as open311_error  # JSON or XML, as the URL asks
+
+        return open311_error(status, message, headers)
     if wants_json():
         body = {"error": {"status": status, "code": code or f"http_{status}", "message": message}}
         if details:

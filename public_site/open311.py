@@ -1,9 +1,14 @@
 """Open311 GeoReport v2 for complaints and reports, so existing Open311 clients work.
 
-Services: `complaint` (投诉, needs a real name and phone) and `report` (举报, may be anonymous).
-POST requests.{json,xml} creates one through the same validation as /api/v1/complaints; the answer's
-service_notice carries the query password for the website's tracking page. GET requests never return
-the submitted text, the workshop, or anything about the person who submitted it.
+Services: `complaint` (投诉, needs a real name, a phone and a demand: attribute[demand]) and `report`
+(举报, may be anonymous); services/{code} lists their attributes. POST requests.{json,xml} creates one
+through the same validation as /api/v1/complaints; the answer's service_notice carries the query
+password for the website's tracking page.
+
+Privacy: the public list shows only the number, kind, status, dates and the agency — never the text,
+the workshop (an allegation is unverified), officers' replies or notes, or anything about the person.
+A request's own detail (with the officers' latest public reply) needs its query password, in the
+X-Tracking-Password header as in /api/v1 — never in the URL, where it would land in access logs.
 
 Mapping: address_id or attribute[workshop_code] = the workshop's public code; without one the request
 is about an unregistered workshop at address_string, in the county given by jurisdiction_id (a
@@ -18,7 +23,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shifangbang import labels
+from shifangbang import complaints, labels
 from shifangbang.extensions import csrf, db, limiter
 from shifangbang.models import Complaint
 from shifangbang.timeutil import CHINA, local, utcnow
@@ -43,16 +48,36 @@ class Open311Error(Exception):
         self.description = description
 
 
-def _xml(root: str, item: str, rows: list[dict]) -> str:
+# XML element name for each item of a list, by the list's name (GeoReport v2's XML shapes).
+XML_ITEMS = {
+    "formats": "format",
+    "endpoints": "endpoint",
+    "attributes": "attribute",
+    "values": "value",
+}
+
+
+def _fill(el: ET.Element, value) -> None:
+    if isinstance(value, dict):
+        for key, v in value.items():
+            _fill(ET.SubElement(el, key), v)
+    elif isinstance(value, list):
+        for v in value:
+            _fill(ET.SubElement(el, XML_ITEMS.get(el.tag, "item")), v)
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = str(value)
+
+
+def _xml(root: str, item: str | None, rows) -> str:
+    """rows: a list (each row an <item>) or one dict (the root's children, as discovery)."""
     top = ET.Element(root)
-    for row in rows:
-        el = ET.SubElement(top, item)
-        for key, value in row.items():
-            child = ET.SubElement(el, key)
-            if isinstance(value, bool):
-                child.text = "true" if value else "false"
-            elif value is not None:
-                child.text = str(value)
+    if isinstance(rows, dict):
+        _fill(top, rows)
+    else:
+        for row in rows:
+            _fill(ET.SubElement(top, item), row)
     return '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="unicode")
 
 
@@ -69,12 +94,19 @@ def respond(fmt: str, root: str, item: str, rows: list[dict], status: int = 200)
     return response
 
 
+def error_response(status: int, description: str, headers=None):
+    """GeoReport v2 errors, in the format the URL asks for (any error under /open311/)."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    response = respond(
+        fmt, "errors", "error", [{"code": status, "description": description}], status
+    )
+    response.headers.extend(headers or {})
+    return response
+
+
 @bp.errorhandler(Open311Error)
 def open311_error(e: Open311Error):
-    fmt = "xml" if request.path.endswith(".xml") else "json"
-    return respond(
-        fmt, "errors", "error", [{"code": e.status, "description": e.description}], e.status
-    )
+    return error_response(e.status, e.description)
 
 
 def _format(fmt: str) -> str:
@@ -110,24 +142,70 @@ def discovery(fmt: str):
     }
     if fmt == "json":
         return jsonify(body)
-    return respond("xml", "discovery", "endpoint", body["endpoints"])
+    return respond("xml", "discovery", None, body)
+
+
+def _attr(code: str, description: str, required: bool, order: int, **extra) -> dict:
+    return {
+        "variable": True,
+        "code": code,
+        "datatype": extra.pop("datatype", "string"),
+        "required": required,
+        "datatype_description": extra.pop("datatype_description", ""),
+        "order": order,
+        "description": description,
+        **extra,
+    }
+
+
+def _attributes(code: str) -> list[dict]:
+    """What attribute[...] fields each service takes (GeoReport v2 service definition)."""
+    categories = [{"key": k, "name": v} for k, v in labels.COMPLAINT_CATEGORIES.items()]
+    rows = [
+        _attr("workshop_code", "作坊公示码（二维码海报上的编号）；也可用 address_id。", False, 1),
+        _attr(
+            "category",
+            "问题类别。",
+            False,
+            2,
+            datatype="singlevaluelist",
+            values=categories,
+        ),
+        _attr("product", "涉及的产品。", False, 3),
+        _attr("unregistered_name", "未登记作坊的名称（不知道可不填）。", False, 4),
+    ]
+    if code == "complaint":
+        rows.append(_attr("demand", "您的诉求，例如退款、赔偿、道歉（投诉必填）。", True, 5))
+    return rows
+
+
+def _service_row(code: str) -> dict:
+    name, text = SERVICES[code]
+    return {
+        "service_code": code,
+        "service_name": name,
+        "description": text,
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "食品小作坊,食品安全," + name,
+        "group": "食品小作坊",
+    }
 
 
 @bp.get("/services.<fmt>")
 def services(fmt: str):
-    rows = [
-        {
-            "service_code": code,
-            "service_name": name,
-            "description": text,
-            "metadata": False,
-            "type": "realtime",
-            "keywords": "食品小作坊,食品安全," + name,
-            "group": "食品小作坊",
-        }
-        for code, (name, text) in SERVICES.items()
-    ]
-    return respond(_format(fmt), "services", "service", rows)
+    return respond(_format(fmt), "services", "service", [_service_row(c) for c in SERVICES])
+
+
+@bp.get("/services/<code>.<fmt>")
+def service_definition(code: str, fmt: str):
+    fmt = _format(fmt)
+    if code not in SERVICES:
+        raise Open311Error(404, "没有这项服务，可选：complaint（投诉）、report（举报）。")
+    body = {"service_code": code, "attributes": _attributes(code)}
+    if fmt == "json":
+        return jsonify(body)
+    return respond("xml", "service_definition", None, body)
 
 
 def _location_form() -> dict:
@@ -142,22 +220,29 @@ def _location_form() -> dict:
         "reporter_phone": (f.get("phone") or "").replace("-", "").replace(" ", "").lstrip("+"),
         "jurisdiction": f.get("jurisdiction_id", ""),
         "product": f.get("attribute[product]", ""),
+        "demand": f.get("attribute[demand]", ""),
     }
     if not code:
         form["unregistered_name"] = f.get("attribute[unregistered_name]", "")
-        form["unregistered_address"] = f.get("address_string", "")
-        if not form["jurisdiction"]:
-            form["jurisdiction"] = _nearest_county(f.get("lat"), f.get("long")) or ""
+        point = _point(f.get("lat"), f.get("long"))
+        # Only a position (a phone's GPS): the coordinates are the address officers go to.
+        form["unregistered_address"] = f.get("address_string", "") or (
+            f"位置坐标 {point[0]:.5f},{point[1]:.5f}" if point else ""
+        )
+        if not form["jurisdiction"] and point:
+            form["jurisdiction"] = _nearest_county(*point) or ""
     return form
 
 
-def _nearest_county(lat: str | None, lng: str | None) -> str | None:
+def _point(lat: str | None, lng: str | None) -> tuple[float, float] | None:
     try:
         la, lo = float(lat), float(lng)
     except (TypeError, ValueError):
         return None
-    if not (-90 <= la <= 90 and -180 <= lo <= 180):
-        return None
+    return (la, lo) if -90 <= la <= 90 and -180 <= lo <= 180 else None
+
+
+def _nearest_county(la: float, lo: float) -> str | None:
     found, _total = queries.nearby(la, lo, 30.0, {"status": "all"}, 1, 1)
     if not found or found[0][0].station is None:
         return None
@@ -172,8 +257,9 @@ def create_request(fmt: str):
     f = request.form
     if f.get("service_code") not in SERVICES:
         raise Open311Error(400, "service_code 无效，可选：complaint（投诉）、report（举报）。")
-    if not any(
-        f.get(k) for k in ("lat", "address_string", "address_id", "attribute[workshop_code]")
+    has_point = _point(f.get("lat"), f.get("long")) is not None
+    if not has_point and not any(
+        f.get(k) for k in ("address_string", "address_id", "attribute[workshop_code]")
     ):
         raise Open311Error(
             400, "请提供位置：lat/long、address_string 或 address_id（作坊公示码）之一。"
@@ -191,10 +277,13 @@ def create_request(fmt: str):
     return respond(fmt, "service_requests", "request", rows, 201)
 
 
-def public_request(c: Complaint) -> dict:
-    """One request as GeoReport v2 lists it; description, location and identity are withheld."""
-    replies = [e for e in c.events if e.public_reply]
-    updated = max([c.received_at, *(e.at for e in c.events)]) if c.events else c.received_at
+def public_request(c: Complaint, own: bool = False) -> dict:
+    """One request as GeoReport v2 lists it; description, location, workshop and identity are
+    withheld. Officers' replies only for `own` (asked with the request's query password)."""
+    replies = [e for e in c.events if e.public_reply] if own else []
+    # Only status changes date the public record: a note or an identity view is internal.
+    changes = [e.at for e in c.events if e.to_status or (own and e.public_reply)]
+    updated = max([c.received_at, *changes])
     return {
         "service_request_id": c.tracking_no,
         "status": "open" if c.status in labels.OPEN_COMPLAINT_STATUSES else "closed",
@@ -271,9 +360,20 @@ def list_requests(fmt: str):
 
 
 @bp.get("/requests/<request_id>.<fmt>")
+@limiter.limit("20 per minute;200 per hour")
 def get_request(request_id: str, fmt: str):
+    """A request's own detail: needs its query password (X-Tracking-Password), as /track does.
+    An unknown number and a wrong password answer alike."""
     fmt = _format(fmt)
-    c = db.session.scalar(select(Complaint).where(Complaint.tracking_no == request_id[:40]))
-    if c is None:
+    if "password" in request.args:
+        raise Open311Error(400, "查询密码不能放在网址里，请放在 X-Tracking-Password 请求头中。")
+    password = request.headers.get("X-Tracking-Password", "")
+    usable = len(request_id) <= 20 and len(password) <= 64
+    if not usable or complaints.track(request_id, password) is None:
         raise Open311Error(404, "找不到这个服务请求。")
-    return respond(fmt, "service_requests", "request", [public_request(c)])
+    c = db.session.scalar(
+        select(Complaint)
+        .where(Complaint.tracking_no == complaints.normalise_tracking_no(request_id))
+        .options(selectinload(Complaint.events), selectinload(Complaint.jurisdiction))
+    )
+    return respond(fmt, "service_requests", "request", [public_request(c, own=True)])

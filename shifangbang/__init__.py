@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import deployment as deployment_mod
+from . import textinput
 from .config import ROOT, Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -20,9 +21,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_url_path="/static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.request_class = textinput.CleanRequest  # control characters never reach a view
     app.config.from_object(Config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = _ratelimit_file(app)
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A server's connections can drop (restart, failover): check each before use. A SQLite
         # file cannot, so the page hot path is spared the extra SELECT 1 there.
@@ -43,17 +47,33 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.login_message = "请先登录。"
-    login_manager.session_protection = "strong"  # a session moved to another client is dropped
+    # A session moved to another client is dropped. Flask-Login only marks a *permanent* session
+    # non-fresh when its client changes, so load_user enforces the binding itself.
+    login_manager.session_protection = "strong"
 
-    from . import assets, cli, templating
+    from . import assets, cli, headers, templating
     from .models import User
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        """The signed-in user, only while the session carries the user's current nonce (sign-out,
+        password change/reset and deactivation replace it) and comes from the client it was
+        issued to (Flask-Login's "strong" identifier: address and User-Agent)."""
+        from flask import session
+
+        from .users import session_token_matches
+
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        if not session_token_matches(user, session.get("sfb_nonce")):
+            return None
+        if session.get("_id") != login_manager._session_identifier_generator():
+            return None
+        return user
 
     templating.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
     assets.init_app(app)
 
@@ -72,6 +92,19 @@ def create_app(test_config: dict | None = None) -> Flask:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     return app
+
+
+def _ratelimit_file(app: Flask) -> str:
+    """Without Redis: a SQLite file that all workers on this machine share (beside a SQLite
+    database, so a copy of the instance carries its own; else in the instance folder)."""
+    from sqlalchemy.engine import make_url
+
+    from .ratelimit_storage import uri_for
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return uri_for(str(Path(url.database).with_suffix(".ratelimits.sqlite")))
+    return uri_for(str(Path(app.instance_path) / "ratelimits.sqlite"))
 
 
 def _head_file_for(app: Flask) -> Path:

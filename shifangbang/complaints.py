@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import access, audit, deadlines, photos, tiers, wechat_outbox
+from . import access, audit, deadlines, photos, textinput, tiers, wechat_outbox
 from .errors import DomainError
 from .extensions import db
 from .labels import (
@@ -65,7 +65,8 @@ REAL_NAME = re.compile(rf"[{CJK}]+(?:·[{CJK}]+)*|[A-Za-z][A-Za-z .'-]*")
 # Dots that phones and input methods type for the middle dot of a name, stored as "·".
 NAME_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅･．", "·"))
 NAME_MIN, NAME_MAX = 2, 30
-# The longest text each public form field keeps; the form shows these beside the fields.
+# The longest text each public form field accepts (longer is refused, never cut); the form shows
+# these beside the fields.
 FIELD_MAX = {
     "unregistered_name": 100,
     "unregistered_address": 200,
@@ -297,8 +298,22 @@ def counties() -> list[Jurisdiction]:
     )
 
 
-def _text(form: Mapping, key: str, max_len: int) -> str:
-    return (form.get(key) or "").strip()[:max_len]
+TEXT_LABELS = {
+    "unregistered_name": "作坊名称",
+    "unregistered_address": "地址",
+    "content": "具体情况",
+    "product": "产品名称",
+    "demand": "诉求",
+    "name": "姓名",
+}
+
+
+def _text(form: Mapping, key: str, errors: dict[str, str]) -> str:
+    value = textinput.clean(form.get(key) or "").strip()
+    error = textinput.too_long(TEXT_LABELS[key], FIELD_MAX[key], value)
+    if error:
+        errors[key] = error
+    return value
 
 
 def normalise_name(raw: str) -> str:
@@ -323,12 +338,8 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     if form.get("w") and workshop is None:
         errors["w"] = "找不到这家作坊，请重新搜索选择，或填写未登记作坊的名称和地址。"
     elif workshop is None:
-        v["unregistered_name"] = (
-            _text(form, "unregistered_name", FIELD_MAX["unregistered_name"]) or None
-        )
-        v["unregistered_address"] = (
-            _text(form, "unregistered_address", FIELD_MAX["unregistered_address"]) or None
-        )
+        v["unregistered_name"] = _text(form, "unregistered_name", errors) or None
+        v["unregistered_address"] = _text(form, "unregistered_address", errors) or None
         if not v["unregistered_address"]:
             errors["unregistered_address"] = "请选择作坊，或填写未登记作坊（黑作坊）的具体地址。"
         county_id = form.get("county") or ""
@@ -342,15 +353,15 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
         errors["category"] = "请选择问题类别。"
     v["category"] = category
 
-    content = _text(form, "content", FIELD_MAX["content"])
-    if len(content) < CONTENT_MIN:
+    content = _text(form, "content", errors)
+    if len(content) < CONTENT_MIN and "content" not in errors:
         errors["content"] = (
             f"请具体描述问题（至少 {CONTENT_MIN} 个字）：什么时间、什么产品、发现了什么。"
         )
     v["content"] = content
-    v["product"] = _text(form, "product", FIELD_MAX["product"]) or None
-    v["demand"] = _text(form, "demand", FIELD_MAX["demand"]) or None
-    if "complaint" in v["kinds"] and not v["demand"]:
+    v["product"] = _text(form, "product", errors) or None
+    v["demand"] = _text(form, "demand", errors) or None
+    if "complaint" in v["kinds"] and not v["demand"] and "demand" not in errors:
         errors["demand"] = "投诉请写明您的诉求（例如退款、赔偿、道歉）。"
 
     v["purchased_on"] = None
@@ -381,7 +392,7 @@ def validate(form: Mapping) -> tuple[dict, dict[str, str]]:
     v["insider"], v["anonymous"] = insider, anonymous
     v["name"] = v["phone"] = None
     if not anonymous:
-        name = normalise_name(form.get("name") or "")
+        name = normalise_name(_text(form, "name", errors))
         phone = normalise_phone(form.get("phone") or "")
         who = "内部知情人举报" if insider else ("投诉" if "complaint" in v["kinds"] else "实名举报")
         if not name:

@@ -39,7 +39,9 @@ class Config:
         self.SEARCH_CACHE_MB = float(env("SEARCH_CACHE_MB") or 16)
         self.SEARCH_PLACES_TTL = float(env("SEARCH_PLACES_TTL") or 60)
         self.REDIS_URL = env("REDIS_URL") or None
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Rate-limit counters shared by every worker and kept across restarts: Redis when set,
+        # else a SQLite file beside the database (create_app fills that in).
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() != "false"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.BASE_URL = (env("BASE_URL") or "http://localhost:8000").rstrip("/")

@@ -68,9 +68,9 @@ from .timeutil import today as china_today
 
 # The demo sign-ins (printed by the CLI). They satisfy users.check_password_strength.
 DEMO_ACCOUNTS = (
-    ("admin", "Baotou-admin-2026", "admin"),
-    ("officer", "Baotou-officer-2026", "officer"),
-    ("viewer", "Baotou-viewer-2026", "viewer"),
+    ("admin", "Baotou-guanli-2026", "admin"),
+    ("officer", "Baotou-zhifa-2026", "officer"),
+    ("viewer", "Baotou-chakan-2026", "viewer"),
 )
 # Query password of every demo complaint/report (hashed once, see module docstring).
 DEMO_QUERY_PASSWORD = "CX2026"  # /track upper-cases what is typed, so cx2026 works too

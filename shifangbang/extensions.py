@@ -9,6 +9,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import ratelimit_storage  # noqa: F401 — registers the sfb-sqlite:// limits storage
+
 # Named constraints, so Alembic's batch mode can alter them on SQLite.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

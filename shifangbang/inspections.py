@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, audit, changes, colourcode, current_deployment
+from . import access, audit, changes, colourcode, current_deployment, textinput
 from .errors import DomainError
 from .extensions import db
 from .labels import INSPECTION_KIND, INSPECTION_RESULT
@@ -149,6 +149,9 @@ def record(
             raise InspectionError(f"检查项目 {code} 的结果无效。")
         if r.outcome == "fail" and not (r.note or "").strip():
             raise InspectionError(f"不合格项目 {code} 请填写问题说明。")
+        too_long = textinput.too_long(f"检查项目 {code} 的说明", 300, (r.note or "").strip())
+        if too_long:
+            raise InspectionError(too_long)
         rows.append(
             InspectionItem(
                 area=spec["area"],
@@ -156,7 +159,7 @@ def record(
                 text=spec["text"],
                 is_key=bool(spec.get("key")),
                 outcome=r.outcome,
-                note=(r.note or "").strip()[:300],
+                note=(r.note or "").strip(),
             )
         )
     result = overall_result(rows)

@@ -154,6 +154,7 @@ AUDIT_ACTIONS = {
     "user.create": "新建账号",
     "user.update": "修改账号",
     "user.reset_password": "重置密码",
+    "user.change_password": "修改本人密码",
     "user.locked": "账号锁定",
     "user.activate": "启用账号",
     "user.deactivate": "停用账号",

@@ -186,6 +186,11 @@ class User(db.Model):
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Per-user session nonce, copied into the session at sign-in: sign-out, a password change or
+    # reset and deactivation replace it, so every cookie issued before stops working.
+    session_token: Mapped[str | None] = mapped_column(String(64))
+    # A TOTP secret shown on the enrolment page but not yet confirmed (kept here, not in the cookie).
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
 
     jurisdiction: Mapped[Jurisdiction | None] = relationship()
 
@@ -206,6 +211,17 @@ class User(db.Model):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins per typed username, and per (username, client): each failure beyond a few
+    makes the next attempt wait longer. Keyed by the name typed, so an unknown username is
+    throttled exactly like a real one (nothing to enumerate)."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ConflictOfInterest(db.Model):

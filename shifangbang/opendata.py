@@ -20,7 +20,6 @@ decision, not an inspection score: it is in the per-jurisdiction export, and eac
 description names the tier in force at export time.
 """
 
-import csv
 import io
 import json
 import os
@@ -36,7 +35,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import access, current_deployment, labels, public_history, public_status
+from . import access, current_deployment, labels, public_history, public_status, spreadsheet
 from .extensions import db
 from .models import Inspection, Jurisdiction, Workshop
 from .templating import mask_name
@@ -241,11 +240,8 @@ def records(jurisdiction_ids: set[int] | None) -> list[dict]:
 
 def to_csv(rows: list[dict]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        flat = dict(
+    flat = [
+        dict(
             row,
             categories="、".join(row["categories"]),
             titles="、".join(row["titles"]),
@@ -256,8 +252,9 @@ def to_csv(rows: list[dict]) -> bytes:
             ),
             high_risk="是" if row["high_risk"] else "否",
         )
-        writer.writerow({k: "" if flat[k] is None else flat[k] for k in CSV_FIELDS})
-    return buf.getvalue().encode("utf-8-sig")
+        for row in rows
+    ]
+    return spreadsheet.dict_csv_text(CSV_FIELDS, flat, lineterminator="\r\n").encode("utf-8-sig")
 
 
 # --- LIVES -----------------------------------------------------------------------------------------
@@ -269,12 +266,7 @@ def _one_line(text: str) -> str:
 
 
 def _csv(fields: tuple, rows: list[dict]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in fields})
-    return buf.getvalue().encode("utf-8")
+    return spreadsheet.dict_csv_text(fields, rows, lineterminator="\r\n").encode("utf-8")
 
 
 def lives_zip(jurisdiction_ids: set[int] | None = None, day: date | None = None) -> bytes:

@@ -15,10 +15,19 @@ from .errors import DomainError
 
 MAX_PHOTOS = 3
 MAX_BYTES = 8 * 1024 * 1024  # per uploaded file, before re-encoding
-MAX_PIXELS = 60_000_000  # 60 MP: beyond any phone's default output; refuses decompression bombs
+# Pixels, read from the file header before anything is decoded. A phone photo is 12–24 MP in its
+# default mode; JPEG (what phones write) is then decoded at a reduced scale (draft), so even the
+# largest costs little. Other formats decode in full, and a tiny PNG can declare a huge canvas
+# (a decompression bomb), so they get a lower cap: a phone screenshot is ~3 MP.
+MAX_PIXELS = 24_000_000
+MAX_PIXELS_LOSSLESS = 16_000_000
+DRAFT_FORMATS = {"JPEG", "MPO"}
 MAX_SIDE = 1600  # px, longest side after re-encoding: plenty to read a label
 JPEG_QUALITY = 82
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"}  # MPO: some phones' JPEG variant
+
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for any image opened in this process
 
 
 class PhotoError(DomainError):
@@ -45,12 +54,16 @@ def _open_checked(data: bytes, label: str) -> Image.Image:
             probe = Image.open(io.BytesIO(data))
             if probe.format not in ACCEPTED_FORMATS:
                 raise PhotoError(f"{label}不是支持的图片格式（请上传 JPG、PNG 或 WebP 照片）。")
-            if probe.width * probe.height > MAX_PIXELS:
+            cap = MAX_PIXELS if probe.format in DRAFT_FORMATS else MAX_PIXELS_LOSSLESS
+            if probe.width * probe.height > cap:
                 raise PhotoError(
-                    f"{label}的像素尺寸过大（超过 {MAX_PIXELS // 1_000_000} 百万像素），请压缩后再上传。"
+                    f"{label}的像素尺寸过大（{probe.width}×{probe.height}，超过 {cap // 1_000_000} "
+                    "百万像素），请用手机相机的普通模式拍摄，或压缩后再上传。"
                 )
             probe.verify()  # structural check; the object is unusable afterwards
             image = Image.open(io.BytesIO(data))
+            if image.format in DRAFT_FORMATS:
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
             image.load()
         except PhotoError:
             raise

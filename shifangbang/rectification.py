@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from . import access, audit, changes, current_deployment
+from . import access, audit, changes, current_deployment, textinput
 from .errors import DomainError
 from .extensions import db
 from .models import RectificationItem, Workshop
@@ -57,10 +57,14 @@ def add_item(
         raise RectificationError("请填写存在的问题。")
     if due_on is None or due_on < today():
         raise RectificationError("请填写整改期限（不早于今天）。")
+    measure = (measure or "").strip()
+    for label, text in (("存在的问题", problem), ("整改措施", measure)):
+        if error := textinput.too_long(label, 300, text):
+            raise RectificationError(error)
     item = RectificationItem(
         workshop_id=workshop.id,
-        problem=problem[:300],
-        measure=(measure or "").strip()[:300],
+        problem=problem,
+        measure=measure,
         due_on=due_on,
     )
     db.session.add(item)

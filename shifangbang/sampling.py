@@ -142,6 +142,10 @@ def request_retest(actor, s: Sampling, requested_on: date) -> Sampling:
         raise SamplingError("只有不合格结果可以申请复检。")
     if s.retest_status != "none":
         raise SamplingError("该结果已申请过复检。")
+    if s.notice_on is None:  # the 7-working-day window runs from the notice: nothing to count from
+        raise SamplingError(
+            "该抽检结果尚未登记检验结果通知书送达日期，请先补录送达日期，再登记复检申请。"
+        )
     if requested_on is None or requested_on < s.notice_on:
         raise SamplingError("复检申请日期不能早于通知书送达日期。")
     deadline = retest_deadline(s)

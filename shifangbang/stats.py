@@ -6,10 +6,11 @@ Counts only: nothing here reads a complainant's identity.
 import io
 from collections import Counter
 from datetime import date
+from functools import partial
 
 from sqlalchemy import and_, func, or_, select
 
-from . import current_deployment, rectification
+from . import current_deployment, rectification, spreadsheet
 from . import sampling as sampling_mod
 from .extensions import db
 from .labels import (
@@ -293,15 +294,16 @@ def xlsx(figures: dict, scope_name: str) -> bytes:
 
     def sheet(ws, title, header, rows):
         ws.title = title
-        ws.append([f"{scope_name} 食品小作坊监管统计表（{period}）"])
+        append = partial(spreadsheet.xlsx_append, ws)
+        append([f"{scope_name} 食品小作坊监管统计表（{period}）"])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append([f"统计日期：{figures['on'].isoformat()}"])
-        ws.append([])
-        ws.append(header)
+        append([f"统计日期：{figures['on'].isoformat()}"])
+        append([])
+        append(header)
         for cell in ws[ws.max_row]:
             cell.font = bold
         for row in rows:
-            ws.append(list(row))
+            append(row)
         for col in ws.columns:
             ws.column_dimensions[col[0].column_letter].width = 22
         ws["A1"].alignment = Alignment(wrap_text=False)

@@ -209,8 +209,8 @@ class LiveServer:
             OPENDATA_DIR=str(base / "opendata"),  # never another server's (or run's) export
             BASE_URL=self.url,
             RATELIMIT_ENABLED="false",
-            **(env or {}),
         )
+        self.env.update(env or {})  # may override the defaults above (RATELIMIT_ENABLED …)
         self.app = make_test_app(
             self.env["DATABASE_URL"], base / "index", BASE_URL=self.url, TESTING=False
         )
@@ -259,6 +259,11 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+    def restart(self) -> None:
+        """Stop gunicorn and start it again on the same database and port (a deploy, a crash)."""
+        self.stop()
+        self.start()
 
 
 @pytest.fixture(scope="session")

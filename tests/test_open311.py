@@ -51,7 +51,8 @@ def test_services_list(client, db):
             "keywords",
             "group",
         }
-        assert s["metadata"] is False and s["type"] == "realtime"
+        # metadata: each service has a definition (services/{code}) listing its attributes.
+        assert s["metadata"] is True and s["type"] == "realtime"
     xml = ET.fromstring(client.get(f"{BASE}/services.xml").data)
     assert xml.tag == "services" and len(xml.findall("service")) == 2
     assert (
@@ -88,11 +89,10 @@ def test_create_report_then_query_status(client, db):
         c.reporter_name == "吴明" and c.reporter_phone == "13800002222" and c.category == "hygiene"
     )
     password = created["service_notice"].split("查询密码 ")[1].split("，")[0]
-    assert (
-        client.get(f"/api/v1/complaints/{no}?password={password}").status_code == 200
-    )  # same tracking
+    own = {"X-Tracking-Password": password}
+    assert client.get(f"/api/v1/complaints/{no}", headers=own).status_code == 200  # same tracking
 
-    [status] = client.get(f"{BASE}/requests/{no}.json").get_json()
+    [status] = client.get(f"{BASE}/requests/{no}.json", headers=own).get_json()
     assert set(status) == REQUEST_FIELDS
     assert status["status"] == "open" and status["service_code"] == "report"
     assert status["agency_responsible"] == "南门外市场监管所"
@@ -110,7 +110,7 @@ def test_create_report_then_query_status(client, db):
         )
     )
     _db.session.commit()
-    [status] = client.get(f"{BASE}/requests/{no}.json").get_json()
+    [status] = client.get(f"{BASE}/requests/{no}.json", headers=own).get_json()
     assert status["status"] == "closed" and status["status_notes"] == "经核查，未发现违法行为。"
 
     listed = client.get(f"{BASE}/requests.json?service_request_id={no},NOPE").get_json()

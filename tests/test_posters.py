@@ -95,7 +95,11 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
     )
     assert r.status_code == 302 and "/admin/posters/print?ids=" in r.headers["Location"]
     sheet = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "@page{size:A4 portrait;margin:0}" in sheet
+    # The print size comes from the sheet's class through a named @page in the static style sheet
+    # (no inline <style>: the Content-Security-Policy allows style sheets from this site only).
+    css = client.get("/static/css/poster.css").get_data(as_text=True)
+    assert "/static/css/poster.css" in sheet and "<style" not in sheet
+    assert "@page a4{size:A4 portrait;margin:0}" in css and ".A4{page:a4}" in css
     assert sheet.count('class="sheet A4"') == 1
     for text in (
         "包头市市场监督管理局",
@@ -118,8 +122,8 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
         data={"station_id": j["xinaobao"].id, "size": "A5", "confirmed": "1"},
     )
     batch = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert batch.count('class="sheet A5"') == 2 and "@page{size:A5 portrait" in batch
-    assert "break-after:page" in batch
+    assert batch.count('class="sheet A5"') == 2 and "@page a5{size:A5 portrait" in css
+    assert ".A5{page:a5}" in css and "break-after:page" in css
 
 
 def test_poster_pages_refuse_other_stations_and_viewers(client, db, j):

@@ -11,10 +11,8 @@ from shifangbang.programme_models import EnforcementCase
 
 from ..auth import role_required
 from ..helpers import InputError, get_visible, parse_date, scope
-from ..views import no_store
 
 bp = Blueprint("admin_cases", __name__, url_prefix="/admin/programme/cases")
-bp.after_request(no_store)
 
 
 def _visible_case(case_id: int) -> EnforcementCase:

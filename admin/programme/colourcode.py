@@ -11,10 +11,8 @@ from shifangbang.programme_models import ColourCodeAdoption
 
 from ..auth import role_required
 from ..helpers import InputError, get_visible, parse_date, scope
-from ..views import no_store
 
 bp = Blueprint("admin_colour", __name__, url_prefix="/admin/programme/colour")
-bp.after_request(no_store)
 
 
 @bp.get("/")

@@ -11,10 +11,8 @@ from shifangbang.programme_models import Cultivation
 
 from ..auth import role_required
 from ..helpers import InputError, find_workshop, get_visible, parse_date, scope
-from ..views import no_store
 
 bp = Blueprint("admin_cultivation", __name__, url_prefix="/admin/programme/cultivation")
-bp.after_request(no_store)
 
 
 def _index(form=None, error=None):

@@ -8,10 +8,8 @@ from shifangbang.programme_models import GrowthEntry
 
 from ..auth import role_required
 from ..helpers import InputError, find_workshop, get_visible, parse_date, scope
-from ..views import no_store
 
 bp = Blueprint("admin_growth", __name__, url_prefix="/admin/programme/growth")
-bp.after_request(no_store)
 
 
 def _page(form=None, error=None):

@@ -7,10 +7,8 @@ from shifangbang import monitoring
 
 from ..auth import role_required
 from ..helpers import InputError, parse_date, scope, workshop_to_record
-from ..views import no_store
 
 bp = Blueprint("admin_monitoring", __name__, url_prefix="/admin/programme/monitoring")
-bp.after_request(no_store)
 
 
 @bp.get("/")

@@ -8,10 +8,8 @@ from shifangbang.models import Inspection
 
 from ..auth import role_required
 from ..helpers import get_visible
-from ..views import no_store
 
 bp = Blueprint("admin_notices", __name__, url_prefix="/admin/programme/notices")
-bp.after_request(no_store)
 
 
 @bp.post("/<int:inspection_id>")

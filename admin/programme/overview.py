@@ -15,10 +15,8 @@ from shifangbang import (
 
 from ..auth import role_required
 from ..helpers import scope
-from ..views import no_store
 
 bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme")
-bp.after_request(no_store)
 
 
 def todo(ids: set[int] | None) -> dict:

@@ -8,10 +8,8 @@ from shifangbang.models import TitleGrant
 
 from ..auth import role_required
 from ..helpers import InputError, get_visible, parse_date, scope
-from ..views import no_store
 
 bp = Blueprint("admin_plaques", __name__, url_prefix="/admin/programme/plaques")
-bp.after_request(no_store)
 
 
 @bp.get("/")

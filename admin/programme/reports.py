@@ -9,10 +9,8 @@ from shifangbang.models import Jurisdiction
 
 from ..auth import role_required
 from ..helpers import InputError, parse_date, scope
-from ..views import no_store
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/programme/reports")
-bp.after_request(no_store)
 
 
 @bp.get("/")

@@ -10,10 +10,8 @@ from shifangbang.models import Jurisdiction
 
 from ..auth import role_required
 from ..helpers import InputError, parse_date, parse_int, scope
-from ..views import no_store
 
 bp = Blueprint("admin_spotcheck", __name__, url_prefix="/admin/programme/spotcheck")
-bp.after_request(no_store)
 
 
 @bp.route("/", methods=["GET", "POST"])

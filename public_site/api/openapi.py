@@ -854,15 +854,10 @@ def document() -> dict:
                 {
                     "name": "X-Tracking-Password",
                     "in": "header",
-                    "required": False,
+                    "required": True,
                     "schema": {"type": "string", "maxLength": 64},
-                    "description": "查询密码（推荐放在请求头）。",
+                    "description": "查询密码，只能放在请求头（不接受查询参数：网址会记入访问日志）。",
                 },
-                query(
-                    "password",
-                    {"type": "string", "maxLength": 64},
-                    "查询密码（也可放在查询参数）。",
-                ),
             ],
             {"404": error("查询码或密码不正确。")},
         ),

@@ -4,11 +4,10 @@ Exports hold registry data, including the operator's phone (the regulator's own 
 the workshop), but never the operator's ID-card number and never anything from complaints.
 """
 
-import csv
 import io
 from datetime import date
 
-from .. import current_deployment
+from .. import current_deployment, spreadsheet
 from ..extensions import db
 from ..labels import WORKSHOP_STATUS
 from .listing import Filters, list_query
@@ -82,12 +81,8 @@ def _iso(d: date | None) -> str:
 
 
 def export_csv(actor, filters: Filters) -> bytes:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with the BOM
-    writer = csv.writer(buf)
-    for row in export_rows(actor, filters):
-        writer.writerow(row)
-    return buf.getvalue().encode("utf-8")
+    # Excel opens UTF-8 CSV correctly only with the BOM.
+    return ("\ufeff" + spreadsheet.csv_text(export_rows(actor, filters))).encode("utf-8")
 
 
 def export_xlsx(actor, filters: Filters) -> bytes:
@@ -96,7 +91,7 @@ def export_xlsx(actor, filters: Filters) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("作坊档案")
     for row in export_rows(actor, filters):
-        ws.append(row)
+        spreadsheet.xlsx_append(ws, row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access, audit, changes, current_deployment, tiers
+from .. import access, audit, changes, current_deployment, spreadsheet, tiers
 from ..extensions import db
 from ..labels import WORKSHOP_STATUS
 from ..models import Jurisdiction, ProductCategory, Workshop
@@ -418,11 +418,8 @@ def template_csv(actor=None) -> bytes:
         "station_code": station.code if station else "",
         "tier": dep.unrated.name,
     }
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(list(COLUMNS))
-    writer.writerow([example.get(key, "") for key in COLUMNS.values()])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    rows = [list(COLUMNS), [example.get(key, "") for key in COLUMNS.values()]]
+    return ("\ufeff" + spreadsheet.csv_text(rows)).encode("utf-8")
 
 
 def unused_certificate_number() -> str:

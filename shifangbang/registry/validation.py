@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from .. import current_deployment
+from .. import current_deployment, spreadsheet
 from ..extensions import db
 from ..labels import SEVEN_IN_PLACE
 from ..models import Jurisdiction, ProductCategory, Workshop
@@ -123,6 +123,10 @@ def clean(
         value = _text(data, key)
         if len(value) > limit:
             errors[key] = f"{_LABELS.get(key, key)}不能超过 {limit} 个字。"
+        elif spreadsheet.formula_like(value):
+            errors[key] = (
+                f"{_LABELS.get(key, key)}不能以 = + - @ 开头（电子表格软件会把它当作公式执行）。"
+            )
         out[key] = value
     for key in (
         "safety_manager",
