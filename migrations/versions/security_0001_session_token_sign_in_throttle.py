@@ -6,7 +6,7 @@ is confirmed (no longer in the session cookie). sign_in_throttle: failures per t
 per (username, client) for growing delays instead of a lockout.
 
 Revision ID: security_0001
-Revises: scale_0001
+Revises: trust_0001
 Create Date: 2026-11-29 03:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "security_0001"
-down_revision = "scale_0001"
+down_revision = "trust_0001"
 branch_labels = None
 depends_on = None
 
