@@ -100,13 +100,13 @@ def init_app(app: Flask) -> None:
     builds = Path(app.instance_path) / "static-build"
     built = build(names, builds)
 
-    def year_for_fingerprinted(headers, path: str, url: str) -> None:
+    def static_headers(headers, path: str, url: str) -> None:
+        for name, value in app.extensions.get("security_headers", {}).items():
+            headers.setdefault(name, value)
         if path.startswith(str(builds) + os.sep):
             headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
 
-    static = WhiteNoise(
-        app.wsgi_app, max_age=PLAIN_MAX_AGE, add_headers_function=year_for_fingerprinted
-    )
+    static = WhiteNoise(app.wsgi_app, max_age=PLAIN_MAX_AGE, add_headers_function=static_headers)
     static.add_files(str(STATIC), prefix="static/")
     # Earlier builds too: a page cached before a deploy still finds its stylesheet (names differ
     # by content, so they never clash). `make clean` removes them with the instance folder.

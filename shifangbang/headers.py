@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     headers = dict(HEADERS)
     if app.config["BASE_URL"].startswith("https://"):
         headers["Strict-Transport-Security"] = HSTS
+    # Static files are answered before Flask (WhiteNoise, assets.py): it adds these too.
+    app.extensions["security_headers"] = headers
 
     @app.after_request
     def security_headers(response):

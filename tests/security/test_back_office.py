@@ -71,6 +71,12 @@ def test_no_open_redirect_through_back_fields(app, db):
     admin = login_as(app, w.admin)
 
     def decision() -> TierDecision:
+        # One open proposal per workshop: close the previous round's before filing the next.
+        for old in TierDecision.query.filter(
+            TierDecision.workshop_id == w.own.id,
+            TierDecision.status.in_(("proposed", "decided")),
+        ):
+            old.status = "rejected"
         d = TierDecision(
             workshop_id=w.own.id,
             from_tier="unrated",
@@ -92,7 +98,7 @@ def test_no_open_redirect_through_back_fields(app, db):
         for action in ("decide", "publish"):
             r = admin.post(
                 f"/admin/tiers/{decision().id}/{action}",
-                data={"back": back, "approve": "0", "confirmed": "1"},
+                data={"back": back, "approve": "0", "note": "证据不足", "confirmed": "1"},
             )
             assert r.status_code == 302 and r.headers["Location"] == "/admin/tiers/", (action, back)
     d = decision()
