@@ -15,12 +15,6 @@ from .search import workshops_by_id
 
 bp = Blueprint("complaints", __name__, template_folder="templates")
 
-# Per client address; shared by all servers when REDIS_URL is set. Generous enough for a family
-# or an office behind one carrier NAT address, tight enough to stop a script.
-SUBMIT_LIMIT = "6 per minute;60 per hour"
-TRACK_LIMIT = "20 per minute;200 per hour"
-
-
 # A submission declaring more bytes than the photos allowed plus the text is refused before any of
 # it is read (a consumer on a slow network is not kept waiting to hear "too big"); the form's
 # script refuses an oversize photo before sending it at all.
@@ -47,11 +41,11 @@ def _too_large(e):
 
 
 def _submit_limit() -> str:
-    return current_app.config.get("COMPLAINT_SUBMIT_LIMIT", SUBMIT_LIMIT)
+    return current_app.config["COMPLAINT_SUBMIT_LIMIT"]
 
 
 def _track_limit() -> str:
-    return current_app.config.get("COMPLAINT_TRACK_LIMIT", TRACK_LIMIT)
+    return current_app.config["COMPLAINT_TRACK_LIMIT"]
 
 
 def _no_store(response):

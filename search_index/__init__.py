@@ -38,8 +38,8 @@ def init_app(app: Flask) -> None:
     engine.cache.max_bytes = int(float(app.config.get("SEARCH_CACHE_MB", 16)) * 2**20)
     app.extensions["search_index"] = SearchIndex(
         app.config["SEARCH_INDEX_DIR"],
-        sync_interval=float(app.config.get("SEARCH_SYNC_INTERVAL", 1.0)),
-        lock_timeout=float(app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)),
+        sync_interval=app.config["SEARCH_SYNC_INTERVAL"],
+        lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"],
     )
     app.cli.add_command(search_cli)
 

@@ -38,6 +38,18 @@ class Config:
         # Per process: term bitsets kept between searches, and how long place names are cached.
         self.SEARCH_CACHE_MB = float(env("SEARCH_CACHE_MB") or 16)
         self.SEARCH_PLACES_TTL = float(env("SEARCH_PLACES_TTL") or 60)
+        # Seconds between change-log checks of this server's index, and the writer lock's wait.
+        self.SEARCH_SYNC_INTERVAL = float(env("SEARCH_SYNC_INTERVAL") or 1.0)
+        self.SEARCH_LOCK_TIMEOUT = float(env("SEARCH_LOCK_TIMEOUT") or 10.0)
+        self.OPENDATA_DIR = env("OPENDATA_DIR") or str(instance / "opendata")
+        # Public complaint form and /track, per client address, shared by every worker and server:
+        # generous for a family or an office behind one carrier NAT address, tight for a script.
+        self.COMPLAINT_SUBMIT_LIMIT = env("COMPLAINT_SUBMIT_LIMIT") or "6 per minute;60 per hour"
+        self.COMPLAINT_TRACK_LIMIT = env("COMPLAINT_TRACK_LIMIT") or "20 per minute;200 per hour"
+        # Per-worker caches of public pages and lists (public_cache.py, the workshop page's
+        # render cache). PUBLIC_CACHE None: on, except under app.testing.
+        self.PUBLIC_CACHE = None
+        self.PUBLIC_PAGE_CACHE = True
         self.REDIS_URL = env("REDIS_URL") or None
         # Rate-limit counters shared by every worker and kept across restarts: Redis when set,
         # else a SQLite file beside the database (create_app fills that in).

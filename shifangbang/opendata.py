@@ -122,8 +122,7 @@ BAND_MIDDLE = {"pass": 100, "basic": 75, "fail": 40}
 
 
 def export_dir() -> Path:
-    configured = current_app.config.get("OPENDATA_DIR") or os.environ.get("OPENDATA_DIR")
-    return Path(configured or Path(current_app.instance_path) / "opendata")
+    return Path(current_app.config["OPENDATA_DIR"])
 
 
 # --- records -------------------------------------------------------------------------------------

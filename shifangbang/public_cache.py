@@ -82,7 +82,8 @@ def _state() -> _State:
 
 
 def enabled() -> bool:
-    return bool(current_app.config.get("PUBLIC_CACHE", not current_app.testing))
+    configured = current_app.config.get("PUBLIC_CACHE")
+    return not current_app.testing if configured is None else bool(configured)
 
 
 def clear() -> None:
