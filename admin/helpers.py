@@ -55,6 +55,17 @@ def find_workshop(text: str | None) -> Workshop | None:
     return db.session.scalar(q)
 
 
+NOT_IN_JURISDICTION = "在您的辖区内找不到该作坊，请核对公示码或登记证号。"
+
+
+def require_workshop(text: str | None) -> Workshop:
+    """find_workshop, or an InputError the form shows beside what was typed."""
+    workshop = find_workshop(text)
+    if workshop is None:
+        raise InputError(NOT_IN_JURISDICTION)
+    return workshop
+
+
 def workshop_to_record(action: str):
     """(workshop, None) for ?workshop= (public code or certificate number) that the user may
     `action` on; (None, the picker page) when it is missing or outside the jurisdiction."""
@@ -62,7 +73,7 @@ def workshop_to_record(action: str):
     workshop = find_workshop(code)
     if workshop is None:
         if code:
-            flash("在您的辖区内找不到该作坊，请核对公示码或登记证号。", "error")
+            flash(NOT_IN_JURISDICTION, "error")
         return None, render_template("admin/inspections/pick.html", code=code)
     access.require(current_user, action, workshop.station_id)
     return workshop, None

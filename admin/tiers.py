@@ -20,7 +20,15 @@ from shifangbang.timeutil import today
 
 from .auth import role_required
 from .confirm import confirm_first
-from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
+from .helpers import (
+    NOT_IN_JURISDICTION,
+    InputError,
+    find_workshop,
+    get_visible,
+    local_path,
+    parse_date,
+    scope,
+)
 
 bp = Blueprint("admin_tiers", __name__, url_prefix="/admin/tiers")
 
@@ -70,7 +78,7 @@ def _index_page(kept=None, error=None):
 def find():
     w = find_workshop(request.args.get("workshop"))
     if w is None:
-        flash("在您的辖区内找不到该作坊，请核对公示码或登记证号。", "error")
+        flash(NOT_IN_JURISDICTION, "error")
         return redirect(url_for(".index"))
     return redirect(url_for(".workshop", workshop_id=w.id))
 

@@ -10,7 +10,7 @@ from shifangbang.models import Title
 from shifangbang.programme_models import Cultivation
 
 from ..auth import role_required
-from ..helpers import InputError, find_workshop, get_visible, parse_date, scope
+from ..helpers import InputError, get_visible, parse_date, require_workshop, scope
 
 bp = Blueprint("admin_cultivation", __name__, url_prefix="/admin/programme/cultivation")
 
@@ -41,9 +41,7 @@ def index():
 def enter():
     f = request.form
     try:
-        w = find_workshop(f.get("workshop"))
-        if w is None:
-            raise InputError("在您的辖区内找不到该作坊，请核对公示码或登记证号。")
+        w = require_workshop(f.get("workshop"))
         title = db.session.get(Title, f.get("title_id", type=int) or 0)
         if title is None:
             raise InputError("请选择称号。")

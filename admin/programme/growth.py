@@ -7,7 +7,7 @@ from shifangbang import growth
 from shifangbang.programme_models import GrowthEntry
 
 from ..auth import role_required
-from ..helpers import InputError, find_workshop, get_visible, parse_date, scope
+from ..helpers import InputError, get_visible, parse_date, require_workshop, scope
 
 bp = Blueprint("admin_growth", __name__, url_prefix="/admin/programme/growth")
 
@@ -37,9 +37,7 @@ def index():
 def add():
     f = request.form
     try:
-        w = find_workshop(f.get("workshop"))
-        if w is None:
-            raise InputError("在您的辖区内找不到该作坊，请核对公示码或登记证号。")
+        w = require_workshop(f.get("workshop"))
         growth.add(
             current_user,
             w,
