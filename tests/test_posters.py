@@ -98,7 +98,8 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
     # The print size comes from the sheet's class through a named @page in the static style sheet
     # (no inline <style>: the Content-Security-Policy allows style sheets from this site only).
     css = client.get("/static/css/poster.css").get_data(as_text=True)
-    assert "/static/css/poster.css" in sheet and "<style" not in sheet
+    # The print styles from a (fingerprinted) file, never inline.
+    assert re.search(r"/static/css/poster\.(\w+\.)?css", sheet) and "<style" not in sheet
     assert "@page a4{size:A4 portrait;margin:0}" in css and ".A4{page:a4}" in css
     assert sheet.count('class="sheet A4"') == 1
     for text in (

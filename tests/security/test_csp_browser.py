@@ -66,7 +66,7 @@ def test_pages_run_under_the_policy_without_violations(live_server, desktop_page
         page.goto(base + path)
         assert _violations(page) == [], path
     assert (
-        page.evaluate("document.querySelector('link[href*=\"admin.css\"]').sheet.cssRules.length")
+        page.evaluate("document.querySelector('link[href*=\"/css/admin.\"]').sheet.cssRules.length")
         > 0
     )
     page.goto(base + "/admin/stats")
