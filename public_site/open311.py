@@ -243,7 +243,7 @@ def _point(lat: str | None, lng: str | None) -> tuple[float, float] | None:
 
 
 def _nearest_county(la: float, lo: float) -> str | None:
-    found, _total = queries.nearby(la, lo, 30.0, {"status": "all"}, 1, 1)
+    found, _total = queries.nearby(la, lo, 30.0, {"status": "all"}, 1, 1, count_limit=1)
     if not found or found[0][0].station is None:
         return None
     station = found[0][0].station

@@ -8,7 +8,9 @@
 
 The k nearest are found inside the database: a box around a small circle, doubled until it holds
 enough workshops (or reaches the radius), then exact distances, sorted and cut to the page in SQL.
-Only the page's ids and distances come back; the total within the radius is counted in SQL.
+Only the page's ids and distances come back. The number within the radius is counted in SQL up to
+a limit the caller gives: a town centre holds tens of thousands of workshops within 3 km, and
+counting them all on every call would cost hundreds of times the page itself.
 
 The migration scale_0001 creates these objects; they are not SQLAlchemy models (UNMODELLED below
 keeps them out of the models-versus-migrations comparison).
@@ -16,7 +18,19 @@ keeps them out of the models-versus-migrations comparison).
 
 import math
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, and_, func, literal, or_
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+)
 from sqlalchemy import select as sa_select
 
 from .extensions import db
@@ -24,7 +38,7 @@ from .models import Workshop
 
 EARTH_KM = 6371.0
 BOX_MARGIN_DEG = 1e-4
-FIRST_RADIUS_KM = 0.5
+FIRST_RADIUS_KM = 0.1
 
 # Schema objects created by the migration outside the models (see migrations/env.py).
 GEO_TABLE = "workshop_geo"
@@ -70,61 +84,120 @@ def _box(lat: float, lng: float, radius_km: float):
     return lat - dlat, lat + dlat, lng - dlng, lng + dlng
 
 
-def _distance(lat_col, lng_col, lat: float, lng: float, least):
-    """haversine_km(lat, lng, lat_col, lng_col) in SQL, term by term as the Python function."""
-    p1 = math.radians(lat)
+def _distance(lat_col, lng_col, least):
+    """haversine_km(centre, (lat_col, lng_col)) in SQL, term by term as the Python function; the
+    centre comes as parameters (_params)."""
     p2 = func.radians(lat_col)
-    half_dp = (p2 - literal(p1)) / 2
-    half_dl = func.radians(lng_col - literal(lng)) / 2
-    a = func.sin(half_dp) * func.sin(half_dp) + literal(math.cos(p1)) * func.cos(p2) * func.sin(
-        half_dl
-    ) * func.sin(half_dl)
+    half_dp = (p2 - bindparam("geo_p1", type_=Float)) / 2
+    half_dl = func.radians(lng_col - bindparam("geo_lng", type_=Float)) / 2
+    a = func.sin(half_dp) * func.sin(half_dp) + bindparam("geo_cos_p1", type_=Float) * func.cos(
+        p2
+    ) * func.sin(half_dl) * func.sin(half_dl)
     return literal(EARTH_KM) * 2 * func.asin(least(literal(1.0), func.sqrt(a)))
 
 
-def _in_box(lat_lo, lat_hi, lng_lo, lng_hi, box):
-    la0, la1, lo0, lo1 = box
-    lat_ok = and_(lat_lo >= la0, lat_hi <= la1)
+def _shape(box) -> str:
+    """The box's kind: every longitude ("all", a pole inside), across the antimeridian ("wrap"),
+    or a plain "box"."""
+    _la0, _la1, lo0, lo1 = box
     if lo1 - lo0 >= 360:
+        return "all"
+    return "wrap" if lo0 < -180 or lo1 > 180 else "box"
+
+
+def _in_box(lat_lo, lat_hi, lng_lo, lng_hi, shape: str):
+    lat_ok = and_(
+        lat_lo >= bindparam("geo_la0", type_=Float), lat_hi <= bindparam("geo_la1", type_=Float)
+    )
+    lo0, lo1 = bindparam("geo_lo0", type_=Float), bindparam("geo_lo1", type_=Float)
+    if shape == "all":
         return lat_ok
-    if lo0 < -180 or lo1 > 180:  # the box crosses the antimeridian
-        return and_(
-            lat_ok,
-            or_(
-                lng_lo >= (lo0 + 360 if lo0 < -180 else lo0),
-                lng_hi <= (lo1 - 360 if lo1 > 180 else lo1),
-            ),
-        )
+    if shape == "wrap":  # east of lo0 or west of lo1, each brought back into [-180, 180]
+        return and_(lat_ok, or_(lng_lo >= lo0, lng_hi <= lo1))
     return and_(lat_ok, lng_lo >= lo0, lng_hi <= lo1)
 
 
-def _candidates(lat: float, lng: float, radius_km: float, scope, plain_status: str | None):
-    """(id column, distance column, select) for workshops inside the box around radius_km.
+def _params(lat: float, lng: float, radius_km: float) -> tuple[str, dict]:
+    """The box's shape and the parameters of the statements below for this centre and radius."""
+    box = _box(lat, lng, radius_km)
+    la0, la1, lo0, lo1 = box
+    p1 = math.radians(lat)
+    return _shape(box), {
+        "geo_p1": p1,
+        "geo_cos_p1": math.cos(p1),
+        "geo_lng": lng,
+        "geo_r": radius_km,
+        "geo_la0": la0,
+        "geo_la1": la1,
+        "geo_lo0": lo0 + 360 if lo0 < -180 else lo0,
+        "geo_lo1": lo1 - 360 if lo1 > 180 else lo1,
+    }
+
+
+def _corner(lng_param: str, lat_param: str):
+    return func.point(bindparam(lng_param, type_=Float), bindparam(lat_param, type_=Float))
+
+
+def _candidates(shape: str, scope, plain_status: str | None):
+    """A select of (id, distance_km) for the workshops inside the box.
 
     `scope` is a select of Workshop carrying the public filters; `plain_status` is set when the
     only filter is the status, which SQLite answers from the R*Tree alone."""
-    box = _box(lat, lng, radius_km)
     if db.session.get_bind().dialect.name == "postgresql":
-        la0, la1, lo0, lo1 = box
-        point = func.point(Workshop.lng, Workshop.lat)
-        if lo0 < -180 or lo1 > 180:
-            where = _in_box(Workshop.lat, Workshop.lat, Workshop.lng, Workshop.lng, box)
+        if shape == "box":
+            point = func.point(Workshop.lng, Workshop.lat)
+            where = point.op("<@")(
+                func.box(_corner("geo_lo0", "geo_la0"), _corner("geo_lo1", "geo_la1"))
+            )
         else:
-            where = point.op("<@")(func.box(func.point(lo0, la0), func.point(lo1, la1)))
-        d = _distance(Workshop.lat, Workshop.lng, lat, lng, func.least)
+            where = _in_box(Workshop.lat, Workshop.lat, Workshop.lng, Workshop.lng, shape)
+        d = _distance(Workshop.lat, Workshop.lng, func.least)
         q = scope.where(Workshop.lat.is_not(None), Workshop.lng.is_not(None), where)
-        return Workshop.id, d, q
-    where = _in_box(geo.c.min_lat, geo.c.max_lat, geo.c.min_lng, geo.c.max_lng, box)
-    d = _distance(geo.c.lat, geo.c.lng, lat, lng, func.min)
+        return q.with_only_columns(Workshop.id.label("id"), d.label("distance_km"))
+    where = _in_box(geo.c.min_lat, geo.c.max_lat, geo.c.min_lng, geo.c.max_lng, shape)
     if plain_status is not None:
-        q = sa_select(geo.c.id).where(where)
+        q = sa_select(
+            geo.c.id.label("id"), _distance(geo.c.lat, geo.c.lng, func.min).label("distance_km")
+        ).where(where)
         if plain_status != "all":
-            q = q.where(geo.c.status == plain_status)
-        return geo.c.id, d, q
+            q = q.where(geo.c.status == bindparam("geo_status", type_=String))
+        return q
     # Other filters: the R*Tree picks the ids in the box first (an IN list the planner cannot
     # turn around into a walk over every matching workshop), the table gives exact lat/lng.
-    d = _distance(Workshop.lat, Workshop.lng, lat, lng, func.min)
-    return Workshop.id, d, scope.where(Workshop.id.in_(sa_select(geo.c.id).where(where)))
+    d = _distance(Workshop.lat, Workshop.lng, func.min)
+    return scope.where(Workshop.id.in_(sa_select(geo.c.id).where(where))).with_only_columns(
+        Workshop.id.label("id"), d.label("distance_km")
+    )
+
+
+def _statements(shape: str, scope, plain_status: str | None):
+    """(page, count) statements: the `geo_need` nearest within `geo_r`, and how many are within it
+    (at most `geo_count`). Built once per shape for the plain status filter: constructing these
+    expressions costs more than running them."""
+    plain = scope is None
+    key = (db.session.get_bind().dialect.name, shape, plain_status == "all")
+    if plain and key in _BUILT:
+        return _BUILT[key]
+    if plain:
+        scope = sa_select(Workshop)
+        if plain_status != "all":
+            scope = scope.where(Workshop.status == bindparam("geo_status", type_=String))
+    inner = _candidates(shape, scope, plain_status).subquery()
+    within = inner.c.distance_km <= bindparam("geo_r", type_=Float)
+    page = (
+        sa_select(inner.c.id, inner.c.distance_km)
+        .where(within)
+        .order_by(inner.c.distance_km, inner.c.id)
+        .limit(bindparam("geo_need", type_=Integer))
+    )
+    counted = sa_select(inner.c.id).where(within).limit(bindparam("geo_count", type_=Integer))
+    built = page, sa_select(func.count()).select_from(counted.subquery())
+    if plain:
+        _BUILT[key] = built
+    return built
+
+
+_BUILT: dict = {}
 
 
 def nearest(
@@ -135,29 +208,30 @@ def nearest(
     offset: int,
     limit: int,
     plain_status: str | None = None,
+    count_limit: int | None = None,
 ) -> tuple[list[tuple[int, float]], int]:
-    """([(workshop id, km)] nearest first (ties by id), skipping `offset`; total within radius_km)."""
+    """([(workshop id, km)] nearest first (ties by id), skipping `offset`; the number within
+    radius_km, counted up to count_limit when given: a number below count_limit is exact, one equal
+    to it says "at least that many").
+
+    `scope`: a select of Workshop with the public filters, or None with `plain_status` (a status
+    or "all") when that is the only filter."""
     need = offset + limit
+    fixed = {"geo_need": need}
+    if plain_status not in (None, "all"):
+        fixed["geo_status"] = plain_status
     r = min(radius_km, FIRST_RADIUS_KM)
     while True:
-        id_col, d, q = _candidates(lat, lng, r, scope, plain_status)
-        dist = d.label("distance_km")
-        inner = q.with_only_columns(id_col.label("id"), dist).subquery()
-        rows = db.session.execute(
-            sa_select(inner.c.id, inner.c.distance_km)
-            .where(inner.c.distance_km <= r)
-            .order_by(inner.c.distance_km, inner.c.id)
-            .limit(need)
-        ).all()
+        shape, params = _params(lat, lng, r)
+        page_stmt, _count = _statements(shape, scope, plain_status)
+        rows = db.session.execute(page_stmt, params | fixed).all()
         if len(rows) >= need or r >= radius_km:
             break
         r = min(radius_km, r * 2)
     page = [(i, float(km)) for i, km in rows[offset:]]
     if len(rows) < need and r >= radius_km:
         return page, len(rows)
-    id_col, d, q = _candidates(lat, lng, radius_km, scope, plain_status)
-    inner = q.with_only_columns(id_col.label("id"), d.label("distance_km")).subquery()
-    total = db.session.scalar(
-        sa_select(func.count()).select_from(inner).where(inner.c.distance_km <= radius_km)
-    )
-    return page, total
+    shape, params = _params(lat, lng, radius_km)
+    _page, count_stmt = _statements(shape, scope, plain_status)
+    limit_to = count_limit if count_limit is not None else 2**62  # None: all of them
+    return page, db.session.scalar(count_stmt, params | fixed | {"geo_count": limit_to})

@@ -5,19 +5,28 @@ query a public GET runs is served by an index (EXPLAIN on SQLite and PostgreSQL)
 import random
 import re
 import shutil
+import threading
+import time
+import urllib.request
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from flask import current_app
 from sqlalchemy import event, select, text
 
 import search_index
 from public_site.api import queries
 from search_index.query import haversine_km
-from shifangbang import changes, public_cache
+from shifangbang import access, changes, current_deployment, public_cache, rankings
 from shifangbang.extensions import db as _db
 from shifangbang.models import ChangeLog, Workshop
 
 from . import factories
+from .conftest import LiveServer
+
+# The product's promise: a change is visible on every channel within seconds.
+VISIBLE_WITHIN = 5
 
 CENTRE = (40.60, 110.00)
 TIERS = ["gold", "silver", "bronze", "orange", "unrated"]
@@ -81,6 +90,19 @@ def test_nearby_is_the_brute_force_answer(app, db):
     _check(made, *CENTRE, 5.0, {"status": "suspended"}, lambda w: w.status == "suspended")
 
 
+def test_nearby_counts_up_to_the_limit_it_is_given(app, db):
+    made, _j = _scatter()
+    for filters, keep in (({}, lambda w: w.status == "open"), ({"tier": "gold"}, None)):
+        keep = keep or (lambda w: w.status == "open" and w.tier_code == "gold")
+        want = _brute(made, *CENTRE, 5.0, keep)
+        assert len(want) > 12
+        for limit in (1, 7, len(want) - 1, len(want), len(want) + 1, 10_000):
+            for page in (1, 2):
+                got, total = queries.nearby(*CENTRE, 5.0, filters, page, 5, count_limit=limit)
+                assert total == min(limit, len(want))  # below the limit: exact
+                assert [c.id for c, _d in got] == [i for _d, i in want[(page - 1) * 5 : page * 5]]
+
+
 def test_nearby_follows_moves_closures_and_deletions(app, db):
     made, _j = _scatter(60)
     lat, lng = CENTRE
@@ -111,10 +133,82 @@ def test_nearby_api_pages_and_counts(client, db):
     made, _j = _scatter(120)
     want = _brute(made, *CENTRE, 3.0)
     body = client.get(f"/api/v1/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}&per_page=7&page=2").json
-    assert body["total"] == len(want)
+    assert body["total"] == len(want) and body["total_is_lower_bound"] is False
     assert [i["distance_km"] for i in body["items"]] == [round(d, 3) for d, _ in want[7:14]]
     codes = {w.id: w.public_code for w in made}
     assert [i["code"] for i in body["items"]] == [codes[i] for _, i in want[7:14]]
+
+
+def test_nearby_api_counts_to_a_limit_and_pages_on_to_the_last(client, db, monkeypatch):
+    """Past the counting limit the total is a lower bound, said so, and `next` still leads on:
+    following it gives every workshop once, nearest first, and the last page the exact total."""
+    made, _j = _scatter(120)
+    want = _brute(made, *CENTRE, 12.0)
+    codes = {w.id: w.public_code for w in made}
+    assert len(want) > 25
+    monkeypatch.setattr(queries, "NEARBY_TOTAL_LIMIT", 10)
+    url = f"/api/v1/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}&radius_km=12&per_page=4"
+    first = client.get(url).json
+    assert (first["total"], first["total_is_lower_bound"], first["pages"]) == (10, True, 3)
+    seen, pages, body = [], 0, first
+    while True:
+        seen += [i["code"] for i in body["items"]]
+        pages += 1
+        if body["links"]["next"] is None:
+            break
+        assert body["total_is_lower_bound"] is True and body["total"] > len(seen)
+        parts = urlsplit(body["links"]["next"])
+        body = client.get(f"{parts.path}?{parts.query}").json
+    assert seen == [codes[i] for _d, i in want]
+    assert pages == -(-len(want) // 4)
+    assert (body["total"], body["total_is_lower_bound"]) == (len(want), False)
+    assert body["pages"] == pages
+    # Asked for directly, a deep page counts one past itself: more are announced while there are.
+    deep = client.get(f"{url}&page=5").json
+    assert deep["total"] == min(21, len(want)) and deep["links"]["next"] is not None
+
+
+def test_api_lists_page_in_ranking_order_over_one_or_every_status(client, db):
+    """/api/v1/workshops pages tier by tier through the ranking index, merging one range per
+    status for status=all: page after page, the order a full sort of the matches gives."""
+    made, j = _scatter(90)
+    for w in made[::7]:
+        w.tier_since = None  # never rated since: last within the tier
+    made[1].name = made[2].name  # a tie on the date and name falls to the id
+    made[1].tier_since, made[1].tier_code = made[2].tier_since, made[2].tier_code
+    _db.session.flush()
+    ladder = [t.code for t in sorted(current_deployment().tiers, key=lambda t: -t.rank)]
+    codes = dict(_db.session.execute(select(Workshop.id, Workshop.public_code)).all())
+
+    def reference(*where):
+        present = set(_db.session.scalars(select(Workshop.tier_code).where(*where)))
+        order = ladder + sorted(present - set(ladder))
+        return [
+            codes[i]
+            for code in order
+            for i in _db.session.scalars(
+                select(Workshop.id)
+                .where(Workshop.tier_code == code, *where)
+                .order_by(*rankings.RANKING_ORDER)
+            )
+        ]
+
+    donghe = access.subtree_ids(j["donghe"].id)
+    for args, where in (
+        ("status=all", ()),
+        (f"status=all&county={j['donghe'].code}", (Workshop.station_id.in_(donghe),)),
+        ("status=all&tier=gold", (Workshop.tier_code == "gold",)),
+        ("", (Workshop.status == "open",)),
+        ("status=suspended", (Workshop.status == "suspended",)),
+    ):
+        want, got, page = reference(*where), [], 1
+        while True:
+            body = client.get(f"/api/v1/workshops?{args}&per_page=8&page={page}").json
+            got += [i["code"] for i in body["items"]]
+            if body["links"]["next"] is None:
+                break
+            page += 1
+        assert body["total"] == len(want) and got == want, args
 
 
 # --- caching by data version ----------------------------------------------------------------
@@ -166,6 +260,154 @@ def _gold_count(html: str) -> int:
     return int(re.search(r"金榜</span> (\d+) 家", html).group(1))
 
 
+class _Deferred:
+    """A refresher that keeps its jobs until run() (the real one runs them on its thread)."""
+
+    def __init__(self):
+        self.jobs = {}
+
+    def submit(self, key, job):
+        self.jobs.setdefault(key, job)
+        return True
+
+    def run(self):
+        jobs, self.jobs = self.jobs, {}
+        for job in jobs.values():
+            job()
+
+
+def _aggregates_run(client, url: str) -> list[str]:
+    """The counting queries over workshops that GET url runs in the request."""
+    run = []
+    listener = lambda *a: run.append(a[2])  # noqa: E731
+    event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", listener)
+    return [q for q in run if "workshop" in q.lower() and re.search(r"count\(|group by", q, re.I)]
+
+
+def test_aggregates_are_recomputed_ahead_not_in_the_request(cached_app, db, monkeypatch):
+    """After a change, and after the safety-net expiry, the next request serves the value it has
+    and queues one refresh; it runs no aggregate itself. Once the refresh ran, the new value shows,
+    and the page built from the old value was not kept."""
+    client = cached_app.test_client()
+    made, j = _scatter(40)
+    deferred = _Deferred()
+    monkeypatch.setattr(public_cache._state(), "refresher", deferred)
+    pages = ["/", "/rankings", f"/rankings?county={j['donghe'].id}", "/api/v1/rankings"]
+    for url in pages:
+        client.get(url)  # a worker's first request computes (nothing to serve yet)
+    gold = _gold_count(client.get("/").get_data(as_text=True))
+    w = next(w for w in made if w.status == "open" and w.tier_code == "gold")
+    w.tier_code = "silver"
+    changes.touch(w)
+    _db.session.flush()
+    for url in pages:
+        ran = _aggregates_run(client, url)
+        assert not ran, f"{url} counted workshops in the request: {ran}"
+    assert _gold_count(client.get("/").get_data(as_text=True)) == gold  # the value it had
+    assert deferred.jobs
+    deferred.run()
+    assert _gold_count(client.get("/").get_data(as_text=True)) == gold - 1
+    counts = {c["code"]: c["count"] for c in client.get("/api/v1/rankings").json["counts"]}
+    assert counts["gold"] == gold - 1
+
+    # The safety-net expiry: the same, with nothing changed.
+    monkeypatch.setattr(public_cache, "CACHE_TTL", -1)
+    public_cache._state().pages.ttl = -1
+    for url in pages:
+        ran = _aggregates_run(client, url)
+        assert not ran, f"{url} counted workshops in the request after expiry: {ran}"
+    assert deferred.jobs
+    deferred.run()
+    assert _gold_count(client.get("/").get_data(as_text=True)) == gold - 1
+
+
+def test_a_refresh_that_waits_too_long_is_done_in_the_request(cached_app, db, monkeypatch):
+    """Old values are served only while their refresh is fresh: past REFRESH_LIMIT the request
+    computes the value itself (a stuck or failing refresh thread never freezes a page)."""
+    client = cached_app.test_client()
+    made, _j = _scatter(30)
+    stuck = _Deferred()
+    monkeypatch.setattr(stuck, "submit", lambda key, job: False)
+    monkeypatch.setattr(public_cache._state(), "refresher", stuck)
+    gold = _gold_count(client.get("/").get_data(as_text=True))
+    w = next(w for w in made if w.status == "open" and w.tier_code == "gold")
+    w.tier_code = "silver"
+    changes.touch(w)
+    _db.session.flush()
+    assert _gold_count(client.get("/").get_data(as_text=True)) == gold - 1
+
+
+def test_refresher_runs_each_key_once_on_its_thread(app, monkeypatch):
+    """The per-worker refresh thread: jobs run in an app context off the request thread, a key is
+    queued once however many requests find it old, and a key waiting past REFRESH_LIMIT is
+    reported so the request computes it."""
+    refresher = public_cache.Refresher(app)
+    release, ran = threading.Event(), []
+
+    def job(n):
+        def run():
+            release.wait(10)
+            ran.append((n, threading.current_thread().name, current_app.name))
+
+        return run
+
+    assert refresher.submit("a", job(1)) is True
+    assert refresher.submit("a", job(2)) is True  # already queued: not again
+    monkeypatch.setattr(public_cache, "REFRESH_LIMIT", 0)
+    time.sleep(0.01)
+    assert refresher.submit("a", job(3)) is False  # queued too long: compute it yourself
+    release.set()
+    deadline = time.monotonic() + 10
+    while len(ran) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert ran == [(1, "public-cache", app.name)]
+    failing = lambda: 1 / 0  # noqa: E731
+    assert refresher.submit("b", failing) is True
+    monkeypatch.setattr(public_cache, "REFRESH_LIMIT", 10)
+    while not ran[1:] and time.monotonic() < deadline:
+        refresher.submit("b", job(4))  # once the failure freed the key, queued again and run
+        time.sleep(0.01)
+    assert (4, "public-cache", app.name) in ran[1:]  # the thread outlived the failure
+
+
+@pytest.mark.scaleout
+def test_a_change_shows_within_seconds_on_every_worker(tmp_path):
+    """A real server (two gunicorn workers, their refresh threads): after a tier change commits,
+    the home page's counts follow within VISIBLE_WITHIN seconds on every request."""
+    server = LiveServer(tmp_path, workers=2, demo_size=40)
+    try:
+        for _ in range(6):  # both workers hold the counts
+            _status, body = _http_get(server.url, "/")
+        gold = _gold_count(body)
+        with server.app.app_context():
+            w = _db.session.scalar(
+                select(Workshop).where(Workshop.status == "open", Workshop.tier_code == "gold")
+            )
+            w.tier_code = "silver"
+            changes.touch(w)
+            _db.session.commit()
+        committed, in_a_row = time.monotonic(), 0
+        while in_a_row < 10 and time.monotonic() - committed < VISIBLE_WITHIN:
+            _status, body = _http_get(server.url, "/")
+            in_a_row = in_a_row + 1 if _gold_count(body) == gold - 1 else 0
+            time.sleep(0.05)
+        assert in_a_row >= 10, f"still {gold} 金榜 {VISIBLE_WITHIN}s after the change"
+    finally:
+        server.stop()
+        with server.app.app_context():
+            _db.engine.dispose()
+
+
+def _http_get(url: str, path: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url + path, timeout=30) as r:
+        return r.status, r.read().decode()
+
+
 def test_version_is_the_newest_change(cached_app, db):
     v1 = public_cache.change_id()
     factories.jurisdictions()
@@ -204,6 +446,8 @@ def _public_urls(made, j):
         f"/api/v1/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}",
         f"/api/v1/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}&tier=gold",
         "/api/v1/workshops",
+        "/api/v1/workshops?status=all&page=2&per_page=5",
+        f"/api/v1/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}&status=all",
         "/api/v1/rankings",
         "/api/v1/categories",
     ]
@@ -299,7 +543,16 @@ def _explain_public_gets(app, made, j):
         aggregate = bool(AGGREGATE.search(stmt))
         # A page of workshops in list order (not one workshop's history, nor the nearest by
         # distance, whose candidates the spatial index bounds).
-        listing = re.match(r"\s*SELECT workshop\.id\s+FROM workshop\b", stmt) is not None
+        # (Over several statuses: their ranges merged, SQLite's compound or PostgreSQL's
+        # subquery, public_site/api/queries.py _tier_ids.)
+        listing = (
+            re.match(
+                r"\s*SELECT (workshop\.id(, workshop\.tier_since, workshop\.name)?|anon_\d+\.id)"
+                r"\s+FROM\b",
+                stmt,
+            )
+            is not None
+        )
         for line in _full_scans(plan, backend, aggregate, listing and not aggregate, stmt):
             problems.append(f"{line}\n    in {stmt[:300]}")
     assert checked > 30

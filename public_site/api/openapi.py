@@ -7,6 +7,7 @@ schemathesis against it: keep it true when an endpoint changes.
 from shifangbang import current_deployment, labels
 
 from .common import PAGE_MAX, PER_PAGE_DEFAULT, PER_PAGE_MAX
+from .queries import NEARBY_TOTAL_LIMIT
 
 NULLABLE_STR = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
@@ -672,11 +673,17 @@ def document() -> dict:
         ),
         "/nearby": get_op(
             "nearby",
-            "附近的作坊，按距离由近到远。",
+            f"附近的作坊，按距离由近到远。范围内的作坊只数到 {NEARBY_TOTAL_LIMIT} 家"
+            "（翻页更深时数到本页之后一家）：超过时 total 为下限，total_is_lower_bound 为 true，links.next 照常指向下一页。",
             json_response(
                 "一页结果。",
                 page_of(
                     ref("WorkshopSummary"),
+                    total_is_lower_bound={
+                        "type": "boolean",
+                        "description": "true：范围内至少有 total 家（只数到上限，pages 也是下限）；"
+                        "false：total 是确切数目。",
+                    },
                     center=obj({"lat": {"type": "number"}, "lng": {"type": "number"}}),
                     radius_km={"type": "number"},
                 ),

@@ -1,12 +1,17 @@
 """Workshop list queries for the API: filters, pages of cards, nearby through the spatial index."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 
-from shifangbang import access, cards, current_deployment, public_cache, rankings, spatial
+from shifangbang import access, cards, current_deployment, labels, public_cache, rankings, spatial
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
 from . import adapters
+
+# /nearby counts the workshops within the radius up to this many (or one past the page asked
+# for, if further): a town centre holds tens of thousands within 3 km, and their exact number
+# would cost hundreds of times the page. Beyond it the answer says "at least" (total_is_lower_bound).
+NEARBY_TOTAL_LIMIT = 200
 
 
 def jurisdiction_ids(code: str) -> set[int]:
@@ -15,12 +20,17 @@ def jurisdiction_ids(code: str) -> set[int]:
     return access.subtree_ids(j.id) if j is not None else set()
 
 
+def statuses(filters: dict) -> tuple[str, ...]:
+    """The workshop states the filters ask for: open unless said otherwise, every one for "all"."""
+    status = filters.get("status") or "open"
+    return tuple(labels.WORKSHOP_STATUS) if status == "all" else (status,)
+
+
 def filtered(filters: dict):
     """A select of Workshop with the public filters applied (see the OpenAPI document for each)."""
     q = select(Workshop)
-    status = filters.get("status") or "open"
-    if status != "all":
-        q = q.where(Workshop.status == status)
+    if len(statuses(filters)) == 1:
+        q = q.where(Workshop.status == statuses(filters)[0])
     if filters.get("tier"):
         q = q.where(Workshop.tier_code == filters["tier"])
     for param in ("county", "station", "jurisdiction"):
@@ -64,12 +74,16 @@ def tier_counts(q) -> dict[str, int]:
     return _once_per_version("tier_counts", stmt, lambda s: dict(db.session.execute(s).all()))
 
 
-def ranked_page(q, page: int, per_page: int) -> tuple[list[cards.Card], int]:
+def ranked_page(
+    q, page: int, per_page: int, spans: tuple[str, ...] = ("open",)
+) -> tuple[list[cards.Card], int]:
     """One page of `q` (a select of Workshop) as cards, best tier first and most recently rated
-    first within a tier (rankings.RANKING_ORDER), with the number of rows.
+    first within a tier (rankings.RANKING_ORDER), with the number of rows. `spans`: the statuses
+    q holds (statuses(filters)).
 
     The page is found tier by tier from the counts: each tier's part is one range of
-    ix_workshop_ranking, so no query sorts every match to show twenty."""
+    ix_workshop_ranking (one per status, merged in order, when q spans several), so no query
+    sorts every match to show twenty."""
     counts = tier_counts(q)
     ladder = sorted(current_deployment().tiers, key=lambda t: -t.rank)
     codes = [t.code for t in ladder] + sorted(
@@ -83,32 +97,60 @@ def ranked_page(q, page: int, per_page: int) -> tuple[list[cards.Card], int]:
         if skip >= n:
             skip -= n
             continue
-        ids += db.session.scalars(
-            q.with_only_columns(Workshop.id)
-            .where(Workshop.tier_code == code)
-            .order_by(*rankings.RANKING_ORDER)
-            .offset(skip)
-            .limit(per_page - len(ids))
-        )
+        ids += _tier_ids(q, code, spans, skip, per_page - len(ids))
         skip = 0
     return public_cache.load_cards(ids), sum(counts.values())
 
 
+def _tier_ids(q, code: str, spans: tuple[str, ...], skip: int, limit: int) -> list[int]:
+    """Ids of q's workshops in tier `code` in ranking order, from `skip` on."""
+    q = q.where(Workshop.tier_code == code)
+    if len(spans) == 1:
+        stmt = q.with_only_columns(Workshop.id).order_by(*rankings.RANKING_ORDER)
+    else:
+        # The index orders each status's range; the database merges the ranges (SQLite's MERGE
+        # of a compound SELECT, PostgreSQL's Merge Append of a UNION ALL subquery) and stops at
+        # the page instead of sorting the tier.
+        merged = union_all(
+            *(
+                q.with_only_columns(Workshop.id, Workshop.tier_since, Workshop.name).where(
+                    Workshop.status == s
+                )
+                for s in spans
+            )
+        )
+        if db.session.get_bind().dialect.name == "postgresql":
+            u = merged.subquery()
+            stmt = select(u.c.id).order_by(u.c.tier_since.desc().nulls_last(), u.c.name, u.c.id)
+        else:  # the first column, id, is the one read
+            c = merged.selected_columns
+            stmt = merged.order_by(c.tier_since.desc().nulls_last(), c.name, c.id)
+    return list(db.session.scalars(stmt.offset(skip).limit(limit)))
+
+
 def nearby(
-    lat: float, lng: float, radius_km: float, filters: dict, page: int = 1, per_page: int = 20
+    lat: float,
+    lng: float,
+    radius_km: float,
+    filters: dict,
+    page: int = 1,
+    per_page: int = 20,
+    count_limit: int | None = None,
 ) -> tuple[list[tuple[cards.Card, float]], int]:
-    """One page of the workshops within radius_km, nearest first (ties by id), and their number:
-    found through the spatial index, only the page's cards loaded."""
+    """One page of the workshops within radius_km, nearest first (ties by id), and their number
+    (counted up to count_limit when given, see spatial.nearest): found through the spatial index,
+    only the page's cards loaded."""
     status = filters.get("status") or "open"
     only_status = all(v is None or v == "" for k, v in filters.items() if k != "status")
     found, total = spatial.nearest(
         lat,
         lng,
         radius_km,
-        filtered(filters),
+        None if only_status else filtered(filters),
         (page - 1) * per_page,
         per_page,
         plain_status=status if only_status else None,
+        count_limit=count_limit,
     )
     by_id = {c.id: c for c in public_cache.load_cards([i for i, _ in found])}
     return [(by_id[i], d) for i, d in found if i in by_id], total

@@ -69,7 +69,9 @@ def openapi_document():
 def workshop_list():
     filters = _list_filters()
     page, per_page = page_args()
-    rows, total = queries.ranked_page(queries.filtered(filters), page, per_page)
+    rows, total = queries.ranked_page(
+        queries.filtered(filters), page, per_page, queries.statuses(filters)
+    )
     return jsonify(
         paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page)
     )
@@ -158,13 +160,16 @@ def nearby():
     radius = arg_float("radius_km", 3.0, 0.01, 50)
     filters = _list_filters()
     page, per_page = page_args()
-    found, total = queries.nearby(lat, lng, radius, filters, page, per_page)
+    # Counted up to a limit, never below one past this page, so `next` is there while more are.
+    count_limit = max(queries.NEARBY_TOTAL_LIMIT, page * per_page + 1)
+    found, total = queries.nearby(lat, lng, radius, filters, page, per_page, count_limit)
     return jsonify(
         paginated(
             [serializers.workshop_summary(w, d) for w, d in found],
             total,
             page,
             per_page,
+            total_is_lower_bound=total >= count_limit,
             center={"lat": lat, "lng": lng},
             radius_km=radius,
         )
