@@ -9,8 +9,9 @@
 The k nearest are found inside the database: a box around a small circle, doubled until it holds
 enough workshops (or reaches the radius), then exact distances, sorted and cut to the page in SQL.
 Only the page's ids and distances come back. The number within the radius is counted in SQL up to
-a limit the caller gives: a town centre holds tens of thousands of workshops within 3 km, and
-counting them all on every call would cost hundreds of times the page itself.
+a limit the caller gives, in circles growing the same way: a town centre holds tens of thousands
+of workshops within 3 km, and counting them all on every call would cost hundreds of times the
+page itself.
 
 The migration scale_0001 creates these objects; they are not SQLAlchemy models (UNMODELLED below
 keeps them out of the models-versus-migrations comparison).
@@ -49,6 +50,7 @@ UNMODELLED = {
     f"{GEO_TABLE}_rowid",
     "ix_workshop_geo",
     "ix_workshop_ranking",
+    "ix_workshop_ranking_any",
 }
 
 
@@ -231,7 +233,15 @@ def nearest(
     page = [(i, float(km)) for i, km in rows[offset:]]
     if len(rows) < need and r >= radius_km:
         return page, len(rows)
-    shape, params = _params(lat, lng, radius_km)
-    _page, count_stmt = _statements(shape, scope, plain_status)
-    limit_to = count_limit if count_limit is not None else 2**62  # None: all of them
-    return page, db.session.scalar(count_stmt, params | fixed | {"geo_count": limit_to})
+    if count_limit is None:  # all of them
+        count_limit, r = 2**31 - 1, radius_km
+    # Counted in a circle growing from the page's until it holds count_limit (then so does the
+    # radius) or is the radius: a box of the whole radius in a town holds tens of thousands,
+    # and PostgreSQL's bitmap scan reads all of them before the LIMIT can stop it.
+    while True:
+        shape, params = _params(lat, lng, r)
+        _page, count_stmt = _statements(shape, scope, plain_status)
+        total = db.session.scalar(count_stmt, params | fixed | {"geo_count": count_limit})
+        if total >= count_limit or r >= radius_km:
+            return page, total
+        r = min(radius_km, r * 2)

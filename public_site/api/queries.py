@@ -1,8 +1,8 @@
 """Workshop list queries for the API: filters, pages of cards, nearby through the spatial index."""
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import func, or_, select
 
-from shifangbang import access, cards, current_deployment, labels, public_cache, rankings, spatial
+from shifangbang import access, cards, current_deployment, public_cache, rankings, spatial
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
 
@@ -20,17 +20,12 @@ def jurisdiction_ids(code: str) -> set[int]:
     return access.subtree_ids(j.id) if j is not None else set()
 
 
-def statuses(filters: dict) -> tuple[str, ...]:
-    """The workshop states the filters ask for: open unless said otherwise, every one for "all"."""
-    status = filters.get("status") or "open"
-    return tuple(labels.WORKSHOP_STATUS) if status == "all" else (status,)
-
-
 def filtered(filters: dict):
     """A select of Workshop with the public filters applied (see the OpenAPI document for each)."""
     q = select(Workshop)
-    if len(statuses(filters)) == 1:
-        q = q.where(Workshop.status == statuses(filters)[0])
+    status = filters.get("status") or "open"
+    if status != "all":
+        q = q.where(Workshop.status == status)
     if filters.get("tier"):
         q = q.where(Workshop.tier_code == filters["tier"])
     for param in ("county", "station", "jurisdiction"):
@@ -74,16 +69,13 @@ def tier_counts(q) -> dict[str, int]:
     return _once_per_version("tier_counts", stmt, lambda s: dict(db.session.execute(s).all()))
 
 
-def ranked_page(
-    q, page: int, per_page: int, spans: tuple[str, ...] = ("open",)
-) -> tuple[list[cards.Card], int]:
+def ranked_page(q, page: int, per_page: int) -> tuple[list[cards.Card], int]:
     """One page of `q` (a select of Workshop) as cards, best tier first and most recently rated
-    first within a tier (rankings.RANKING_ORDER), with the number of rows. `spans`: the statuses
-    q holds (statuses(filters)).
+    first within a tier (rankings.RANKING_ORDER), with the number of rows.
 
     The page is found tier by tier from the counts: each tier's part is one range of
-    ix_workshop_ranking (one per status, merged in order, when q spans several), so no query
-    sorts every match to show twenty."""
+    ix_workshop_ranking (of ix_workshop_ranking_any for every status), so no query sorts every
+    match to show twenty."""
     counts = tier_counts(q)
     ladder = sorted(current_deployment().tiers, key=lambda t: -t.rank)
     codes = [t.code for t in ladder] + sorted(
@@ -97,35 +89,15 @@ def ranked_page(
         if skip >= n:
             skip -= n
             continue
-        ids += _tier_ids(q, code, spans, skip, per_page - len(ids))
+        ids += db.session.scalars(
+            q.with_only_columns(Workshop.id)
+            .where(Workshop.tier_code == code)
+            .order_by(*rankings.RANKING_ORDER)
+            .offset(skip)
+            .limit(per_page - len(ids))
+        )
         skip = 0
     return public_cache.load_cards(ids), sum(counts.values())
-
-
-def _tier_ids(q, code: str, spans: tuple[str, ...], skip: int, limit: int) -> list[int]:
-    """Ids of q's workshops in tier `code` in ranking order, from `skip` on."""
-    q = q.where(Workshop.tier_code == code)
-    if len(spans) == 1:
-        stmt = q.with_only_columns(Workshop.id).order_by(*rankings.RANKING_ORDER)
-    else:
-        # The index orders each status's range; the database merges the ranges (SQLite's MERGE
-        # of a compound SELECT, PostgreSQL's Merge Append of a UNION ALL subquery) and stops at
-        # the page instead of sorting the tier.
-        merged = union_all(
-            *(
-                q.with_only_columns(Workshop.id, Workshop.tier_since, Workshop.name).where(
-                    Workshop.status == s
-                )
-                for s in spans
-            )
-        )
-        if db.session.get_bind().dialect.name == "postgresql":
-            u = merged.subquery()
-            stmt = select(u.c.id).order_by(u.c.tier_since.desc().nulls_last(), u.c.name, u.c.id)
-        else:  # the first column, id, is the one read
-            c = merged.selected_columns
-            stmt = merged.order_by(c.tier_since.desc().nulls_last(), c.name, c.id)
-    return list(db.session.scalars(stmt.offset(skip).limit(limit)))
 
 
 def nearby(

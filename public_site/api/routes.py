@@ -69,9 +69,7 @@ def openapi_document():
 def workshop_list():
     filters = _list_filters()
     page, per_page = page_args()
-    rows, total = queries.ranked_page(
-        queries.filtered(filters), page, per_page, queries.statuses(filters)
-    )
+    rows, total = queries.ranked_page(queries.filtered(filters), page, per_page)
     return jsonify(
         paginated([serializers.workshop_summary(w) for w in rows], total, page, per_page)
     )
@@ -160,11 +158,12 @@ def nearby():
     radius = arg_float("radius_km", 3.0, 0.01, 50)
     filters = _list_filters()
     page, per_page = page_args()
-    # Counted up to a limit, never below one past this page, so `next` is there while more are.
-    count_limit = max(queries.NEARBY_TOTAL_LIMIT, page * per_page + 1)
-    found, total = queries.nearby(lat, lng, radius, filters, page, per_page, count_limit)
-    return jsonify(
-        paginated(
+
+    def build() -> bytes:
+        # Counted up to a limit, never below one past this page: `next` is there while more are.
+        count_limit = max(queries.NEARBY_TOTAL_LIMIT, page * per_page + 1)
+        found, total = queries.nearby(lat, lng, radius, filters, page, per_page, count_limit)
+        body = paginated(
             [serializers.workshop_summary(w, d) for w, d in found],
             total,
             page,
@@ -173,7 +172,12 @@ def nearby():
             center={"lat": lat, "lng": lng},
             radius_km=radius,
         )
-    )
+        return jsonify(body).get_data()
+
+    # Kept per exact URL and data version: a place's next page, a pull to refresh, a landmark's
+    # coordinates that many phones share.
+    body = public_cache.page("api.nearby", build)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/rankings")
