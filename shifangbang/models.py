@@ -366,9 +366,7 @@ class TierDecision(db.Model):
 
     __tablename__ = "tier_decision"
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(
-        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
-    )
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"))
     from_tier: Mapped[str] = mapped_column(String(20))
     to_tier: Mapped[str] = mapped_column(String(20))
     # initial | upgrade | downgrade | reconfirm
@@ -411,6 +409,19 @@ class TierDecision(db.Model):
             unique=True,
             sqlite_where=text("status IN ('proposed', 'decided')"),
             postgresql_where=text("status IN ('proposed', 'decided')"),
+        ),
+        # One workshop's decisions by state, newest first (its page's history), so the planner
+        # never walks ix_tier_decision_published for them.
+        Index("ix_tier_decision_workshop", "workshop_id", "status", "published_at"),
+        # 定榜公告, newest first: one range read backwards to the page, not a sort of them all;
+        # direction and workshop carried along, so filters and counts need no table lookups.
+        Index(
+            "ix_tier_decision_published",
+            "status",
+            "published_at",
+            "id",
+            "direction",
+            "workshop_id",
         ),
     )
 

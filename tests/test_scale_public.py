@@ -301,7 +301,16 @@ def test_aggregates_are_recomputed_ahead_not_in_the_request(cached_app, db, monk
     made, j = _scatter(40)
     deferred = _Deferred()
     monkeypatch.setattr(public_cache._state(), "refresher", deferred)
-    pages = ["/", "/rankings", f"/rankings?county={j['donghe'].id}", "/api/v1/rankings"]
+    pages = [
+        "/",
+        "/rankings",
+        f"/rankings?county={j['donghe'].id}",
+        "/rankings/announcements",
+        "/api/v1/rankings",
+        "/api/v1/workshops?status=all",
+        "/api/v1/categories",
+        "/api/v1/announcements",
+    ]
     for url in pages:
         client.get(url)  # a worker's first request computes (nothing to serve yet)
     gold = _gold_count(client.get("/").get_data(as_text=True))
@@ -459,6 +468,9 @@ def _public_urls(made, j):
         "/search?q=豆腐",
         f"/search?q=豆腐&county={j['donghe'].id}",
         "/rankings/announcements",
+        f"/rankings/announcements?county={j['donghe'].id}&direction=reconfirm",
+        "/api/v1/announcements",
+        f"/api/v1/announcements?county={j['donghe'].code}",
         f"/api/v1/workshops/{code}",
         "/api/v1/search?q=豆腐",
         f"/api/v1/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}",
@@ -562,6 +574,11 @@ def _explain_public_gets(app, made, j):
         # A page of workshops in list order (not one workshop's history, nor the nearest by
         # distance, whose candidates the spatial index bounds).
         listing = re.match(r"\s*SELECT workshop\.id\s+FROM workshop\b", stmt) is not None
+        # Published tier decisions newest first (定榜公告, a workshop's history) likewise.
+        listing = listing or (
+            re.match(r"\s*SELECT tier_decision\.id\b", stmt) is not None
+            and "ORDER BY tier_decision.published_at DESC" in stmt
+        )
         for line in _full_scans(plan, backend, aggregate, listing and not aggregate, stmt):
             problems.append(f"{line}\n    in {stmt[:300]}")
     assert checked > 30

@@ -261,15 +261,20 @@ def jurisdictions():
 def announcements():
     """Published tier decisions (定榜公告), newest first."""
     page, per_page = page_args()
-    q = (
-        select(TierDecision)
-        .join(Workshop, Workshop.id == TierDecision.workshop_id)
-        .where(TierDecision.status == "published")
-    )
+    q = select(TierDecision).where(TierDecision.status == "published")
     county = arg_str("county", 20)
     if county:
-        q = q.where(Workshop.station_id.in_(queries.jurisdiction_ids(county)))
-    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+        stations = queries.jurisdiction_ids(county)
+        q = q.where(
+            TierDecision.workshop_id.in_(
+                select(Workshop.id).where(Workshop.station_id.in_(stations))
+            )
+        )
+    total = public_cache.cached(  # every published decision counted: once per data version
+        "api.announcements",
+        (county,),
+        lambda: db.session.scalar(select(func.count()).select_from(q.subquery())),
+    )
     rows = db.session.scalars(
         q.order_by(TierDecision.published_at.desc(), TierDecision.id.desc())
         .offset((page - 1) * per_page)
