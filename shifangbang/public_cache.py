@@ -11,8 +11,9 @@ Aggregates and lists (cached()) are recomputed ahead, never in a request that fi
 entry of an older version (or past CACHE_TTL) is still served while one background thread per
 worker computes the new value, so a change shows within the version check's second plus the
 time of that one computation (a fraction of a second at 200,000 workshops). Only a worker's first
-request for a value computes it in the request, and so does one whose refresh has waited longer
-than REFRESH_LIMIT (a refresh thread behind or failing: never serve old data for long). A page
+request for a value computes it in the request (warm_up computes the headline counts as the worker
+starts), and so does one whose refresh has waited longer than REFRESH_LIMIT (a refresh thread
+behind or failing: never serve old data for long). A page
 rendered from an old value is served but not kept, so it is rendered again once the value is new.
 
 Everything here is bounded: a fixed number of entries per cache, each a page's worth of data.
@@ -155,6 +156,14 @@ def _state() -> _State:
         app = current_app._get_current_object()
         state = current_app.extensions["public_cache"] = _State(app)
     return state
+
+
+def warm_up(app, compute: Callable[[], None]) -> None:
+    """compute() on the refresh thread at a worker's start, so the headline counts are there
+    before the first visitor asks for them (the one case that would compute in a request)."""
+    with app.app_context():
+        if enabled():
+            _state().refresher.submit(("warm-up",), compute)
 
 
 def enabled() -> bool:

@@ -170,6 +170,14 @@ def featured(limit: int = 24) -> list:
     return public_cache.cached("featured", (limit,), compute)
 
 
+def warm_up() -> None:
+    """The counts and lists over the whole registry that home and 榜单 show (public_cache.warm_up)."""
+    tier_counts()
+    featured()
+    counts_by("county")
+    counts_by("category")
+
+
 ANNOUNCED = ("upgrade", "downgrade")
 
 

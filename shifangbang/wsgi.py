@@ -1,10 +1,12 @@
 """WSGI entry point for gunicorn: `gunicorn shifangbang.wsgi:app`.
 
 gunicorn (without --preload) imports this module in each worker after the fork, so each worker
-starts its own WeChat outbox thread here (only when WECHAT_APPID is set; see wechat_outbox.py).
+starts its own WeChat outbox thread here (only when WECHAT_APPID is set; see wechat_outbox.py)
+and has its public cache's refresh thread compute the headline counts (public_cache.warm_up).
 """
 
-from . import create_app, wechat_outbox
+from . import create_app, public_cache, rankings, wechat_outbox
 
 app = create_app()
 wechat_outbox.start_worker(app)
+public_cache.warm_up(app, rankings.warm_up)

@@ -339,6 +339,14 @@ def test_aggregates_are_recomputed_ahead_not_in_the_request(cached_app, db, monk
     assert _gold_count(client.get("/").get_data(as_text=True)) == gold - 1
 
 
+def test_a_worker_warms_the_headline_counts_before_its_first_visitor(cached_app, db):
+    client = cached_app.test_client()
+    _scatter(30)
+    public_cache.warm_up(cached_app, rankings.warm_up)  # as shifangbang/wsgi.py at a worker's start
+    for url in ("/", "/rankings", "/api/v1/categories"):
+        assert _aggregates_run(client, url) == [], url
+
+
 def test_a_refresh_that_waits_too_long_is_done_in_the_request(cached_app, db, monkeypatch):
     """Old values are served only while their refresh is fresh: past REFRESH_LIMIT the request
     computes the value itself (a stuck or failing refresh thread never freezes a page)."""
