@@ -3,7 +3,8 @@
 A mixed public workload (home, rankings, a county ranking, workshop pages, search pages, API
 detail, API search, nearby) at BENCH_PUBLIC_SIZE workshops (default 200,000), each endpoint
 measured with wrk right between two hello-world runs on the same gunicorn (2 workers, as
-`make run`), then all of them mixed in one run, then the workers' resident memory.
+`make run`), then nearby from a new place on every request (no answer cache can help; reported
+without a target of its own), then all of them mixed in one run, then the workers' resident memory.
 Targets: every endpoint ≥ 0.5× hello (the workshop page ≥ 0.6×), p99 ≤ 100 ms, RSS ≤ 150 MB.
 
 Databases are prepared once and reused (a 200,000-workshop demo takes minutes):
@@ -161,9 +162,33 @@ def _endpoints(s: dict) -> dict[str, list[str]]:
     }
 
 
-def _wrk(base: str, paths: list[str], seconds: float) -> dict:
+# A new place on each request (a phone's own position): no answer cache helps, this is the
+# spatial query's own cost. Shown beside the endpoint figures, without a target of its own.
+_NEW_PLACE_LUA = """
+math.randomseed(%d)
+request = function()
+  local lat = %r + math.random() * %r
+  local lng = %r + math.random() * %r
+  return wrk.format("GET", string.format("/api/v1/nearby?lat=%%.6f&lng=%%.6f", lat, lng))
+end
+"""
+
+
+def _new_places_script(places: list) -> str:
+    lats, lngs = [a for a, _ in places], [b for _, b in places]
+    lo_lat, lo_lng = min(lats), min(lngs)
+    return _NEW_PLACE_LUA % (
+        os.getpid(),
+        lo_lat,
+        max(lats) - lo_lat or 0.01,
+        lo_lng,
+        max(lngs) - lo_lng or 0.01,
+    )
+
+
+def _wrk(base: str, paths: list[str], seconds: float, lua: str | None = None) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(_ROTATE_LUA % ", ".join(json.dumps(p, ensure_ascii=False) for p in paths))
+        f.write(lua or _ROTATE_LUA % ", ".join(json.dumps(p, ensure_ascii=False) for p in paths))
         script = f.name
     try:
         out = subprocess.run(
@@ -261,7 +286,8 @@ def _measure(report, backend: str, env: dict) -> None:
 
     port = int(env["BASE_URL"].rsplit(":", 1)[1])
     base = env["BASE_URL"]
-    endpoints = _endpoints(_samples(env))
+    samples = _samples(env)
+    endpoints = _endpoints(samples)
     proc = _serve(env, port)
     try:
         wait_for_http(base + "/_bench/hello", proc, timeout=120)
@@ -298,6 +324,18 @@ def _measure(report, backend: str, env: dict) -> None:
                 target=P99_TARGET_MS,
                 higher_is_better=False,
             )
+        got = _wrk(base, [], SECONDS, lua=_new_places_script(samples["places"] or [[40.6, 110.0]]))
+        _drain(base)
+        hello.append(_wrk(base, ["/_bench/hello"], SECONDS / 2)["rps"])
+        baseline = (hello[-2] + hello[-1]) / 2
+        report(
+            f"{backend} API nearby, a new place each time / hello",
+            got["rps"] / baseline,
+            "ratio",
+            baseline=baseline,
+            note=f"{got['rps']:.0f} req/s, p50 {got['p50']:.1f} ms, p99 {got['p99']:.1f} ms"
+            + (f", {got['errors']} errors" if got["errors"] else ""),
+        )
         mixed = _wrk(base, [p for paths in endpoints.values() for p in paths], SECONDS * 2)
         report(
             f"{backend} mixed public workload",
