@@ -1397,12 +1397,11 @@ class Generator:
         pool = sorted(self.station_recent.get(station_id, []) + [(wid, code)], key=lambda x: x[1])
         codes, staff = [c for _i, c in pool], sorted(inspectors)
         k = 0
-        while True:
-            seed = f"demo-{self.seed}-{wid}-{day:%Y%m%d}-{k}"
-            pick = draws.compute(seed, codes, 1, len(staff), 2)[0]
-            if pick["code"] == code:
-                break
+        while (
+            draws.drawn_order(seed := f"demo-{self.seed}-{wid}-{day:%Y%m%d}-{k}", codes)[0] != code
+        ):
             k += 1
+        pick = draws.compute(seed, codes, 1, len(staff), 2)[0]
         pair = [staff[n - 1] for n in pick["inspectors"]]
         did = self.ids("random_draw")
         drawn = day - timedelta(days=rng.randint(3, 12))
