@@ -1886,9 +1886,10 @@ def _create_pattern_tables(gen: "Generator") -> None:
         (
             "demo_item_pattern",
             "pattern INTEGER, seq INTEGER, area TEXT, code TEXT, text TEXT, "
-            "is_key BOOLEAN, outcome TEXT, note TEXT",
+            "is_key BOOLEAN, outcome TEXT, note TEXT, PRIMARY KEY (pattern, seq)",
         ),
-        ("demo_inspection_pattern", "inspection_id INTEGER, pattern INTEGER"),
+        # Keyed by inspection, so the expansion walks both keys in order and never sorts.
+        ("demo_inspection_pattern", "inspection_id INTEGER PRIMARY KEY, pattern INTEGER"),
     ):
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ({cols}){on_commit}")
