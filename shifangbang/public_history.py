@@ -42,7 +42,8 @@ def tier_statement(d: TierDecision) -> dict:
         "to": ladder.tier(d.to_tier).name,
         "direction": d.direction,
         "reason_category": d.reason_category,
-        "reason": d.reason or "",
+        # What the public page says (public_reason), never the officer's internal note (reason).
+        "reason": d.public_reason or "",
     }
 
 
