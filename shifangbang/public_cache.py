@@ -13,8 +13,8 @@ worker computes the new value, so a change shows within the version check's seco
 time of that one computation (a fraction of a second at 200,000 workshops). Only a worker's first
 request for a value computes it in the request (warm_up computes the headline counts as the worker
 starts), and so does one whose refresh has waited longer than REFRESH_LIMIT (a refresh thread
-behind or failing: never serve old data for long). A page
-rendered from an old value is served but not kept, so it is rendered again once the value is new.
+behind or failing: never serve old data for long). A page rendered from an old value is served
+but not kept, so it is rendered again once the value is new.
 
 Everything here is bounded: a fixed number of entries per cache, each a page's worth of data.
 Tests (app.testing) run without these caches unless PUBLIC_CACHE is set: their rolled-back

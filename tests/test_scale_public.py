@@ -90,6 +90,31 @@ def test_nearby_is_the_brute_force_answer(app, db):
     _check(made, *CENTRE, 5.0, {"status": "suspended"}, lambda w: w.status == "suspended")
 
 
+def test_nearby_across_the_antimeridian_and_round_a_pole(app, db):
+    """Boxes that wrap past ±180° or hold a pole (every longitude) find what the brute force finds,
+    with the status alone (the spatial index) and with other filters (through the table)."""
+    j = factories.jurisdictions()
+    spots = [
+        (0.0, 179.995),
+        (0.0, -179.995),
+        (0.01, 179.9),
+        (-0.02, -179.92),
+        (0.0, 178.0),
+        (89.9995, 0.0),
+        (89.999, 120.0),
+        (89.998, -60.0),
+        (89.95, 10.0),
+        (88.0, 0.0),
+    ]
+    made = [factories.workshop(j["xinaobao"], lat=a, lng=b) for a, b in spots]
+    _db.session.flush()
+    everyone = lambda w: True  # noqa: E731
+    for centre in ((0.0, 179.999), (0.0, -179.999), (89.9999, 45.0)):
+        for radius in (0.8, 15.0, 50.0):
+            _check(made, *centre, radius, {}, everyone, per_page=2)
+            _check(made, *centre, radius, {"county": j["donghe"].code}, everyone, per_page=2)
+
+
 def test_nearby_counts_up_to_the_limit_it_is_given(app, db):
     made, _j = _scatter()
     for filters, keep in (({}, lambda w: w.status == "open"), ({"tier": "gold"}, None)):
