@@ -146,6 +146,7 @@ class _State:
         self.data = RenderCache(DATA_ENTRIES, CACHE_TTL)
         self.pages = RenderCache(PAGE_ENTRIES, CACHE_TTL)
         self.searches = RenderCache(PAGE_ENTRIES, SEARCH_TTL)
+        self.places = RenderCache(PAGE_ENTRIES, CACHE_TTL)
         self.version: tuple[float, int] | None = None  # (valid until, change-log id)
         self.refresher = InlineRefresher() if app.testing else Refresher(app)
 
@@ -248,14 +249,17 @@ def _kept(store: RenderCache, key, render: Callable):
     return hit
 
 
-def page(name: str, render: Callable, search: bool = False):
+def page(name: str, render: Callable, search: bool = False, place: bool = False):
     """A rendered public page (or API body), kept per data version and exact URL (the large-type
     link points back to it) and the large-type cookie. Never for a request carrying flashed
-    messages. `search`: the answer comes from the search index (kept SEARCH_TTL seconds)."""
+    messages. `search`: the answer comes from the search index (kept SEARCH_TTL seconds).
+    `place`: an answer for one point on the map (nearby), kept apart so that phones' ever new
+    positions push out only each other, not the pages."""
     if not enabled() or session.get("_flashes"):
         return render()
     key = (name, request.full_path, request.cookies.get("large_text") == "1", version())
-    return _kept(_state().searches if search else _state().pages, key, render)
+    state = _state()
+    return _kept(state.searches if search else state.places if place else state.pages, key, render)
 
 
 def keyed(key: tuple, compute: Callable):

@@ -466,6 +466,14 @@ def test_nearby_answers_are_kept_until_the_data_changes(cached_app, db):
     changes.touch(w)
     _db.session.flush()
     assert client.get(url).json["items"][0]["code"] == w.public_code
+    # Phones' ever new positions push out each other's answers, not the pages.
+    state = public_cache._state()
+    state.pages.size = state.places.size = 3
+    detail = f"/api/v1/workshops/{w.public_code}"  # its body built with the staff list
+    client.get(detail)
+    for i in range(6):
+        client.get(f"/api/v1/nearby?lat={CENTRE[0] + i / 1000}&lng={CENTRE[1]}")
+    assert not [q for q in _workshop_queries(client, detail) if "staff_member" in q]
 
 
 def test_version_is_the_newest_change(cached_app, db):

@@ -176,7 +176,7 @@ def nearby():
 
     # Kept per exact URL and data version: a place's next page, a pull to refresh, a landmark's
     # coordinates that many phones share.
-    body = public_cache.page("api.nearby", build)
+    body = public_cache.page("api.nearby", build, place=True)
     return current_app.response_class(body, mimetype="application/json")
 
 
