@@ -764,9 +764,10 @@ def _one(rnd: random.Random, n: int) -> Workshop:
     )
 
 
-def corpus() -> list[Workshop]:
-    """CORE + MAX_EXTRA workshops, names and certificate numbers unique; the same every time."""
-    rnd = random.Random(SEED)
+def corpus(seed: int = SEED) -> list[Workshop]:
+    """CORE + MAX_EXTRA workshops, names and certificate numbers unique; the same every time.
+    (Another `seed` draws a fresh set from the same generator.)"""
+    rnd = random.Random(seed)
     out, names, certs = [], set(), set()
     while len(out) < CORE + MAX_EXTRA:
         w = _one(rnd, len(out))
@@ -1091,13 +1092,13 @@ KIND_RULES = {
 KINDS = list(KIND_RULES)
 
 
-def queries(ws: list[Workshop] | None = None) -> list[tuple[str, str, int, dict]]:
+def queries(ws: list[Workshop] | None = None, seed: int = SEED) -> list[tuple[str, str, int, dict]]:
     """(kind, query, index of the answer in the corpus, extra search parameters): PER_KIND per
     kind, each kind's answers different workshops, in the core's random order."""
-    ws = ws or corpus()
+    ws = ws or corpus(seed)
     out = []
     for k, (kind, rule) in enumerate(KIND_RULES.items()):
-        rnd = random.Random(SEED * 31 + k)
+        rnd = random.Random(seed * 31 + k)
         core = [w for w in ws[:CORE] if w.status == "open"]
         rnd.shuffle(core)
         seen, picked = set(), []
@@ -1115,7 +1116,7 @@ def queries(ws: list[Workshop] | None = None) -> list[tuple[str, str, int, dict]
 # ---- loading and scoring ---------------------------------------------------------------------
 
 
-def load(session, extra: int = 0) -> dict:
+def load(session, extra: int = 0, seed: int = SEED) -> dict:
     """Create the jurisdictions, categories and CORE + `extra` workshops in an empty database;
     returns {"queries": [(kind, q, workshop id, params)], "by_id": {id: Workshop}}."""
     from sqlalchemy import insert
@@ -1123,8 +1124,8 @@ def load(session, extra: int = 0) -> dict:
     from shifangbang.models import Jurisdiction, ProductCategory, workshop_category
     from shifangbang.models import Workshop as Row
 
-    ws = corpus()
-    qs = queries(ws)
+    ws = corpus(seed)
+    qs = queries(ws, seed)
     ws = ws[: CORE + min(extra, MAX_EXTRA)]
     city = Jurisdiction(code="H150200", name="包头市", level="city")
     session.add(city)
