@@ -2,9 +2,11 @@
 
 Size: DEMO_BENCH_SIZE (default 20,000; the 200,000-workshop set is the product's benchmark size).
 Baseline in the same run: generating the rows without writing them, so the ratio shows what
-the database costs. Target: 200,000 workshops with all their children in about 5 minutes
-(≥ 700 workshops/s) on SQLite. PostgreSQL too when TEST_DATABASE_URL is set (its schema is
-dropped and rebuilt, as the test suite does).
+the database costs (the load generates in a second process while it writes, so it can come
+close to 1). Target: 200,000 workshops with all their children in 120 s (≥ 1,667 workshops/s)
+on SQLite; run with DEMO_BENCH_SIZE=200000 for the real figure (the rate falls a little as the
+database outgrows memory). PostgreSQL too when TEST_DATABASE_URL is set (its schema is dropped
+and rebuilt, as the test suite does).
 """
 
 import os
@@ -14,6 +16,7 @@ from pathlib import Path
 
 SIZE = int(os.environ.get("DEMO_BENCH_SIZE", "20000"))
 SEED = 20261123
+TARGET = 200_000 / 120  # workshops per second
 
 
 def _load_rate(url: str, index_dir: Path) -> tuple[float, int]:
@@ -64,7 +67,7 @@ def run(report):
             f"demo load SQLite (n={SIZE})",
             rate,
             "wshop/s",
-            target=700,
+            target=TARGET,
             baseline=gen_rate,
             note=f"{rate / gen_rate:.2f}× generate-only; {items} checklist items",
         )
@@ -78,7 +81,7 @@ def run(report):
                 f"demo load PostgreSQL (n={SIZE})",
                 rate,
                 "wshop/s",
-                target=700,
+                target=TARGET,
                 baseline=gen_rate,
                 note=f"{rate / gen_rate:.2f}× generate-only",
             )

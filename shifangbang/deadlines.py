@@ -41,6 +41,7 @@ def _qingming(year: int) -> date:
     )
 
 
+@lru_cache(maxsize=4096)  # a pure function of the date and the installed calendar
 def is_working_day(day: date) -> bool:
     if has_official_calendar(day.year):
         return chinese_calendar.is_workday(day)

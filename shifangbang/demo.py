@@ -12,12 +12,15 @@ every demo complaint (DEMO_QUERY_PASSWORD; a real submission gets its own).
 """
 
 import hashlib
+import multiprocessing
 import random
+import traceback
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import click
-from sqlalchemy import Boolean, func, select, text
+from sqlalchemy import Boolean, bindparam, func, select, text
 from werkzeug.security import generate_password_hash
 
 from . import (
@@ -802,6 +805,7 @@ class Generator:
         ordinary = [i for i, it in enumerate(self.checklist) if not it["key"]]
         na_able = [i for i, it in enumerate(self.checklist) if it["code"].startswith(("C", "F"))]
         self.patterns = {"pass": [], "basic": [], "fail": []}
+        self.item_patterns: list[tuple] = []  # pattern number → its item rows (see CHECKLISTS)
         attempts = 0
         while min(len(p) for p in self.patterns.values()) < 60:
             attempts += 1
@@ -838,7 +842,10 @@ class Generator:
                 for it, o in zip(self.checklist, outcomes)
             )
             failed = [it for it, o in zip(self.checklist, outcomes) if o == "fail"]
-            self.patterns[overall_result(items)].append(SimpleNamespace(items=rows, failed=failed))
+            self.patterns[overall_result(items)].append(
+                SimpleNamespace(no=len(self.item_patterns), failed=failed)
+            )
+            self.item_patterns.append(rows)
 
     # --- workshops --------------------------------------------------------------------------------
 
@@ -867,7 +874,7 @@ class Generator:
                 "complaint_event",
                 "inspection",
                 "inspection_inspector",
-                "inspection_item",
+                CHECKLISTS,
                 "sampling",
                 "rectification_item",
                 "tier_decision",
@@ -1095,7 +1102,7 @@ class Generator:
             )
             for uid in pair:
                 out["inspection_inspector"].append(dict(inspection_id=insp_id, user_id=uid))
-            out["inspection_item"].extend((insp_id,) + item for item in outcomes.items)
+            out[CHECKLISTS].append((insp_id, outcomes.no))
             for item in outcomes.failed:
                 out["rectification_item"].append(
                     dict(
@@ -1390,12 +1397,11 @@ class Generator:
         pool = sorted(self.station_recent.get(station_id, []) + [(wid, code)], key=lambda x: x[1])
         codes, staff = [c for _i, c in pool], sorted(inspectors)
         k = 0
-        while True:
-            seed = f"demo-{self.seed}-{wid}-{day:%Y%m%d}-{k}"
-            pick = draws.compute(seed, codes, 1, len(staff), 2)[0]
-            if pick["code"] == code:
-                break
+        while (
+            draws.drawn_order(seed := f"demo-{self.seed}-{wid}-{day:%Y%m%d}-{k}", codes)[0] != code
+        ):
             k += 1
+        pick = draws.compute(seed, codes, 1, len(staff), 2)[0]
         pair = [staff[n - 1] for n in pick["inspectors"]]
         did = self.ids("random_draw")
         drawn = day - timedelta(days=rng.randint(3, 12))
@@ -1774,7 +1780,11 @@ TABLES = [
 ]
 # 双随机 draws go in before the inspections that name them.
 TABLES.insert(TABLES.index(("inspection", Inspection)), ("random_draw", RandomDraw))
-# Checklist items are many (one per checklist line per inspection): generated as tuples.
+# Checklist items are many (one per checklist line per inspection, about 70 rows per workshop)
+# but follow a few hundred outcome patterns (Generator._build_patterns): the generator emits one
+# (inspection id, pattern number) pair per inspection under CHECKLISTS, and the database expands
+# the pairs into items itself (INSERT … SELECT against a temporary table of the patterns).
+CHECKLISTS = "inspection_item:pattern"
 ITEM_COLUMNS = ("inspection_id", "area", "code", "text", "is_key", "outcome", "note")
 WITH_IDS = (
     "jurisdiction",
@@ -1790,50 +1800,48 @@ WITH_IDS = (
 )
 
 
-def _write(rows_by_table: dict[str, list[dict]]) -> int:
-    """Bulk insert: one executemany per table on the session's connection.
+# Below this many workshops the rows are generated in this process: starting a producer costs
+# more than it saves.
+PIPELINE_MIN = 10_000
 
-    The rows go to the driver as tuples, converted by each column type's own bind processor
-    (dates and JSON on SQLite), which is several times faster than insert(Model) with dicts
-    for the millions of checklist items a large demo has.
-    """
-    conn = db.session.connection()
-    dialect = conn.dialect
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    written = 0
+
+def _insert_sql(conn, table_name: str, cols) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    quote = conn.dialect.identifier_preparer.quote
+    return (
+        f"INSERT INTO {quote(table_name)} ({', '.join(quote(c) for c in cols)}) "
+        f"VALUES ({', '.join([mark] * len(cols))})"
+    )
+
+
+def _prepare(rows_by_table: dict[str, list], dialect) -> list[tuple[str, tuple, list[tuple]]]:
+    """[(table, columns, value tuples)] in insert order, each value converted by its column
+    type's own bind processor (dates and JSON on SQLite), ready for the driver. Pure Python, so
+    it runs in the producer process."""
+    prepared = []
     for name, model in TABLES:
         rows = rows_by_table.get(name)
         if not rows:
             continue
         table = getattr(model, "__table__", model)
-        if isinstance(rows[0], tuple):  # already in column order, needing no conversion
-            cols, procs, tuples = ITEM_COLUMNS, [], rows
-        else:
-            # Columns the generator does not name get their declared scalar default, so a column
-            # added to a model later (with a default) never breaks the bulk path.
-            defaults = {
-                c.name: c.default.arg
-                for c in table.c
-                if c.name not in rows[0] and c.default is not None and c.default.is_scalar
-            }
-            if defaults:
-                rows = [{**row, **defaults} for row in rows]
-            cols = list(rows[0])
-            # sqlite3 takes Python booleans as they are; dates and JSON need their processors.
-            procs = [
-                (i, p)
-                for i, c in enumerate(cols)
-                if not isinstance(table.c[c].type, Boolean)
-                and (p := table.c[c].type._cached_bind_processor(dialect))
-            ]
-        quote = dialect.identifier_preparer.quote
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-            f"VALUES ({', '.join([mark] * len(cols))})"
-        )
-        if isinstance(rows[0], tuple):
-            pass
-        elif procs:
+        # Columns the generator does not name get their declared scalar default, so a column
+        # added to a model later (with a default) never breaks the bulk path.
+        defaults = {
+            c.name: c.default.arg
+            for c in table.c
+            if c.name not in rows[0] and c.default is not None and c.default.is_scalar
+        }
+        if defaults:
+            rows = [{**row, **defaults} for row in rows]
+        cols = tuple(rows[0])
+        # sqlite3 takes Python booleans as they are; dates and JSON need their processors.
+        procs = [
+            (i, p)
+            for i, c in enumerate(cols)
+            if not isinstance(table.c[c].type, Boolean)
+            and (p := table.c[c].type._cached_bind_processor(dialect))
+        ]
+        if procs:
             tuples = []
             for row in rows:
                 values = [row[c] for c in cols]
@@ -1842,17 +1850,111 @@ def _write(rows_by_table: dict[str, list[dict]]) -> int:
                 tuples.append(tuple(values))
         else:
             tuples = [tuple(row[c] for c in cols) for row in rows]
-        if (
-            dialect.name == "postgresql"
-        ):  # COPY is PostgreSQL's bulk path, several times executemany's speed
-            copy_sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
+        prepared.append((table.name, cols, tuples))
+    if rows_by_table.get(CHECKLISTS):
+        prepared.append((CHECKLISTS, ("inspection_id", "pattern"), rows_by_table[CHECKLISTS]))
+    return prepared
+
+
+def _execute(prepared) -> int:
+    """Insert prepared rows on the session's connection: COPY on PostgreSQL (several times
+    executemany's speed), executemany on SQLite. Returns the number of rows."""
+    conn = db.session.connection()
+    quote = conn.dialect.identifier_preparer.quote
+    written = 0
+    for name, cols, tuples in prepared:
+        target = "demo_inspection_pattern" if name == CHECKLISTS else name
+        if conn.dialect.name == "postgresql":
+            copy_sql = f"COPY {quote(target)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
             with conn.connection.driver_connection.cursor() as cur, cur.copy(copy_sql) as copy:
                 for values in tuples:
                     copy.write_row(values)
         else:
-            conn.exec_driver_sql(sql, tuples)
-        written += len(rows)
+            conn.exec_driver_sql(_insert_sql(conn, target, cols), tuples)
+        if name == CHECKLISTS:
+            written += _expand_checklists()
+        else:
+            written += len(tuples)
     return written
+
+
+def _create_pattern_tables(gen: "Generator") -> None:
+    """Temporary tables (this connection, this transaction) holding the checklist patterns."""
+    conn = db.session.connection()
+    on_commit = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+    for table, cols in (
+        (
+            "demo_item_pattern",
+            "pattern INTEGER, seq INTEGER, area TEXT, code TEXT, text TEXT, "
+            "is_key BOOLEAN, outcome TEXT, note TEXT, PRIMARY KEY (pattern, seq)",
+        ),
+        # Keyed by inspection, so the expansion walks both keys in order and never sorts.
+        ("demo_inspection_pattern", "inspection_id INTEGER PRIMARY KEY, pattern INTEGER"),
+    ):
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ({cols}){on_commit}")
+    rows = [
+        (no, seq, *item)
+        for no, items in enumerate(gen.item_patterns)
+        for seq, item in enumerate(items)
+    ]
+    conn.exec_driver_sql(
+        _insert_sql(conn, "demo_item_pattern", ("pattern", "seq") + ITEM_COLUMNS[1:]), rows
+    )
+
+
+def _expand_checklists() -> int:
+    """The pending (inspection, pattern) pairs become checklist items, in inspection then
+    checklist order (ids as if inserted one by one)."""
+    conn = db.session.connection()
+    cols = ", ".join(ITEM_COLUMNS)
+    written = conn.exec_driver_sql(
+        f"INSERT INTO inspection_item ({cols}) "
+        "SELECT ip.inspection_id, p.area, p.code, p.text, p.is_key, p.outcome, p.note "
+        "FROM demo_inspection_pattern ip JOIN demo_item_pattern p ON p.pattern = ip.pattern "
+        "ORDER BY ip.inspection_id, p.seq"
+    ).rowcount
+    conn.exec_driver_sql("DELETE FROM demo_inspection_pattern")
+    return written
+
+
+def _write(rows_by_table: dict[str, list]) -> int:
+    """Bulk insert of one batch of generated rows (fixed rows, or one chunk of workshops)."""
+    return _execute(_prepare(rows_by_table, db.session.connection().dialect))
+
+
+def _produced(gen: "Generator", dialect, pipeline: bool):
+    """gen.chunks(), prepared for the driver: in a forked producer process when `pipeline`, so
+    that generating the next chunk overlaps writing this one (two cores: about twice the
+    speed). A bounded queue keeps at most a few chunks in memory; the producer's error is
+    raised here."""
+    if not pipeline:
+        for n, rows in gen.chunks():
+            yield n, _prepare(rows, dialect)
+        return
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue(maxsize=3)
+
+    def produce():
+        try:
+            for n, rows in gen.chunks():
+                queue.put((n, _prepare(rows, dialect)))
+            queue.put(None)
+        except BaseException:
+            queue.put(("error", traceback.format_exc()))
+
+    producer = ctx.Process(target=produce, name="demo-producer", daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not None:
+            if item[0] == "error":
+                raise DemoError("演示数据生成失败：\n" + item[1])
+            yield item
+    finally:
+        if producer.is_alive():
+            producer.terminate()
+        producer.join()
+        queue.close()
 
 
 def load(
@@ -1883,21 +1985,42 @@ def load(
 
     # Hashed as /track compares it (upper case), so the README's cx2026 works as typed.
     gen.query_password_hash = password_hash_for(normalise_password(DEMO_QUERY_PASSWORD))
-    if db.engine.dialect.name == "sqlite":  # a large page cache keeps index updates in memory
+    sqlite = db.engine.dialect.name == "sqlite"
+    # A province-sized demo is one transaction of gigabytes. On SQLite: a rollback journal
+    # instead of the WAL while it runs (the WAL would take every new page and then copy it
+    # into the database at the checkpoint: all written twice), and a large page cache.
+    journal = _sqlite_journal("truncate") if sqlite else None
+    if sqlite:
         db.session.execute(text("PRAGMA cache_size=-262144"))
-    _write(gen.fixed(password_hash_for))
-    bar = click.progressbar(length=size, label="生成演示数据", show_pos=True) if progress else None
     try:
-        for n, rows in gen.chunks():
-            _write(rows)
+        _write(gen.fixed(password_hash_for))
+        _create_pattern_tables(gen)
+        bar = (
+            click.progressbar(length=size, label="生成演示数据", show_pos=True)
+            if progress
+            else None
+        )
+        try:
+            with _indexes_built_after(sqlite):
+                for n, prepared in _produced(gen, db.engine.dialect, pipeline=size >= PIPELINE_MIN):
+                    _execute(prepared)
+                    if bar is not None:
+                        bar.update(n)
+        finally:
             if bar is not None:
-                bar.update(n)
+                bar.render_finish()
+        _load_rest(seed, size, gen, sqlite)
     finally:
-        if bar is not None:
-            bar.render_finish()
+        if journal is not None:
+            db.session.rollback()  # nothing, after the commit; the failed load otherwise
+            _sqlite_journal(journal)
+    return gen.accounts
+
+
+def _load_rest(seed: int, size: int, gen: "Generator", sqlite: bool) -> None:
     _fix_sequences()
     demo_programme.load(seed, gen.today)  # the action programme, derived from the rows above
-    if db.engine.dialect.name == "sqlite":
+    if sqlite:
         db.session.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again
         # Statistics for the planner (a sampled ANALYZE, a second or two), so that it knows a
         # status matches most workshops and picks the narrow indexes of the public paths.
@@ -1907,7 +2030,40 @@ def load(
     # The demo's history goes on the public chain, vouched for by the demo.load audit row.
     public_history.backfill(load_row.seq)
     db.session.commit()
-    return gen.accounts
+
+
+def _sqlite_journal(mode: str) -> str | None:
+    """Switch this SQLite database's journal mode; the mode it had, or None when it could not
+    switch (a transaction in progress, as in the tests, or another connection holding the WAL)."""
+    dbapi = db.session.connection().connection.driver_connection
+    if dbapi.in_transaction:
+        return None
+    before = dbapi.execute("PRAGMA journal_mode").fetchone()[0]
+    after = dbapi.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
+    return before if after == mode and before != mode else None
+
+
+@contextmanager
+def _indexes_built_after(sqlite: bool):
+    """SQLite: the bulk tables' own indexes dropped while their rows go in and created again
+    afterwards, in the same transaction, which sorts once instead of updating each B-tree per
+    row. Unique ones included: creating them checks their rule over all rows at once."""
+    if not sqlite:
+        yield
+        return
+    names = [getattr(m, "__table__", m).name for _n, m in TABLES]
+    indexes = db.session.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN :names"
+        ).bindparams(bindparam("names", expanding=True)),
+        {"names": names},
+    ).all()
+    for name, _sql in indexes:
+        db.session.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _name, sql in indexes:
+        db.session.execute(text(sql))
 
 
 def active_demo_accounts() -> list[tuple[str, str, str]]:
@@ -1949,7 +2105,12 @@ def generate(seed: int, size: int, today: date, deployment) -> list[tuple[str, l
     gen = Generator(seed, size, today, deployment)
     gen.query_password_hash = "demo"
     out = [("fixed", r) for r in gen.fixed(lambda p: "hash:" + p).items()]
-    out += [(name, rows) for _n, chunk in gen.chunks() for name, rows in chunk.items()]
+    for _n, chunk in gen.chunks():
+        for name, rows in chunk.items():
+            if name == CHECKLISTS:  # expanded as the database expands them
+                name = "inspection_item"
+                rows = [(i, *item) for i, no in rows for item in gen.item_patterns[no]]
+            out.append((name, rows))
     return out
 
 

@@ -42,6 +42,11 @@ def _key(*parts) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
+def drawn_order(seed: str, pool_codes) -> list[str]:
+    """The pool in the order a draw under `seed` takes it: by each code's key."""
+    return sorted(set(pool_codes), key=lambda c: _key(seed, c))
+
+
 def compute(
     seed: str,
     pool_codes: list[str],
@@ -59,7 +64,7 @@ def compute(
         raise DrawError(f"符合条件的作坊只有 {len(codes)} 家，少于抽取数量 {n}。")
     if per_target < MIN_INSPECTORS:
         raise DrawError(f"每个检查对象至少配 {MIN_INSPECTORS} 名检查人员。")
-    chosen = sorted(codes, key=lambda c: _key(seed, c))[:n]
+    chosen = drawn_order(seed, codes)[:n]
     out = []
     for code in chosen:
         numbers = [k for k in range(1, inspector_count + 1) if (code, k) not in excluded]

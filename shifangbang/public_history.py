@@ -10,11 +10,12 @@ before it was rewritten, removed or slipped in.
 
 import hashlib
 import json
+from types import SimpleNamespace
 
 from sqlalchemy import insert, select
 
 from .extensions import db
-from .models import PublicRecord, TierDecision, TitleGrant, Workshop
+from .models import PublicRecord, TierDecision, Title, TitleGrant, Workshop
 from .timeutil import utcnow
 
 
@@ -41,7 +42,8 @@ def tier_statement(d: TierDecision) -> dict:
         "to": ladder.tier(d.to_tier).name,
         "direction": d.direction,
         "reason_category": d.reason_category,
-        "reason": d.reason or "",
+        # What the public page says (public_reason), never the officer's internal note (reason).
+        "reason": d.public_reason or "",
     }
 
 
@@ -184,43 +186,47 @@ def backfill(audit_seq: int | None, batch: int = 2000) -> int:
         return 0
     from .programme_models import ColourCodeAdoption, EnforcementCase
 
+    def rows_of(model, *extra):
+        # Plain rows, not ORM objects: the statement builders only read attributes, and a
+        # province's backfill holds hundreds of thousands of statements.
+        return select(*model.__table__.c, Workshop.public_code.label("code_"), *extra).join(
+            Workshop, Workshop.id == model.workshop_id
+        )
+
+    def with_title(build):
+        return lambda r: build(SimpleNamespace(**r._mapping, title=SimpleNamespace(name=r.title_)))
+
+    grants = rows_of(TitleGrant, Title.name.label("title_")).join(
+        Title, Title.id == TitleGrant.title_id
+    )
     sources = [
         (
-            select(TierDecision, Workshop.public_code)
-            .join(Workshop, Workshop.id == TierDecision.workshop_id)
+            rows_of(TierDecision)
             .where(TierDecision.status == "published")
             .order_by(TierDecision.published_at, TierDecision.id),
             tier_statement,
         ),
+        (grants.order_by(TitleGrant.granted_on, TitleGrant.id), with_title(grant_statement)),
         (
-            select(TitleGrant, Workshop.public_code)
-            .join(Workshop, Workshop.id == TitleGrant.workshop_id)
-            .order_by(TitleGrant.granted_on, TitleGrant.id),
-            grant_statement,
+            grants.where(TitleGrant.status == "revoked").order_by(
+                TitleGrant.revoked_on, TitleGrant.id
+            ),
+            with_title(revoke_statement),
         ),
         (
-            select(TitleGrant, Workshop.public_code)
-            .join(Workshop, Workshop.id == TitleGrant.workshop_id)
-            .where(TitleGrant.status == "revoked")
-            .order_by(TitleGrant.revoked_on, TitleGrant.id),
-            revoke_statement,
-        ),
-        (
-            select(Workshop, Workshop.public_code)
+            select(*Workshop.__table__.c, Workshop.public_code.label("code_"))
             .where(Workshop.status_changed_on.is_not(None))
             .order_by(Workshop.status_changed_on, Workshop.id),
             status_statement,
         ),
         (
-            select(EnforcementCase, Workshop.public_code)
-            .join(Workshop, Workshop.id == EnforcementCase.workshop_id)
+            rows_of(EnforcementCase)
             .where(EnforcementCase.status == "decided")
             .order_by(EnforcementCase.decided_on, EnforcementCase.id),
             penalty_statement,
         ),
         (
-            select(ColourCodeAdoption, Workshop.public_code)
-            .join(Workshop, Workshop.id == ColourCodeAdoption.workshop_id)
+            rows_of(ColourCodeAdoption)
             .where(ColourCodeAdoption.status != "not_started")
             .order_by(ColourCodeAdoption.checked_on, ColourCodeAdoption.workshop_id),
             colour_code_statement,
@@ -231,19 +237,21 @@ def backfill(audit_seq: int | None, batch: int = 2000) -> int:
     def write():
         nonlocal count
         if rows:
-            db.session.execute(insert(PublicRecord), rows)
+            db.session.execute(insert(PublicRecord.__table__), rows)
             count += len(rows)
             rows.clear()
 
     for query, build in sources:
-        for obj, code in db.session.execute(query.execution_options(yield_per=batch)):
-            statement = build(obj)
-            body = canonical({"workshop": code, **statement})
+        result = db.session.execute(query.execution_options(yield_per=batch))
+        owner = "workshop_id" if "workshop_id" in result.keys() else "id"
+        for row in result:
+            statement = build(row)
+            body = canonical({"workshop": row.code_, **statement})
             seq, digest = seq + 1, link_hash(prev_hash, body)
             rows.append(
                 {
                     "seq": seq,
-                    "workshop_id": obj.id if isinstance(obj, Workshop) else obj.workshop_id,
+                    "workshop_id": getattr(row, owner),
                     "at": now,
                     "kind": statement["kind"],
                     "statement": body,
@@ -253,7 +261,6 @@ def backfill(audit_seq: int | None, batch: int = 2000) -> int:
                 }
             )
             prev_hash = digest
-            db.session.expunge(obj)
             if len(rows) >= batch:
                 write()
     write()

@@ -101,7 +101,9 @@ def test_tier_publication_goes_on_the_public_chain(db):
     statement = json.loads(e["statement"])
     assert statement["workshop"] == w.public_code
     assert statement["kind"] == "tier" and statement["to"] == "银榜"
-    assert statement["reason"] == "连续两次检查符合要求"
+    # The public reason, as the page shows it; the officer's internal note stays off the chain.
+    assert statement["reason"] == "连续两次监督检查结果为符合。"
+    assert "连续两次检查符合要求" not in e["statement"]
     assert (
         e["hash"] == hashlib.sha256(((e["prev_hash"] or "") + e["statement"]).encode()).hexdigest()
     )

@@ -251,3 +251,36 @@ def test_cli_demo_load_prints_sign_ins(runner, db):
     for username, password, _role in demo.DEMO_ACCOUNTS:
         assert f"{username} / {password}" in result.output
     assert db.session.scalar(select(func.count(Workshop.id))) == 30
+
+
+def test_load_writes_what_the_generator_says_through_the_producer(db, monkeypatch):
+    """The forked producer (large demos) and the checklist expansion in SQL write exactly the
+    rows the generator makes: same workshops, same checklist items in the same id order."""
+    monkeypatch.setattr(demo, "PIPELINE_MIN", 1)
+    demo.load(seed=5, size=SIZE, today=DAY)
+    made = dict.fromkeys(("workshop", "inspection_item"), [])
+    for table, rows in demo.generate(5, SIZE, DAY, current_deployment()):
+        if table in made:
+            made[table] = made[table] + rows
+    assert [(w["id"], w["name"], w["public_code"]) for w in made["workshop"]] == [
+        tuple(r)
+        for r in db.session.execute(
+            select(Workshop.id, Workshop.name, Workshop.public_code).order_by(Workshop.id)
+        )
+    ]
+    items = db.session.execute(
+        select(*(getattr(InspectionItem, c) for c in demo.ITEM_COLUMNS)).order_by(InspectionItem.id)
+    ).all()
+    assert len(items) > 20 * SIZE
+    assert [tuple(r) for r in items] == [tuple(r) for r in made["inspection_item"]]
+
+
+def test_a_failing_producer_is_reported(db, monkeypatch):
+    monkeypatch.setattr(demo, "PIPELINE_MIN", 1)
+
+    def broken(self, count):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(demo.Generator, "workshops", broken)
+    with pytest.raises(demo.DemoError, match="boom"):
+        demo.load(seed=5, size=SIZE, today=DAY)
