@@ -206,7 +206,16 @@ class View:
         return out
 
     def has(self, field: str, text: str) -> bool:
-        return any((field, text) in r for r, _, _ in self.leaves)
+        # Remembered like a term: typed pinyin is cut into words by trying its substrings.
+        for r, _, segid in self.leaves:
+            key = (segid, field, text + "\x00?")
+            known = cache.get(key)
+            if known is None:
+                known = int((field, text) in r)
+                cache.put(key, known)
+            if known:
+                return True
+        return False
 
     def prefix(self, field: str, prefix: str) -> int:
         """Documents with a term starting with `prefix` (at most PREFIX_LIMIT terms per segment)."""

@@ -101,7 +101,10 @@ def runs(text: str) -> list[tuple[str, str]]:
 NAME, INITIALS, PRODUCTS, PLACE, ADDRESS = 80, 70, 60, 40, 20
 TYPO = 4  # taken off a level for a near match (a typo, a word left out)
 CERT, WHOLE_KEY, WHOLE_NAME, WHOLE_INITIALS, START = 600, 1000, 500, 300, 5
-SEQUENCE_MAX = 20  # letters of typed pinyin split into several words (the split costs n² lookups)
+FEW = 3  # fewer workshops than this as typed: names with the middle left out follow
+NAME_START_PINYIN = 12  # this many letters or more also match the start of a whole name's pinyin
+SEQUENCE_MAX = 32  # letters of typed pinyin split into several words …
+WORD_MAX = 12  # … of at most this many letters each (the split costs length × WORD_MAX lookups)
 
 
 def _named(level: int) -> bool:
@@ -109,10 +112,10 @@ def _named(level: int) -> bool:
     return level > PRODUCTS
 
 
-def plan(text: str, merge: bool = True) -> list[tuple[str, str]]:
+def plan(text: str, merge: bool = True, cap: int | None = SEQUENCE_MAX) -> list[tuple[str, str]]:
     """The runs a query is matched by: letters typed with spaces between them run together
-    (liang pi → liangpi), Chinese runs cut after a leading or before a trailing place word
-    (昆区凉皮 → 昆区, 凉皮)."""
+    (liang pi → liangpi; up to `cap` letters a run, None: all of them), Chinese runs cut after a
+    leading or before a trailing place word (昆区凉皮 → 昆区, 凉皮)."""
     out: list[tuple[str, str]] = []
     last_end = None
     for m in analysis.RUNS.finditer(text or ""):
@@ -120,7 +123,7 @@ def plan(text: str, merge: bool = True) -> list[tuple[str, str]]:
         gap = text[last_end : m.start()] if last_end is not None else None
         last_end = m.end()
         if merge and kind == "alpha" and out and out[-1][0] == "alpha" and not (gap or "x").strip():
-            if len(out[-1][1]) + len(run) <= SEQUENCE_MAX:
+            if cap is None or len(out[-1][1]) + len(run) <= cap:
                 out[-1] = ("alpha", out[-1][1] + run)
                 continue
         if kind == "cjk":
@@ -130,11 +133,20 @@ def plan(text: str, merge: bool = True) -> list[tuple[str, str]]:
     return out[:12]
 
 
-def _cjk(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
+def _cjk(v: engine.View, run: str, fuzzy: int) -> tuple[list[tuple[int, int]], int | None]:
+    """The levels of a Chinese run and of its spellings with synonyms, and the documents the run
+    matched as typed (None: it has no synonyms)."""
     levels: list[tuple[int, int]] = []
-    for variant in vocab.variants(run):
-        levels += _cjk_spelling(v, variant, fuzzy)
-    return levels
+    typed = None
+    variants = vocab.variants(run)
+    for n, variant in enumerate(variants):
+        spelt = _cjk_spelling(v, variant, fuzzy)
+        levels += spelt
+        if n == 0 and len(variants) > 1:
+            typed = 0
+            for _, bits in spelt:
+                typed |= bits
+    return levels, typed
 
 
 def _cjk_spelling(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
@@ -146,12 +158,17 @@ def _cjk_spelling(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]
             (ADDRESS, v.prefix("address_bi", run)),
         ]
     pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+    place = v.any_of("facet", [f"place:{j}" for j in places.matching(run)])
+    address = v.all_of("address_bi", pairs)
     levels = [
         (NAME, v.all_of("name_bi", pairs)),
         (PRODUCTS, v.all_of("products_bi", pairs)),
-        (PLACE, v.any_of("facet", [f"place:{j}" for j in places.matching(run)])),
-        (ADDRESS, v.all_of("address_bi", pairs)),
+        (PLACE, place),
+        (ADDRESS, address),
     ]
+    if place and address:
+        # A station covers several towns: the one named in the address too is nearer the query.
+        levels.append((PLACE + 1, place & address))
     if fuzzy and 2 <= len(pairs) <= 9:  # at most 84 combinations of left-out pairs
         # Words typed together that the name has apart (东河豆腐 → 老东河王记豆腐坊), or a name
         # with its middle left out (刘记凉皮 → 刘记萨拉齐凉皮坊): a pair across the seam is missing,
@@ -177,7 +194,7 @@ def _split(v: engine.View, run: str, field: str, shortest: int) -> list[str] | N
     for i in range(len(run)):
         if i not in best:
             continue
-        for j in range(i + (1 if run[i] in "aeo" else shortest), len(run) + 1):
+        for j in range(i + (1 if run[i] in "aeo" else shortest), min(len(run), i + WORD_MAX) + 1):
             if (j not in best or len(best[j]) > len(best[i]) + 1) and v.has(field, run[i:j]):
                 best[j] = best[i] + [run[i:j]]
     pieces = best.get(len(run))
@@ -194,9 +211,9 @@ def _reach(v: engine.View, run: str, field: str, backward: bool = False) -> dict
         if i not in best:
             continue
         spans = (
-            ((j, i) for j in range(i - 1, -1, -1))
+            ((j, i) for j in range(i - 1, max(-1, i - WORD_MAX - 1), -1))
             if backward
-            else ((i, j) for j in range(i + 1, n + 1))
+            else ((i, j) for j in range(i + 1, min(n, i + WORD_MAX) + 1))
         )
         for a, b in spans:
             if b - a < 2 and run[a] not in "aeo":
@@ -240,6 +257,8 @@ def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tu
     """Typed pinyin or letters. `sound`: Chinese read as pinyin (豆付 → doufu), matched against
     names and products only (a place's pinyin is as it was named when indexed)."""
     name = v.term("py_word", run) | v.term("name_bi", run) | v.term("py_name", run)
+    if len(run) >= NAME_START_PINYIN:  # the start of a long name (fushenggonghuanghexilu)
+        name |= v.prefix("py_name", run)
     initials = v.term("py_ini", run) | v.term("py_nini", run)
     words = _split(v, run, "py_word", 2) if len(run) >= 4 else None
     if words:
@@ -295,10 +314,13 @@ def _union(by_score: dict[int, int]) -> int:
 
 @dataclass
 class Matched:
-    """{score: documents}, and which of them matched every run in the name (ranked by length)."""
+    """{score: documents}, which of them matched every run in the name (ranked by length), and
+    which matched a run only through a synonym (ranked after those that match what was typed:
+    羊杂碎 before 羊杂)."""
 
     by_score: dict[int, int] = field(default_factory=dict)
     named: int = 0
+    synonym: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.by_score)
@@ -328,15 +350,15 @@ def scores(
     rs = plan(text) if rs is None else rs
     is_cert = [kind == "digit" and len(run) >= CERT_DIGITS for kind, run in rs]
     by_score = {0: allowed}
-    named = allowed
+    named, synonym = allowed, 0
     for (kind, run), cert in zip(rs, is_cert):
-        levels = (
-            _cjk(v, run, fuzzy)
-            if kind == "cjk"
-            else _alpha(v, run, fuzzy, sound=kind == "sound")
-            if kind in ("alpha", "sound")
-            else _digit(v, run)
-        )
+        typed = None
+        if kind == "cjk":
+            levels, typed = _cjk(v, run, fuzzy)
+        elif kind in ("alpha", "sound"):
+            levels = _alpha(v, run, fuzzy, sound=kind == "sound")
+        else:
+            levels = _digit(v, run)
         optional = any_run or (any(is_cert) and not cert)
         taken, best_first, in_name = 0, [], 0
         for level, bits in sorted(levels, key=lambda lb: -lb[0]):
@@ -347,6 +369,8 @@ def scores(
                 taken |= bits
         if not cert:
             named &= in_name
+        if typed is not None:
+            synonym |= taken & ~typed
         grown: dict[int, int] = {}
         for score, docs in by_score.items():
             for level, bits in best_first:
@@ -363,13 +387,15 @@ def scores(
         if exact & ~_union(by_score):  # a public code typed whole (B0000123) matches no run
             by_score[WHOLE_KEY] = by_score.get(WHOLE_KEY, 0) | (exact & ~_union(by_score))
         _bonus(by_score, v.term("key", f"n:{whole}") & allowed, WHOLE_NAME)
-        if len(rs) == 1 and rs[0][0] == "alpha":
-            _bonus(by_score, v.term("py_name", rs[0][1]) & allowed, WHOLE_NAME)
-            _bonus(by_score, v.term("py_nini", rs[0][1]) & allowed, WHOLE_INITIALS)
+        if all(kind in ("alpha", "sound") for kind, _ in rs):
+            spelt = "".join(run for _, run in rs)
+            _bonus(by_score, v.term("py_name", spelt) & allowed, WHOLE_NAME)
+            _bonus(by_score, v.term("py_nini", spelt) & allowed, WHOLE_INITIALS)
     if rs and rs[0][0] == "cjk" and len(rs[0][1]) >= 2:
         _bonus(by_score, v.term("facet", f"start:{rs[0][1][:2]}") & named, START)
     by_score = {score: docs for score, docs in by_score.items() if docs}
-    return Matched(by_score, named & _union(by_score))
+    matched = _union(by_score)
+    return Matched(by_score, named & matched, synonym & matched)
 
 
 def filters(v: engine.View, p: SearchParams) -> int:
@@ -501,10 +527,14 @@ def _hits(searcher, picked) -> list[Hit]:
     return hits
 
 
+def _typed_first(docs: int, synonym: int) -> list[int]:
+    return [docs & ~synonym, docs & synonym] if docs & synonym else [docs]
+
+
 def _groups(v: engine.View, m: Matched, sort: str):
     """(documents, score) in ranking order, made lazily (a page rarely needs more than the first
-    few): by score; among workshops that matched in the name, shorter names first; then tier.
-    sort=tier puts tier before score."""
+    few): by score; among workshops that matched in the name, shorter names first; then what
+    was typed before its synonyms; then tier. sort=tier puts tier before score."""
     ordered = sorted(m.by_score, reverse=True)
     if sort == "tier":
         per_score = [_tier_groups(v, m.by_score[s]) for s in ordered]
@@ -521,10 +551,12 @@ def _groups(v: engine.View, m: Matched, sort: str):
             bits = named & v.term("facet", f"len:{length}")
             if bits:
                 named &= ~bits
-                for tier in _tier_groups(v, bits):
-                    yield tier, s
-        for tier in _tier_groups(v, (docs & ~m.named) | named):
-            yield tier, s
+                for typed in _typed_first(bits, m.synonym):
+                    for tier in _tier_groups(v, typed):
+                        yield tier, s
+        for typed in _typed_first((docs & ~m.named) | named, m.synonym):
+            for tier in _tier_groups(v, typed):
+                yield tier, s
 
 
 def _page(searcher, v: engine.View, m: Matched, p: SearchParams, sort: str) -> tuple[list, int]:
@@ -537,29 +569,97 @@ def _page(searcher, v: engine.View, m: Matched, p: SearchParams, sort: str) -> t
     return _hits(searcher, picked), total
 
 
-def _match(v: engine.View, text: str, allowed: int) -> tuple[Matched, bool]:
-    """(scored documents, relaxed): strict first; then the Chinese read as pinyin (same-sound
-    typos: 豆付 → doufu); then one typo or a left-out word; then any word."""
-    rs = plan(text)
-    m = scores(v, text, allowed, rs=rs)
-    if m:
-        return m, False
-    apart = plan(text, merge=False)
-    if apart != rs:  # letters typed apart for two words after all (wangji doufu)
-        m = scores(v, text, allowed, rs=apart)
-        if m:
-            return m, False
-    sounds = [("sound", analysis.query_pinyin(r)) if k == "cjk" else (k, r) for k, r in rs]
-    if sounds != rs and all(len(r) <= SEQUENCE_MAX for _, r in sounds):
-        m = scores(v, text, allowed, rs=sounds)
-        if m:
-            return m, True
-    for fuzzy, any_run in ((1, False), (1, True)):
-        if any_run and len(rs) < 2:
+def _merged(found: list[Matched]) -> Matched:
+    """Several ways of reading one query, each document at its best score."""
+    if len(found) == 1:
+        return found[0]
+    taken, by_score, named, synonym = 0, {}, 0, 0
+    for score, docs in sorted(
+        ((s, d) for m in found for s, d in m.by_score.items()), key=lambda sd: -sd[0]
+    ):
+        docs &= ~taken
+        if docs:
+            by_score[score] = by_score.get(score, 0) | docs
+            taken |= docs
+    for m in found:
+        named |= m.named
+        synonym |= m.synonym
+    return Matched(by_score, named & taken, synonym & taken)
+
+
+def _cut(v: engine.View, text: str, rs: list[tuple[str, str]], allowed: int) -> Matched:
+    """Chinese typed in one go for words the workshop has in different fields: the first run
+    that can be cut in two so that both halves match (a brand in the name and a food in the
+    varieties: 邢记栲栳栳 → 邢记, 栲栳栳; a town in the address and a food: 怀朔莜面饺饺 → 怀朔,
+    莜面饺饺), every such cut."""
+    for i, (kind, run) in enumerate(rs):
+        if kind != "cjk" or len(run) < 4:
             continue
-        m = scores(v, text, allowed, fuzzy=fuzzy, any_run=any_run, rs=rs)
-        if m:
-            return m, True
+        found = []
+        for k in range(2, len(run) - 1):
+            m = scores(
+                v, text, allowed, rs=rs[:i] + [(kind, run[:k]), (kind, run[k:])] + rs[i + 1 :]
+            )
+            if m:
+                found.append(m)
+        if found:
+            return _merged(found)
+    return Matched()
+
+
+def _as_typed(text: str, rs: list[tuple[str, str]]):
+    """Letters typed apart read as one run (a whole name spelt out: lao feng jia gua mian jia gong
+    fang), as runs of at most SEQUENCE_MAX letters (`rs`), then each apart."""
+    if sum(kind == "alpha" for kind, _ in rs) > 1:
+        yield plan(text, cap=None)
+    yield rs
+    yield plan(text, merge=False)
+
+
+def _readings(v: engine.View, text: str, allowed: int, rs: list[tuple[str, str]]):
+    """(scored documents, relaxed) for each way of reading `text` (planned as `rs`), strictest
+    first: as typed (_as_typed); Chinese runs cut in two (_cut); the Chinese read as pinyin
+    (same-sound typos: 豆付 → doufu), whole and cut at place words; one typo or a left-out word;
+    any word."""
+    tried = []
+    for attempt in _as_typed(text, rs):
+        if attempt not in tried:
+            tried.append(attempt)
+            yield scores(v, text, allowed, rs=attempt), False
+    yield _cut(v, text, rs, allowed), False
+    for attempt in (runs(text), rs):
+        sounds = [("sound", analysis.query_pinyin(r)) if k == "cjk" else (k, r) for k, r in attempt]
+        if sounds != attempt and sounds not in tried:
+            tried.append(sounds)
+            yield scores(v, text, allowed, rs=sounds), True
+    yield scores(v, text, allowed, fuzzy=1, rs=rs), True
+    if len(rs) >= 2:
+        yield scores(v, text, allowed, fuzzy=1, any_run=True, rs=rs), True
+
+
+def _match(v: engine.View, text: str, allowed: int) -> tuple[Matched, bool]:
+    """(scored documents, relaxed): the first reading that finds anything (_readings). A name
+    typed with its middle left out may also match a few names read through synonyms (闫记烧卖 →
+    闫记烧麦店): when one Chinese run finds fewer than FEW workshops as typed, the names that hold
+    its first and last pairs and all but a third of the others follow (闫记矿山路烧卖馆)."""
+    rs = plan(text)
+    for m, relaxed in _readings(v, text, allowed, rs):
+        if not m:
+            continue
+        found = _union(m.by_score)
+        if relaxed or found.bit_count() >= FEW or len(rs) != 1 or rs[0][0] != "cjk":
+            return m, relaxed
+        pairs = [rs[0][1][i : i + 2] for i in range(len(rs[0][1]) - 1)]
+        more = 0
+        if len(pairs) >= 3:
+            ends = v.term("name_bi", pairs[0]) & v.term("name_bi", pairs[-1]) & allowed & ~found
+            if ends:
+                more = ends & v.all_but("name_bi", pairs, len(pairs) // 3)
+        if more:
+            below = min(min(m.by_score) - 1, NAME - TYPO)
+            m.by_score[below] = m.by_score.get(below, 0) | more
+            m.named |= more
+        return m, relaxed
     return Matched(), False
 
 

@@ -28,8 +28,14 @@ QUESTION_WORDS = (
     "哪里的",
     "哪家的",
     "哪家",
+    "在哪里",
     "在哪儿",
     "在哪",
+    "在什么地方",
+    "什么地方",
+    "怎么走",
+    "怎么去",
+    "怎么样",
     "有没有",
     "有卖",
     "请问",
@@ -66,7 +72,7 @@ class Reading:
 
 def _question_words() -> tuple[str, ...]:
     extra = current_app.extensions["deployment"].search.question_words
-    return tuple(sorted(set(QUESTION_WORDS) | set(extra), key=len, reverse=True))
+    return tuple(sorted(set(QUESTION_WORDS) | set(extra), key=lambda w: (-len(w), w)))
 
 
 def read(text: str) -> Reading:
@@ -78,7 +84,8 @@ def read(text: str) -> Reading:
         if w in out:
             out, question = out.replace(w, " "), True
     if question:
-        rest = out
+        # 有…卖, 做…的: 赛汗有胡油卖吗, 有没有石宝做糖饼的作坊
+        rest = re.sub(r"有(?=[^有]+卖)|做(?=[^做]+的)", " ", out)
         for w in GLUE_WORDS:
             rest = rest.replace(w, " ")
         if rest.strip():
@@ -103,6 +110,15 @@ def variants(run: str, limit: int = 6) -> list[str]:
 def abbreviations(name: str) -> list[str]:
     """How people shorten a jurisdiction's name: 昆都仑区 → 昆都仑, 昆区; 土默特右旗 → 土默特右, 土右,
     土右旗; 白云鄂博矿区 → 白云鄂博; 萨拉齐市场监督管理所 → 萨拉齐; 美岱召镇 → 美岱召."""
+    # Development zones go by their short form: 稀土高新技术产业开发区 → 稀土高新区, 高新区;
+    # 金山经济技术开发区 → 金山经开区, 金山开发区, 经开区.
+    for long, shorts in (
+        ("高新技术产业开发区", ("高新区",)),
+        ("经济技术开发区", ("经开区", "开发区")),
+    ):
+        if name.endswith(long):
+            base = name[: -len(long)]
+            return [base + short for short in shorts if base] + [shorts[0]]
     out = []
     for suffix in (
         "市场监督管理所",
