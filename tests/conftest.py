@@ -155,6 +155,19 @@ def runner(app, db):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def index(app, tmp_path):
+    """A fresh search index folder for this test, installed as the app's index (synced on every
+    search)."""
+    from search_index import SearchIndex
+
+    ix = SearchIndex(tmp_path / "index", sync_interval=0)
+    saved = app.extensions["search_index"]
+    app.extensions["search_index"] = ix
+    yield ix
+    app.extensions["search_index"] = saved
+
+
 # --- a real server ------------------------------------------------------------------------------
 
 

@@ -25,15 +25,6 @@ def corpus(db):
     return data
 
 
-@pytest.fixture
-def index(app, tmp_path):
-    ix = SearchIndex(tmp_path / "index", sync_interval=0)
-    saved = app.extensions["search_index"]
-    app.extensions["search_index"] = ix
-    yield ix
-    app.extensions["search_index"] = saved
-
-
 def test_bitsets_round_trip():
     rnd = random.Random(7)
     for size in (0, 1, 5, 63, 64, 65, 500, 5000):

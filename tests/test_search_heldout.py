@@ -6,7 +6,7 @@ typed spelling before its synonyms, question words, development zones' short nam
 import pytest
 
 import search_index
-from search_index import SearchIndex, SearchParams, engine, vocab
+from search_index import SearchParams, engine, vocab
 
 from . import factories as f
 from . import search_heldout
@@ -15,15 +15,6 @@ from . import search_heldout
 # bench` prints the figures among 2,000). Per kind, one miss in eleven is allowed.
 FLOOR_ALL = 0.98
 FLOOR_KIND = 0.9
-
-
-@pytest.fixture
-def index(app, tmp_path):
-    ix = SearchIndex(tmp_path / "index", sync_interval=0)
-    saved = app.extensions["search_index"]
-    app.extensions["search_index"] = ix
-    yield ix
-    app.extensions["search_index"] = saved
 
 
 def ids(q: str, **kw) -> list[int]:

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 import search_index
-from search_index import SearchIndex, SearchParams, analysis, schema, vocab
+from search_index import SearchParams, analysis, schema, vocab
 from search_index.schema import Source
 from shifangbang import changes
 from shifangbang.models import Workshop
@@ -18,15 +18,6 @@ from . import search_relevance
 # prints the figures among 2,000 look-alikes).
 FLOOR_ALL = 0.95
 FLOOR_KIND = 0.8
-
-
-@pytest.fixture
-def index(app, tmp_path):
-    ix = SearchIndex(tmp_path / "index", sync_interval=0)
-    saved = app.extensions["search_index"]
-    app.extensions["search_index"] = ix
-    yield ix
-    app.extensions["search_index"] = saved
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from search_index import SearchIndex
 from shifangbang import changes, current_deployment, labels, opendata, public_status
 from shifangbang.timeutil import today
 
@@ -21,15 +20,6 @@ STATUSES = ("open", "suspended", "cancelled", "revoked")
 TIERS = ("gold", "silver", "bronze", "orange", "unrated")
 # Inspection histories: recent, overdue (366 days), exactly at the limit (365), never.
 HISTORIES = ("recent", "overdue", "limit", "never")
-
-
-@pytest.fixture
-def index(app, tmp_path):
-    ix = SearchIndex(tmp_path / "index", sync_interval=0)
-    saved = app.extensions["search_index"]
-    app.extensions["search_index"] = ix
-    yield ix
-    app.extensions["search_index"] = saved
 
 
 @pytest.fixture
