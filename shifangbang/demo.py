@@ -1816,8 +1816,7 @@ def _insert_sql(conn, table_name: str, cols) -> str:
 
 def _prepare(rows_by_table: dict[str, list], dialect) -> list[tuple[str, tuple, list[tuple]]]:
     """[(table, columns, value tuples)] in insert order, each value converted by its column
-    type's own bind processor (dates and JSON on SQLite), ready for the driver. Pure Python, so
-    it runs in the producer process."""
+    type's own bind processor (dates and JSON on SQLite), ready for the driver."""
     prepared = []
     for name, model in TABLES:
         rows = rows_by_table.get(name)
@@ -1923,14 +1922,13 @@ def _write(rows_by_table: dict[str, list]) -> int:
     return _execute(_prepare(rows_by_table, db.session.connection().dialect))
 
 
-def _produced(gen: "Generator", dialect, pipeline: bool):
-    """gen.chunks(), prepared for the driver: in a forked producer process when `pipeline`, so
-    that generating the next chunk overlaps writing this one (two cores: about twice the
-    speed). A bounded queue keeps at most a few chunks in memory; the producer's error is
-    raised here."""
+def _produced(gen: "Generator", pipeline: bool):
+    """gen.chunks(): in a forked producer process when `pipeline`, so that generating the next
+    chunk overlaps writing this one. The writer prepares the rows: generating costs more than
+    writing, so the work is balanced that way. A bounded queue keeps at most a few chunks in
+    memory; the producer's error is raised here."""
     if not pipeline:
-        for n, rows in gen.chunks():
-            yield n, _prepare(rows, dialect)
+        yield from gen.chunks()
         return
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue(maxsize=3)
@@ -1938,7 +1936,7 @@ def _produced(gen: "Generator", dialect, pipeline: bool):
     def produce():
         try:
             for n, rows in gen.chunks():
-                queue.put((n, _prepare(rows, dialect)))
+                queue.put((n, rows))
             queue.put(None)
         except BaseException:
             queue.put(("error", traceback.format_exc()))
@@ -1992,6 +1990,7 @@ def load(
     journal = _sqlite_journal("truncate") if sqlite else None
     if sqlite:
         db.session.execute(text("PRAGMA cache_size=-262144"))
+        db.session.execute(text("PRAGMA threads=2"))  # CREATE INDEX sorts on both cores
     try:
         _write(gen.fixed(password_hash_for))
         _create_pattern_tables(gen)
@@ -2002,8 +2001,8 @@ def load(
         )
         try:
             with _indexes_built_after(sqlite):
-                for n, prepared in _produced(gen, db.engine.dialect, pipeline=size >= PIPELINE_MIN):
-                    _execute(prepared)
+                for n, rows in _produced(gen, pipeline=size >= PIPELINE_MIN):
+                    _write(rows)
                     if bar is not None:
                         bar.update(n)
         finally:
