@@ -17,20 +17,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import servers
+
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 NUMBER = re.compile(rb'data-testid="tracking-no">([A-Z0-9]+)<')
 TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _prepare(url: str, base: Path) -> tuple[dict, str]:
@@ -164,7 +158,7 @@ def _stored(url: str, numbers: list[bytes]) -> int:
 
 def _run_backend(report, label: str, url: str, base: Path, target: float | None):
     env, code = _prepare(url, base)
-    port = _free_port()
+    port = servers.free_port()
     log = open(base / f"gunicorn-{label}.log", "wb")
     proc = subprocess.Popen(
         [

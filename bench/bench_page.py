@@ -22,20 +22,14 @@ import threading
 import time
 from pathlib import Path
 
+from bench import servers
+
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 2  # as in `make run`
+WORKERS = servers.WORKERS
 SECONDS = float(os.environ.get("BENCH_PAGE_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_PAGE_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_PAGE_CONNECTIONS", "8"))
 WORKSHOPS = int(os.environ.get("BENCH_PAGE_WORKSHOPS", "200"))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed_rich_workshop(env: dict) -> str:
@@ -133,25 +127,6 @@ def _threads(url: str) -> float:
     return done[0] / (time.monotonic() - started)
 
 
-def _serve(env: dict, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "shifangbang.wsgi:app",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -167,7 +142,7 @@ def _measure(env: dict, port: int, code: str) -> tuple[float, float, bytes]:
 
     from tests.conftest import wait_for_http
 
-    proc = _serve(env, port)
+    proc = servers.serve(env, port)
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_for_http(base_url + "/_bench/hello", proc)
@@ -189,7 +164,7 @@ def _measure(env: dict, port: int, code: str) -> tuple[float, float, bytes]:
 def run(report) -> None:
     sys.path.insert(0, str(ROOT))
     base = Path(tempfile.mkdtemp(prefix="bench-page-"))
-    port = _free_port()
+    port = servers.free_port()
     env = dict(
         os.environ,
         DATABASE_URL=f"sqlite:///{base / 'bench.db'}",

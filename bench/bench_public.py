@@ -30,8 +30,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench import servers
+
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 2  # as in `make run`
+WORKERS = servers.WORKERS
 SIZE = int(os.environ.get("BENCH_PUBLIC_SIZE", "200000"))
 SECONDS = float(os.environ.get("BENCH_PUBLIC_SECONDS", "4"))
 CONNECTIONS = int(os.environ.get("BENCH_PUBLIC_CONNECTIONS", "4"))
@@ -50,14 +52,6 @@ request = function()
   return wrk.format("GET", paths[(i %% #paths) + 1])
 end
 """
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ensure_wrk() -> str | None:
@@ -262,25 +256,6 @@ def _rss_mb(master_pid: int) -> list[float]:
     return sorted(out)
 
 
-def _serve(env: dict, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "shifangbang.wsgi:app",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _measure(report, backend: str, env: dict) -> None:
     from tests.conftest import wait_for_http
 
@@ -288,7 +263,7 @@ def _measure(report, backend: str, env: dict) -> None:
     base = env["BASE_URL"]
     samples = _samples(env)
     endpoints = _endpoints(samples)
-    proc = _serve(env, port)
+    proc = servers.serve(env, port)
     try:
         wait_for_http(base + "/_bench/hello", proc, timeout=120)
         for paths in endpoints.values():  # warm both workers: each URL twice, 30 s at most
@@ -366,7 +341,7 @@ def run(report) -> None:
     if not _ensure_wrk():
         print("  wrk is not installed (apt-get install wrk): skipped")
         return
-    port = _free_port()
+    port = servers.free_port()
     common = dict(
         os.environ,
         SECRET_KEY="bench-secret",
