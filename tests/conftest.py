@@ -382,6 +382,15 @@ def desktop_page(browser):
     context.close()
 
 
+def submit(page, target="button.big-button") -> None:
+    """Click a form's button and wait until the answer page has loaded. A bare click returns as
+    soon as the navigation starts, so a check right after it (count(), all()) can read a page that
+    is not parsed yet; that made tests fail now and then."""
+    button = page.locator(target) if isinstance(target, str) else target
+    with page.expect_navigation():
+        button.click()
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

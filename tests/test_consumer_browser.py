@@ -16,7 +16,7 @@ from shifangbang.models import Complaint, Inspection, Poster, RectificationItem,
 from shifangbang.timeutil import today, utcnow
 
 from . import factories as f
-from .conftest import PHONE, screenshot
+from .conftest import PHONE, screenshot, submit
 
 pytestmark = pytest.mark.browser
 
@@ -173,14 +173,14 @@ def test_axe_finds_nothing_serious_on_any_public_page(live_server, browser, shop
         page.goto(live_server.url + "/track")
         page.fill("#number", number)
         page.fill("#password", DEMO_QUERY_PASSWORD.lower())  # as README gives it
-        page.click("button.big-button")
+        submit(page)
         assert page.locator("[data-testid=status]").count() == 1
         problems = serious(page)
         if problems:
             found["track-result"] = problems
         # The complaint form with its error messages shown.
         page.goto(live_server.url + "/complain")
-        page.click("button.big-button")
+        submit(page)
         assert page.locator(".error-text").count() > 2
         problems = serious(page)
         if problems:
@@ -342,7 +342,7 @@ def test_rare_character_and_minority_names_are_accepted(live_server, page, shop)
         counter = page.locator("#limit-name")
         assert f"已写 {len(name)} 字" in counter.text_content()  # 䶮 counts as one
         assert "最多 30 字" in counter.text_content()
-        page.click("button.big-button")
+        submit(page)
         assert page.locator(".receipt").count() == 1, page.locator("main").text_content()
 
 
@@ -362,13 +362,13 @@ def test_expired_form_comes_back_with_what_was_typed(live_server, page, shop):
     page.goto(f"{live_server.url}/complain?w={shop['gold']}")
     _fill_report(page, "李秀英")
     page.context.clear_cookies()  # the session (and its CSRF secret) is gone, as after hours
-    page.click("button.big-button")
+    submit(page)
     main = page.locator("main").text_content()
     assert "安全校验已过期" in main
     assert page.locator("#content").input_value().startswith("作坊门口堆放垃圾")
     assert page.locator("#name").input_value() == "李秀英"
-    page.click("button.big-button")  # the fresh token works
-    assert page.locator(".receipt").count() == 1
+    submit(page)  # the fresh token works
+    assert page.locator(".receipt").count() == 1, page.locator("main").text_content()
 
 
 def test_oversize_photo_refused_before_upload(live_server, page, shop):

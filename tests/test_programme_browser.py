@@ -13,7 +13,7 @@ from shifangbang.models import Title
 from shifangbang.timeutil import today
 
 from . import factories as f
-from .conftest import screenshot
+from .conftest import screenshot, submit
 from .test_regwork_browser import login
 
 
@@ -57,7 +57,7 @@ def test_programme_in_the_browser(live_server, desktop_page):
     page.goto(f"{base}/admin/programme/plaques/")
     assert "逾期未收回" in page.inner_text("#plaques")
     page.fill(f"#note-{grant_id}", "所长当面收回")
-    page.click("#plaques form button")
+    submit(page, "#plaques form button")
     assert "已于" in page.inner_text("#plaques")
 
     # A risk-monitoring problem opens a follow-up sampling task.
@@ -84,7 +84,7 @@ def test_programme_in_the_browser(live_server, desktop_page):
     page.fill("#decision_no", "包市监罚〔2026〕88号")
     page.fill("#violation", "在凉皮中添加硼砂")
     page.fill("#penalty", "没收违法所得，罚款一万元")
-    page.click("text=作出决定并公示")
+    submit(page, "text=作出决定并公示")
     assert "公示期至" in page.inner_text("#case")
 
     # 示范创建: into the pool, applied, accepted against the whole standard, plaque awarded.
@@ -93,12 +93,12 @@ def test_programme_in_the_browser(live_server, desktop_page):
     page.select_option("#title_id", label="包头市示范作坊（测试）")
     page.click("button:has-text('纳入培育库')")
     page.wait_for_url(re.compile(r".*/admin/programme/cultivation/\d+$"))
-    page.click("button:has-text('申报')")
+    submit(page, "button:has-text('申报')")
     for box in page.locator("input[name=met]").all():
         box.check()
-    page.click("text=提交验收结果")
+    submit(page, "text=提交验收结果")
     assert "验收通过" in page.inner_text("body")
-    page.click("text=授牌并授予称号")
+    submit(page, "text=授牌并授予称号")
     assert "已授牌" in page.inner_text("#cultivation")
     screenshot(page, "programme-cultivation")
 

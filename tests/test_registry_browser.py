@@ -6,7 +6,7 @@ import pytest
 from shifangbang.extensions import db
 
 from . import factories as f
-from .conftest import screenshot
+from .conftest import screenshot, submit
 from .registry_helpers import cert_no, sheet_row, xlsx_bytes
 
 
@@ -54,7 +54,7 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
     page.check("input[value=purchase]")
     page.fill("input[name='staff-0-name']", "刘桂兰")
     page.fill("input[name='staff-0-expires']", "2026-12-31")
-    page.click("button:has-text('保存')")
+    submit(page, "button:has-text('保存')")
     assert "证件编号格式不对" in page.inner_text("main")
     assert page.input_value("#f-name") == "老东河凉糕坊"  # nothing typed is lost
     screenshot(page, "registry-form-error")
@@ -76,7 +76,7 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
         "#file",
         files=[{"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": bad}],
     )
-    page.click("button:has-text('上传并检查')")
+    submit(page, "button:has-text('上传并检查')")
     errors = page.inner_text("table.errors")
     assert "第 3 行" in errors and "证件编号格式不对" in errors
     assert "第 4 行" in errors and "火星市场监管所" in errors
@@ -94,7 +94,7 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
         "#file",
         files=[{"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": good}],
     )
-    page.click("button:has-text('上传并检查')")
+    submit(page, "button:has-text('上传并检查')")
     assert "将新增 3 家" in page.inner_text("#import-report")
     page.click("button:has-text('确认导入')")
     page.wait_for_selector("text=导入完成：新增 3 家")
@@ -104,7 +104,7 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
     # The change is in the audit log.
     page.click("nav >> text=审计日志")
     page.select_option("#a-action", "workshop.import_create")
-    page.click("button:has-text('查询')")
+    submit(page, "button:has-text('查询')")
     log = page.inner_text("main")
     assert "固阳莜面坊" in log and arranged["username"] in log and "共 3 条" in log
     screenshot(page, "registry-audit")
