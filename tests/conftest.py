@@ -391,6 +391,17 @@ def submit(page, target="button.big-button") -> None:
         button.click()
 
 
+def sign_in(page, base: str, username: str, password: str | None = None) -> None:
+    """Sign in to the back office as a test account and wait for the page it leads to."""
+    from .factories import PASSWORD
+
+    page.goto(base + "/admin/login")
+    page.fill("#username", username)
+    page.fill("#password", password or PASSWORD)
+    submit(page, "button[type=submit]")
+    assert "/admin/login" not in page.url, page.locator("main").text_content()
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

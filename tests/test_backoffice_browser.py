@@ -8,7 +8,7 @@ from shifangbang.extensions import db
 from shifangbang.models import ProductCategory, User, Workshop
 
 from . import factories as f
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 
 
 @pytest.fixture
@@ -34,11 +34,7 @@ def test_export_then_dry_run_import_reports_no_change(
     page, url = desktop_page, live_server.url
     username, oil_shops, total = admin_name
     assert oil_shops > 0  # the demo registry holds the category whose name contains 、
-    page.goto(url + "/admin/login")
-    page.fill("#username", username)
-    page.fill("#password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/admin/")
+    sign_in(page, url, username)
 
     page.click("nav >> text=作坊档案")
     with page.expect_download() as info:

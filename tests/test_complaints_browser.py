@@ -11,7 +11,7 @@ from shifangbang.extensions import db
 from shifangbang.models import Attachment, Complaint
 from tests import complaint_data as cd
 from tests import factories
-from tests.conftest import screenshot
+from tests.conftest import screenshot, sign_in
 
 
 @pytest.mark.browser
@@ -64,10 +64,7 @@ def test_report_with_photo_tracked_handled_and_answered(live_server, page, deskt
 
     # The officer, at a desk.
     d = desktop_page
-    d.goto(f"{base}/admin/login")
-    d.fill("#username", username)
-    d.fill("#password", factories.PASSWORD)
-    d.click("button[type=submit]")
+    sign_in(d, base, username)
     d.goto(f"{base}/admin/complaints")
     assert number in d.content()
     screenshot(d, "complaints-4-desk-inbox")

@@ -13,8 +13,7 @@ from shifangbang.models import Title
 from shifangbang.timeutil import today
 
 from . import factories as f
-from .conftest import screenshot, submit
-from .test_regwork_browser import login
+from .conftest import screenshot, sign_in, submit
 
 
 @pytest.mark.browser
@@ -36,7 +35,7 @@ def test_programme_in_the_browser(live_server, desktop_page):
         code, shop_code, o2_id, grant_id = w.public_code, shop.public_code, o2.id, g.id
 
     # An officer inspects: 色标化 partly done (H2 fails), a deadline, and prints the notice.
-    login(page, base, "prog_officer")
+    sign_in(page, base, "prog_officer")
     page.goto(f"{base}/admin/inspections/new?workshop={code}")
     page.check(f"input[name=inspectors][value='{o2_id}']")
     page.check("input[name=outcome_H2][value=fail]")
@@ -79,7 +78,7 @@ def test_programme_in_the_browser(live_server, desktop_page):
     page.wait_for_url(re.compile(r".*/admin/programme/cases/\d+$"))
     case_url = page.url
     page.click("text=退出")
-    login(page, base, "prog_admin")
+    sign_in(page, base, "prog_admin")
     page.goto(case_url)
     page.fill("#decision_no", "包市监罚〔2026〕88号")
     page.fill("#violation", "在凉皮中添加硼砂")

@@ -13,7 +13,7 @@ from shifangbang.models import Inspection, Sampling, StaffMember, TierDecision, 
 from shifangbang.timeutil import today, utcnow
 
 from . import factories as f
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -162,10 +162,7 @@ def test_poster_prints_and_its_qr_decodes_then_goes_stale(live_server, browser, 
     desk = browser.new_context(viewport={"width": 900, "height": 1200}, locale="zh-CN")
     try:
         admin = desk.new_page()
-        admin.goto(f"{live_server.url}/admin/login")
-        admin.fill("#username", username)
-        admin.fill("#password", f.PASSWORD)
-        admin.click("button[type=submit]")
+        sign_in(admin, live_server.url, username)
         admin.goto(f"{live_server.url}/admin/posters?q=西脑包豆腐坊")
         admin.locator("button[name=size][value=A4]").click()
         assert "请确认：发放并打印" in admin.inner_text("main")  # issuing asks first

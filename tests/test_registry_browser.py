@@ -6,7 +6,7 @@ import pytest
 from shifangbang.extensions import db
 
 from . import factories as f
-from .conftest import screenshot, submit
+from .conftest import screenshot, sign_in, submit
 from .registry_helpers import cert_no, sheet_row, xlsx_bytes
 
 
@@ -27,18 +27,10 @@ def arranged(live_server):
         return {"username": admin.username, "station": station}
 
 
-def _sign_in(page, url, username):
-    page.goto(url + "/admin/login")
-    page.fill("#username", username)
-    page.fill("#password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/admin/")
-
-
 @pytest.mark.browser
 def test_registry_day(live_server, desktop_page, browser, arranged):
     page, url = desktop_page, live_server.url
-    _sign_in(page, url, arranged["username"])
+    sign_in(page, url, arranged["username"])
 
     # Create a workshop.
     page.click("nav >> text=作坊档案")
@@ -120,7 +112,7 @@ def test_registry_day(live_server, desktop_page, browser, arranged):
     # Tablet width: the list stays usable (no sideways page scroll, filters wrap).
     tablet = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
     tpage = tablet.new_page()
-    _sign_in(tpage, url, arranged["username"])
+    sign_in(tpage, url, arranged["username"])
     tpage.goto(url + "/admin/workshops")
     assert tpage.evaluate("document.documentElement.scrollWidth") <= 768
     screenshot(tpage, "registry-list-tablet")

@@ -11,15 +11,7 @@ from shifangbang.models import ChangeLog, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from . import factories as f
-from .conftest import screenshot
-
-
-def login(page, base, username):
-    page.goto(base + "/admin/login")
-    page.fill("#username", username)
-    page.fill("#password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/**")
+from .conftest import screenshot, sign_in
 
 
 def check_public_pages(page, base, workshop_code, workshop_name, tier_name):
@@ -46,7 +38,7 @@ def test_failed_inspection_to_published_downgrade(live_server, desktop_page):
         db.session.commit()
         code, wid, o2_id = w.public_code, w.id, o2.id
 
-    login(page, base, "regwork_officer")
+    sign_in(page, base, "regwork_officer")
     page.goto(f"{base}/admin/inspections/new?workshop={code}")
     page.check(f"input[name=inspectors][value='{o2_id}']")
     page.check("input[name=outcome_A1][value=fail]")  # key item: premises changed without approval
@@ -60,7 +52,7 @@ def test_failed_inspection_to_published_downgrade(live_server, desktop_page):
     screenshot(page, "regwork-inspection-result")
     page.click("button.link")  # 退出
 
-    login(page, base, "regwork_admin")
+    sign_in(page, base, "regwork_admin")
     page.goto(base + "/admin/tiers/")
     row = page.locator("#proposed tr", has_text="老东河凉糕坊")
     assert "监督检查结果" in row.inner_text()
@@ -107,7 +99,7 @@ def test_stats_charts_and_public_draw_page(live_server, desktop_page, page):
         d = draws.draw(admin, j["nanmen"].id, 3, seed="2026-11-双随机")
         draws.publish(admin, d)
         draw_id = d.id
-    login(desktop_page, base, "regwork_stats_admin")
+    sign_in(desktop_page, base, "regwork_stats_admin")
     desktop_page.goto(base + "/admin/stats/")
     assert desktop_page.locator("table.bars .fill").count() >= 6
     assert "整改进度" in desktop_page.inner_text("body")

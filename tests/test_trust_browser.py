@@ -12,7 +12,7 @@ from shifangbang.models import RevocationProposal, Title, TitleGrant
 from shifangbang.timeutil import today, utcnow
 
 from . import factories as f
-from .conftest import PHONE, screenshot
+from .conftest import PHONE, screenshot, sign_in
 
 
 @pytest.mark.browser
@@ -59,11 +59,7 @@ def test_a_revoked_title_reaches_an_open_browser_within_five_seconds(
 
         # The bureau revokes the title in the back office.
         admin = desktop_page
-        admin.goto(base + "/admin/login")
-        admin.fill("#username", "trust_admin")
-        admin.fill("#password", f.PASSWORD)
-        admin.click("button[type=submit]")
-        admin.wait_for_url("**/admin/**")
+        sign_in(admin, base, "trust_admin")
         admin.goto(f"{base}/admin/titles/#proposal-{proposal_id}")
         row = admin.locator(f"#proposal-{proposal_id}")
         row.locator("input[name=note]").fill("经复核属实，撤销称号并收回牌匾")
