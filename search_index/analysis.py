@@ -209,11 +209,14 @@ def subwords(word: str) -> list[str]:
     ]
 
 
-def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
+def bigrams(text: str, query: bool = False, triples: bool = False) -> list[tuple[str, int, int]]:
     """Chinese runs as overlapping character pairs; letters and digits as whole lower-case words.
 
     Indexing also emits each run's last character alone, so every character starts some token
     and a one-character query can match by prefix. A query needs only the pairs (as a phrase).
+    `triples`: each run's overlapping three characters too (products: 风干羊肉、牛肉干 holds the
+    pairs of 羊肉干 but not the three together, so a query of three characters or more asks for
+    them within one item).
     """
     out = []
     for m in RUNS.finditer(text):
@@ -223,9 +226,17 @@ def bigrams(text: str, query: bool = False) -> list[tuple[str, int, int]]:
             continue
         for i in range(len(run) - 1):
             out.append((run[i : i + 2], start + i, start + i + 2))
+        if triples:
+            for i in range(len(run) - 2):
+                out.append((run[i : i + 3], start + i, start + i + 3))
         if not query or len(run) == 1:
             out.append((run[-1], m.end() - 1, m.end()))
     return out
+
+
+def triples(run: str) -> list[str]:
+    """A Chinese run's overlapping three characters, as `bigrams(…, triples=True)` indexes them."""
+    return [run[i : i + 3] for i in range(len(run) - 2)]
 
 
 class SpaceTokenizer(Tokenizer):
@@ -261,11 +272,13 @@ class SpaceTokenizer(Tokenizer):
 
 
 class BigramTokenizer(Tokenizer):
+    triples = False  # ItemTokenizer: three characters too
+
     def __eq__(self, other):
         return other is not None and self.__class__ is other.__class__
 
     def texts(self, value: str) -> list[str]:
-        return [text for text, _, _ in bigrams(value)]
+        return [text for text, _, _ in bigrams(value, triples=self.triples)]
 
     def __call__(
         self,
@@ -282,7 +295,7 @@ class BigramTokenizer(Tokenizer):
     ):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for pos, (text, start, end) in enumerate(
-            bigrams(value, query=(mode == "query")), start_pos
+            bigrams(value, query=(mode == "query"), triples=self.triples), start_pos
         ):
             t.text = text
             t.boost = 1.0
@@ -294,6 +307,12 @@ class BigramTokenizer(Tokenizer):
             if chars:
                 t.startchar, t.endchar = start_char + start, start_char + end
             yield t
+
+
+class ItemTokenizer(BigramTokenizer):
+    """Pairs and three characters of each item (products: items are separated by 、)."""
+
+    triples = True
 
 
 # --- pinyin -------------------------------------------------------------------------------------
@@ -320,6 +339,10 @@ NAME_ALTERNATIVES = {
     "覃": ("qin", "tan"),
     "缪": ("miao", "mou"),
     "勒": ("le", "lei"),
+    # surnames and place names read otherwise than pypinyin's first reading (卜尔汉图 bu, 朴 piao)
+    "卜": ("bu", "bo"),
+    "朴": ("piao", "pu"),
+    "仇": ("qiu", "chou"),
 }
 
 _table: dict | None = None
@@ -406,8 +429,10 @@ def name_pinyin(text: str) -> dict:
 
     word and ini: readings and initials of its words and of the known words inside them
     (laodonghe, lianggao; ldh, lg); whole and whole_ini: the whole name run together
-    (laodonghelianggaozuofang; ldhlgzf), each reading of its heteronyms; map: word → readings, so a searcher can highlight
-    pinyin matches without the reading table.
+    (laodonghelianggaozuofang; ldhlgzf), each reading of its heteronyms; pairs: the readings
+    of each two neighbouring characters (lao'dong dong'he he'liang …: typed pinyin matches
+    wherever it starts and however jieba cut the name, as character pairs do for Chinese);
+    map: word → readings, so a searcher can highlight pinyin matches without the reading table.
     """
     word_tokens, ini_tokens, mapping = [], [], []
     parts = words(text)
@@ -423,8 +448,17 @@ def name_pinyin(text: str) -> dict:
             word_tokens += full
             ini_tokens += ini
     whole = list(itertools.islice(itertools.product(*readings), MAX_VARIANTS))
+    chars = "".join(w for w, _, _ in parts)
+    pairs = [
+        f"{a}'{b}"
+        for i in range(len(chars) - 1)
+        if CJK.fullmatch(chars[i : i + 2])
+        for a in readings[i]
+        for b in readings[i + 1]
+    ]
     return {
         "word": list(dict.fromkeys(word_tokens)),
+        "pairs": list(dict.fromkeys(pairs)),
         "ini": list(dict.fromkeys(ini_tokens)),
         "whole": list(dict.fromkeys("".join(p) for p in whole)) if readings else [],
         "whole_ini": list(dict.fromkeys("".join(r[0] for r in p) for p in whole))
@@ -447,6 +481,16 @@ def words_pinyin(text: str) -> tuple[str, ...]:
         for w, _, _ in words(item):
             out += word_pinyin(w)[0]
     return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def syllables() -> frozenset:
+    """Every syllable a character can be read as (ü as v): how typed pinyin is cut."""
+    table = reading_table()
+    out = set(table["chars"].values())
+    for readings in itertools.chain(table["phrases"].values(), NAME_ALTERNATIVES.values()):
+        out.update(readings)
+    return frozenset(r for r in out if r.isascii() and r.isalpha() and set(r) & set("aeiouv"))
 
 
 def query_pinyin(text: str) -> str:

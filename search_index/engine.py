@@ -217,17 +217,21 @@ class View:
                 return True
         return False
 
-    def prefix(self, field: str, prefix: str) -> int:
-        """Documents with a term starting with `prefix` (at most PREFIX_LIMIT terms per segment)."""
+    def prefix(self, field: str, prefix: str, longest: int | None = None) -> int:
+        """Documents with a term starting with `prefix` (at most PREFIX_LIMIT terms per segment;
+        `longest`: only terms of at most that many characters)."""
 
         def per_segment(r, segid):
-            key = (segid, field, prefix + "\x00*")
+            key = (segid, field, f"{prefix}\x00*{longest or ''}")
             bits = cache.get(key)
             if bits is None:
-                bits = 0
-                for n, term in enumerate(r.expand_prefix(field, prefix)):
+                bits, n = 0, 0
+                for term in r.expand_prefix(field, prefix):
+                    if longest is not None and len(term) > longest:
+                        continue
                     if n >= PREFIX_LIMIT:
                         break
+                    n += 1
                     bits |= self._segment_term(r, segid, field, term)
                 cache.put(key, bits)
             return bits

@@ -105,6 +105,9 @@ FEW = 3  # fewer workshops than this as typed: names with the middle left out fo
 NAME_START_PINYIN = 12  # this many letters or more also match the start of a whole name's pinyin
 SEQUENCE_MAX = 32  # letters of typed pinyin split into several words …
 WORD_MAX = 12  # … of at most this many letters each (the split costs length × WORD_MAX lookups)
+SCATTERED = 2  # taken off NAME when typed pinyin spells the name's words but not side by side
+SYLLABLES_MAX = 64  # letters of typed pinyin read syllable by syllable (pairs of neighbours)
+READINGS_MAX = 4  # ways of cutting typed pinyin into syllables tried
 
 
 def _named(level: int) -> bool:
@@ -154,15 +157,18 @@ def _cjk_spelling(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]
         # one character: a prefix of the pairs (each run's last character is indexed alone)
         return [
             (NAME, v.prefix("name_bi", run)),
-            (PRODUCTS, v.prefix("products_bi", run)),
+            (PRODUCTS, v.prefix("products_bi", run, longest=2)),
             (ADDRESS, v.prefix("address_bi", run)),
         ]
     pairs = [run[i : i + 2] for i in range(len(run) - 1)]
     place = v.any_of("facet", [f"place:{j}" for j in places.matching(run)])
     address = v.all_of("address_bi", pairs)
+    # Products by their three characters (within one item: 风干羊肉、牛肉干 holds the pairs of
+    # 羊肉干, not the food); each three implies its two pairs.
+    products = v.all_of("products_bi", analysis.triples(run) if len(run) >= 3 else pairs)
     levels = [
         (NAME, v.all_of("name_bi", pairs)),
-        (PRODUCTS, v.all_of("products_bi", pairs)),
+        (PRODUCTS, products),
         (PLACE, place),
         (ADDRESS, address),
     ]
@@ -247,6 +253,50 @@ def _split_typo(v: engine.View, run: str, field: str) -> int:
     return docs
 
 
+def _syllables(v: engine.View | None, run: str) -> list[list[str]]:
+    """Ways (at most READINGS_MAX) to cut typed pinyin into syllables, most letters a syllable
+    first (xian before xi'an); with a view, only those whose neighbours are an indexed pair."""
+    if not 4 <= len(run) <= SYLLABLES_MAX:
+        return []
+    known = analysis.syllables()
+    out: list[list[str]] = []
+    dead: set[tuple[int, str]] = set()
+
+    def walk(i: int, path: list[str]) -> None:
+        last = path[-1] if path else ""
+        if len(out) >= READINGS_MAX or (i, last) in dead:
+            return
+        if i == len(run):
+            out.append(path)
+            return
+        before = len(out)
+        for j in range(min(len(run), i + 6), i, -1):
+            syllable = run[i:j]
+            if syllable in known and (
+                v is None or not last or v.has("py_pair", f"{last}'{syllable}")
+            ):
+                walk(j, path + [syllable])
+        if len(out) == before:
+            dead.add((i, last))
+
+    walk(0, [])
+    return [path for path in out if len(path) > 1]
+
+
+def _pairs(path: list[str]) -> list[str]:
+    return [f"{a}'{b}" for a, b in zip(path, path[1:])]
+
+
+def _side_by_side(v: engine.View, run: str) -> int:
+    """Names whose characters read as `run` one after another (dexinglongyuebing → 东河区铁西街道
+    德兴隆月饼店, wherever it starts and however jieba cut the name): every pair of neighbouring
+    syllables indexed (py_pair), as character pairs stand for a Chinese phrase."""
+    docs = 0
+    for path in _syllables(v, run):
+        docs |= v.all_of("py_pair", _pairs(path))
+    return docs
+
+
 def _swaps(run: str) -> set[str]:
     """Two neighbouring letters swapped (youmain → youmian), which Whoosh's automaton counts as
     two edits."""
@@ -256,18 +306,22 @@ def _swaps(run: str) -> set[str]:
 def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tuple[int, int]]:
     """Typed pinyin or letters. `sound`: Chinese read as pinyin (豆付 → doufu), matched against
     names and products only (a place's pinyin is as it was named when indexed)."""
-    name = v.term("py_word", run) | v.term("name_bi", run) | v.term("py_name", run)
+    word, whole = v.term("py_word", run), v.term("py_name", run)
+    name = word | whole | v.term("name_bi", run)
     if len(run) >= NAME_START_PINYIN:  # the start of a long name (fushenggonghuanghexilu)
         name |= v.prefix("py_name", run)
+    if not (word or whole):  # a word or a whole name is indexed as one term already
+        name |= _side_by_side(v, run)
     initials = v.term("py_ini", run) | v.term("py_nini", run)
+    # The name's words in any order (doufuwangji → 王记豆腐坊), after side by side.
     words = _split(v, run, "py_word", 2) if len(run) >= 4 else None
-    if words:
-        name |= v.all_of("py_word", words)
+    scattered = v.all_of("py_word", words) if words else 0
     letters = _split(v, run, "py_ini", 1) if 2 <= len(run) <= 8 else None
     if letters:
         initials |= v.all_of("py_ini", letters)
     levels = [
         (NAME, name),
+        (NAME - SCATTERED, scattered),
         (INITIALS, initials),
         (PRODUCTS, v.term("py_other", run) | v.term("products_bi", run)),
     ]
@@ -288,7 +342,24 @@ def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tu
             typo |= v.fuzzy(name, run, dist) | v.any_of(name, swapped)
         if len(run) >= 7:
             typo |= _split_typo(v, run, "py_word")
+        run_together = [name for name in fields if name != "py_word"]
+        if not typo and run_together:
+            # The first letter wrong, left out or swapped (ongxingrenjimahuafang): tried only
+            # when a typo elsewhere finds nothing (an automaton free in its first letter walks
+            # every first letter of the field's terms).
+            first = {run[1] + run[0] + run[2:]}
+            for name in run_together:
+                typo |= v.fuzzy(name, run, 1, prefixlength=0) | v.any_of(name, first)
         levels.append((NAME - TYPO, typo))
+        for path in [] if typo else _syllables(None, run)[:2]:
+            # No typo explains it: a part of the name left out or typed in another order (wu
+            # ji su bo gai → 苏波盖邬记…): one syllable pair in three may be missing, as for
+            # Chinese pairs.
+            pairs = _pairs(path)
+            if 3 <= len(pairs) <= 9:
+                partial = v.all_but("py_pair", pairs, max(1, len(pairs) // 3))
+                ends = v.term("py_pair", pairs[0]) & v.term("py_pair", pairs[-1])
+                levels += [(NAME - TYPO, partial & ends), (NAME - 2 * TYPO, partial)]
         if len(run) <= 12:
             other = v.fuzzy("py_other", run, dist) | v.any_of("py_other", swapped)
             levels.append((PRODUCTS - TYPO, other))

@@ -30,7 +30,7 @@ GEO_GRIDS = (100, 10, 1)  # cells per degree: about 1 km, 10 km and 100 km acros
 # (analysis.py: dictionary words, readings, pairs) or the document below. It is stored in each
 # index folder (store.py) with the versions of the libraries that make terms; an index made
 # otherwise is reported as needing a rebuild (`flask search sync --rebuild-if-needed`).
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 NAME_LENGTHS = 24  # names are grouped by length up to this many characters (shorter ranks first)
 
 
@@ -55,14 +55,16 @@ class Terms(FieldType):
 def make_schema() -> Schema:
     words = analysis.SpaceTokenizer()
     pairs = analysis.BigramTokenizer()
+    items = analysis.ItemTokenizer()
     return Schema(
         id=ID(stored=True, unique=True),
         wid=COLUMN(columns.NumericColumn("I")),  # workshop id by document number, read in bulk
         # Exact keys: public code, certificate number, its digits alone, the whole name.
         key=Terms(words),
-        # Character pairs (and each run's last character) of the name, products and address.
+        # Character pairs (and each run's last character) of the name, products and address;
+        # products' items also by three characters (a query of three or more within one item).
         name_bi=Terms(pairs),
-        products_bi=Terms(pairs),
+        products_bi=Terms(items),
         address_bi=Terms(pairs),
         # Pinyin (see analysis.name_pinyin): the name's words and their initials, and the words
         # of products and places.
@@ -71,6 +73,8 @@ def make_schema() -> Schema:
         # The whole name run together: full pinyin, initials (typos anywhere in them).
         py_name=Terms(words),
         py_nini=Terms(words),
+        # The readings of each two neighbouring characters of the name (lao'dong, dong'he).
+        py_pair=Terms(words),
         py_other=Terms(words),  # products
         py_place=Terms(words),  # places (as named when the workshop was indexed)
         # Filters: tier:gold status:open place:<station, county and city ids> cat:<id> title:<id>
@@ -242,6 +246,7 @@ def document(w: Source) -> dict:
         py_ini=" ".join(py["ini"]),
         py_name=" ".join(py["whole"]),
         py_nini=" ".join(py["whole_ini"]),
+        py_pair=" ".join(py["pairs"]),
         py_other=" ".join(analysis.words_pinyin("、".join(varieties + cats + w.brands))),
         py_place=" ".join(analysis.words_pinyin(" ".join(place_words))),
         py_map=json.dumps(py["map"], ensure_ascii=False),

@@ -69,6 +69,9 @@ def test_terms_across_segments_and_deletions(db, corpus, index):
         ("name_bi", "粉条"),
         ("facet", "status:open"),
         ("py_word", "hongxing"),
+        ("py_pair", "hong'xing"),
+        ("py_pair", "fen'si"),
+        ("products_bi", "淀粉制"),  # three characters of one item (淀粉及淀粉制品)
         ("facet", "tier:gold"),
     ):
         expected = (
