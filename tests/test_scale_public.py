@@ -364,12 +364,26 @@ def test_aggregates_are_recomputed_ahead_not_in_the_request(cached_app, db, monk
     assert _gold_count(client.get("/").get_data(as_text=True)) == gold - 1
 
 
-def test_a_worker_warms_the_headline_counts_before_its_first_visitor(cached_app, db):
+def test_a_worker_warms_home_and_each_district_ranking_before_its_first_visitor(cached_app, db):
     client = cached_app.test_client()
-    _scatter(30)
+    _made, j = _scatter(30)
     public_cache.warm_up(cached_app, rankings.warm_up)  # as shifangbang/wsgi.py at a worker's start
-    for url in ("/", "/rankings", "/api/v1/categories"):
-        assert _aggregates_run(client, url) == [], url
+    for url in ("/", "/rankings", f"/rankings?county={j['donghe'].id}", "/api/v1/categories"):
+        assert _workshop_queries(client, url) == [], url
+
+
+def test_workers_started_together_expire_their_entries_at_different_moments(cached_app):
+    """Each worker's cache takes its own share of CACHE_TTL, so the safety-net expiry does not
+    send every worker recomputing the same aggregates in the same second."""
+    shares = set()
+    with cached_app.app_context():
+        for _ in range(5):
+            public_cache.clear()  # a new worker's state
+            state = public_cache._state()
+            low = public_cache.CACHE_TTL * (1 - public_cache.TTL_SPREAD)
+            assert low <= state.data.ttl == state.pages.ttl <= public_cache.CACHE_TTL
+            shares.add(state.ttl_share)
+    assert len(shares) > 1
 
 
 def test_a_refresh_that_waits_too_long_is_done_in_the_request(cached_app, db, monkeypatch):
