@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import labels, titles
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
@@ -76,7 +77,7 @@ def grant():
             parse_date(form.get("granted_on"), "授予日期"),
             form.get("certificate_no", ""),
         )
-    except (InputError, titles.TitleError) as e:
+    except DomainError as e:
         return _page(form, str(e)), 422
     flash(f"已向 {w.name} 授予“{title.name}”。", "success")
     return redirect(url_for(".index"))
