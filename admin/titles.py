@@ -1,8 +1,8 @@
 """示范称号: grants, revocation proposals to confirm or dismiss, grant and title forms, review."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import labels, titles
@@ -93,10 +93,37 @@ def new_title():
             request.form.get("authority"),
             request.form.get("level"),
         )
-    except titles.TitleError as e:
+    except DomainError as e:
         return _page(request.form, str(e)), 422
     flash(f"已添加称号“{t.name}”。", "success")
     return redirect(url_for(".index"))
+
+
+@bp.route("/kinds/<int:title_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_title(title_id: int):
+    """Rename a title, or correct its authority or level: every page showing it follows."""
+    title = db.session.get(Title, title_id)
+    if title is None:
+        abort(404)
+    typed, error = {}, None
+    if request.method == "POST":
+        typed = {k: request.form.get(k, "") for k in ("name", "authority", "level")}
+        try:
+            titles.update_title(current_user, title, **typed)
+        except DomainError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            flash(f"已保存称号“{title.name}”，公示页面随即更新。", "success")
+            return redirect(url_for(".index"))
+    held = db.session.scalar(
+        select(func.count())
+        .select_from(TitleGrant)
+        .where(TitleGrant.title_id == title.id, TitleGrant.status == "held")
+    )
+    page = render_template("admin/titles/title.html", t=title, typed=typed, error=error, held=held)
+    return page, 422 if error else 200
 
 
 @bp.post("/proposals/<int:proposal_id>")
