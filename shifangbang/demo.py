@@ -1293,6 +1293,10 @@ class Generator:
                 if retest == "upheld":
                     requested = sd + timedelta(days=3)
                     decided = sd + timedelta(days=20)
+            # The result notice reaches the workshop a few days after sampling (not a draw of
+            # its own: the rest of the demo stays as it was), and before any re-test request,
+            # whose 7-working-day window it opens.
+            notice_on = min(today, sd + timedelta(days=1 + sid % 3), requested or today)
             prod = rng.choice(all_varieties)
             out["sampling"].append(
                 dict(
@@ -1307,6 +1311,7 @@ class Generator:
                     measured_value=item[1] if fail else None,
                     limit_value=item[2] if fail else None,
                     notice_no=f"包市监抽〔{sd.year}〕{rng.randint(1, 9999):04d}号",
+                    notice_on=notice_on,
                     retest_status=retest,
                     retest_requested_on=requested,
                     retest_decided_on=decided,

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from shifangbang import audit, complaints, current_deployment, demo, labels, users
+from shifangbang import audit, complaints, current_deployment, demo, labels, sampling, users
 from shifangbang.inspections import overall_result
 from shifangbang.models import (
     Complaint,
@@ -197,6 +197,11 @@ def test_inspections_agree_with_rule_and_workshops(db, loaded):
 
 def test_samplings_and_complaints_are_consistent(db, loaded):
     for s in db.session.scalars(select(Sampling)):
+        # As sampling.record and request_retest would take them: the notice dated between
+        # sampling and today, a re-test asked within its window from the notice.
+        assert s.notice_no and s.sampled_on <= s.notice_on <= DAY
+        if s.retest_requested_on is not None:
+            assert s.notice_on <= s.retest_requested_on <= sampling.retest_deadline(s)
         if s.result == "fail":
             assert s.failed_item and s.measured_value and s.limit_value
         else:
