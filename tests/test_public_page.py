@@ -146,7 +146,7 @@ def test_page_shows_the_official_status_with_dates_and_masked_operator(client, d
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "老东河凉糕作坊" in html and w.cert_no in html and w.address in html
-    assert "金榜" in html and "#946c00" in html  # badge in its colour
+    assert "金榜" in html and "bg-946c00" in html  # badge in its colour (palette.py)
     tier_since, inspected = today() - timedelta(days=30), today() - timedelta(days=40)
     assert f"{tier_since.year}年{tier_since.month}月{tier_since.day}日" in html
     assert f"{inspected.year}年{inspected.month}月{inspected.day}日" in html
