@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
-from shifangbang import codes, posters, public_status, qr
+from shifangbang import codes, posters, public_cache, public_status, qr
 from shifangbang.public_status import health_cert_state
 from shifangbang.timeutil import CHINA, today
 
@@ -78,18 +78,14 @@ class RenderCache:
 
 render_cache = RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
 
-# Micro-cache of the head query (a second by default): during a QR-scan burst a worker answers
-# from memory without touching the database. A second of extra staleness keeps a change visible
-# within the five seconds we promise. Off in tests (app.testing) unless configured.
-MICROCACHE_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
+# Micro-cache of the head query (public_cache.head_ttl): during a QR-scan burst a worker answers
+# from memory without touching the database.
 _HEADS_MAX = 4096
 _heads: dict[tuple[str, int | None], tuple[float, public_status.Head | None]] = {}
 
 
 def _head(code: str, poster_issue_no: int | None) -> public_status.Head | None:
-    ttl = current_app.config.get(
-        "PUBLIC_HEAD_TTL", 0 if current_app.testing else MICROCACHE_DEFAULT
-    )
+    ttl = public_cache.head_ttl()
     if ttl <= 0:
         return public_status.head(code, poster_issue_no)
     key, now = (code, poster_issue_no), time.monotonic()

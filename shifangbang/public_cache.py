@@ -52,8 +52,7 @@ PAGE_ENTRIES = 256  # rendered pages and API bodies: tens of KB each
 # database (search_index sync): kept only a few seconds, so a change shows within seconds even
 # when a search ran between the commit and the index catching up.
 SEARCH_TTL = 5
-# Same knob as the workshop page's head micro-cache (README: SHIFANGBANG_PAGE_MICROCACHE).
-VERSION_TTL_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
+HEAD_TTL_DEFAULT = 1.0  # seconds; README: SHIFANGBANG_PAGE_MICROCACHE
 
 
 class RenderCache:
@@ -184,12 +183,20 @@ def clear() -> None:
     current_app.extensions["public_cache"] = _State(current_app._get_current_object())
 
 
+def head_ttl() -> float:
+    """Seconds a worker trusts its last freshness check: the data version here and the workshop
+    page's head query. During a QR-scan burst a worker answers from memory; a second of extra
+    staleness keeps a change visible within the seconds we promise. Off in tests unless set."""
+    configured = current_app.config.get("PUBLIC_HEAD_TTL")
+    if configured is None:
+        return 0.0 if current_app.testing else HEAD_TTL_DEFAULT
+    return float(configured)
+
+
 def change_id() -> int:
     """The newest change-log id: one backward step on the primary key."""
     state = _state()
-    ttl = current_app.config.get(
-        "PUBLIC_HEAD_TTL", 0 if current_app.testing else VERSION_TTL_DEFAULT
-    )
+    ttl = head_ttl()
     now = time.monotonic()
     if ttl > 0 and state.version is not None and state.version[0] > now:
         return state.version[1]

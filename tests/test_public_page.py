@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import event
 
-from shifangbang import changes, codes, public_status
+from shifangbang import changes, codes, public_cache, public_status
 from shifangbang.models import (
     Inspection,
     Poster,
@@ -24,6 +24,7 @@ from shifangbang.models import (
 from shifangbang.timeutil import today, utcnow
 
 from . import factories as f
+from .conftest import make_test_app
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://sfb.example.cn"  # BASE_URL of the test app
@@ -543,7 +544,6 @@ def test_new_public_code_is_short_unambiguous_and_unique(db, j, monkeypatch):
 
 
 def test_wechat_verification_file(tmp_path, app):
-    from .conftest import make_test_app
 
     assert app.test_client().get("/MP_verify_abc123.txt").status_code == 404
     toml = (ROOT / "shifangbang/deployment.toml").read_text(encoding="utf-8")
@@ -557,6 +557,22 @@ def test_wechat_verification_file(tmp_path, app):
     r = configured.test_client().get("/MP_verify_abc123.txt")
     assert r.status_code == 200 and r.data == b"abc123" and r.mimetype == "text/plain"
     assert configured.test_client().get("/MP_verify_other.txt").status_code == 404
+
+
+def test_the_micro_cache_window_is_read_from_the_environment_per_app(tmp_path, monkeypatch):
+    """SHIFANGBANG_PAGE_MICROCACHE reaches the app through its Config (not read at import), and
+    without it the window is a second in service and none under tests."""
+    url, idx = f"sqlite:///{tmp_path / 'm.db'}", tmp_path / "idx"
+    for value, expected in (("0", 0.0), ("2.5", 2.5)):
+        monkeypatch.setenv("SHIFANGBANG_PAGE_MICROCACHE", value)
+        with make_test_app(url, idx).app_context():
+            assert public_cache.head_ttl() == expected
+    monkeypatch.delenv("SHIFANGBANG_PAGE_MICROCACHE")
+    testing = make_test_app(url, idx)
+    with testing.app_context():
+        assert public_cache.head_ttl() == 0.0
+        testing.testing = False
+        assert public_cache.head_ttl() == public_cache.HEAD_TTL_DEFAULT == 1.0
 
 
 def test_head_micro_cache_and_render_cache_are_bounded(app, client, db, j, monkeypatch):
