@@ -11,7 +11,6 @@ gets `304` (Cache-Control: no-cache, set once for the whole public site in cachi
 import hashlib
 import os
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
@@ -50,33 +49,8 @@ def _template_version() -> str:
 _VERSION = _template_version()
 
 
-class RenderCache:
-    """A small per-process LRU of rendered pages. Keys are ETags, so entries are never stale."""
-
-    def __init__(self, size: int, ttl: float):
-        self.size, self.ttl = size, ttl
-        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
-
-    def get(self, key: str) -> str | None:
-        item = self._items.get(key)
-        if item is None or time.monotonic() - item[0] > self.ttl:
-            return None
-        self._items.move_to_end(key)
-        return item[1]
-
-    def put(self, key: str, html: str) -> None:
-        if self.size <= 0:
-            return
-        self._items[key] = (time.monotonic(), html)
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-render_cache = RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
+# Rendered pages keyed by ETag, so an entry is never stale (public_cache's bounded LRU).
+render_cache = public_cache.RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
 
 # Micro-cache of the head query (public_cache.head_ttl): during a QR-scan burst a worker answers
 # from memory without touching the database.

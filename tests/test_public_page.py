@@ -595,7 +595,7 @@ def test_head_micro_cache_and_render_cache_are_bounded(app, client, db, j, monke
     for n in range(12):
         client.get(f"/w/NOPE{n:04d}")
     assert len(view._heads) <= 5
-    cache = view.RenderCache(size=2, ttl=60)
+    cache = public_cache.RenderCache(size=2, ttl=60)
     for key in "abc":
         cache.put(key, key * 3)
     assert cache.get("a") is None and cache.get("c") == "ccc"
