@@ -284,7 +284,7 @@ def test_stats_page_scope_xlsx_and_no_identity(client, s, app):
     _db.session.commit()
     f.login(client, s["o1"])
     page = client.get("/admin/stats/").get_data(as_text=True)
-    assert "统计：西脑包市场监管所" in page and "<script" not in page and 'class="fill"' in page
+    assert "统计：西脑包市场监管所" in page and "<script" not in page and 'class="fill w-' in page
     assert client.get(f"/admin/stats/?jurisdiction={s['j']['kun1'].id}").status_code == 403
     client.post("/admin/logout")
     f.login(client, s["admin"])
