@@ -13,6 +13,13 @@ a limit the caller gives, in circles growing the same way: a town centre holds t
 of workshops within 3 km, and counting them all on every call would cost hundreds of times the
 page itself.
 
+On PostgreSQL, with only the status filter, one walk of the GiST index in distance order (`<->`,
+flat lng/lat degrees) first says how far the page's last workshop and the count limit's lie
+(_probe): the first circle is then the right size at once, and the count needs no query when the
+limit is reached inside the radius. Flat degrees never shorten a distance (the ground metric is
+R²(dφ² + cos²φ dλ²) ≤ R²(dφ² + dλ²)), so the circle they give holds those workshops for sure; the
+exact distances and order still come from the page query.
+
 The migration scale_0001 creates these objects; they are not SQLAlchemy models (UNMODELLED below
 keeps them out of the models-versus-migrations comparison).
 """
@@ -202,6 +209,32 @@ def _statements(shape: str, scope, plain_status: str | None):
 _BUILT: dict = {}
 
 
+_PROBE: dict = {}
+
+
+def _probe(lat: float, lng: float, status: str, n: int) -> list[float]:
+    """km bounds of the n nearest workshops in flat degrees (PostgreSQL, status filter only):
+    the i-th is an upper bound of the true distance of at least i+1 workshops."""
+    stmt = _PROBE.get(status == "all")
+    if stmt is None:
+        here = func.point(bindparam("geo_lng", type_=Float), bindparam("geo_lat", type_=Float))
+        flat = func.point(Workshop.lng, Workshop.lat).op("<->")(here)
+        stmt = (
+            sa_select(flat)
+            .where(Workshop.lat.is_not(None), Workshop.lng.is_not(None))
+            .order_by(flat)
+            .limit(bindparam("geo_n", type_=Integer))
+        )
+        if status != "all":
+            stmt = stmt.where(Workshop.status == bindparam("geo_status", type_=String))
+        _PROBE[status == "all"] = stmt
+    params = {"geo_lat": lat, "geo_lng": lng, "geo_n": n, "geo_status": status}
+    # A hair over the bound: float rounding must never leave one of them outside the circle.
+    return [
+        EARTH_KM * math.radians(d) * (1 + 1e-9) + 1e-6 for d in db.session.scalars(stmt, params)
+    ]
+
+
 def nearest(
     lat: float,
     lng: float,
@@ -223,6 +256,13 @@ def nearest(
     if plain_status not in (None, "all"):
         fixed["geo_status"] = plain_status
     r = min(radius_km, FIRST_RADIUS_KM)
+    bounds = None
+    if plain_status is not None and db.session.get_bind().dialect.name == "postgresql":
+        bounds = _probe(lat, lng, plain_status, max(need, count_limit or 0))
+        if len(bounds) < need:  # fewer workshops than the page anywhere: the radius it is
+            r = radius_km
+        else:
+            r = min(radius_km, max(bounds[need - 1], FIRST_RADIUS_KM))
     while True:
         shape, params = _params(lat, lng, r)
         page_stmt, _count = _statements(shape, scope, plain_status)
@@ -235,6 +275,8 @@ def nearest(
         return page, len(rows)
     if count_limit is None:  # all of them
         count_limit, r = 2**31 - 1, radius_km
+    elif bounds is not None and len(bounds) >= count_limit and bounds[count_limit - 1] <= radius_km:
+        return page, count_limit  # that many lie within the radius for sure: "at least"
     # Counted in a circle growing from the page's until it holds count_limit (then so does the
     # radius) or is the radius: a box of the whole radius in a town holds tens of thousands,
     # and PostgreSQL's bitmap scan reads all of them before the LIMIT can stop it.

@@ -128,6 +128,27 @@ def test_nearby_counts_up_to_the_limit_it_is_given(app, db):
                 assert [c.id for c, _d in got] == [i for _d, i in want[(page - 1) * 5 : page * 5]]
 
 
+def test_nearby_from_an_empty_field_needs_no_growing_circles(app, db):
+    """A phone far from any workshop: the answer is still exact, and on PostgreSQL one walk of the
+    GiST index sizes the circle at once (two statements: that walk and the page), where doubling
+    from 100 m would take a dozen; the count limit reached inside the radius needs no count."""
+    made, _j = _scatter()
+    lat, lng = CENTRE[0] + 0.2, CENTRE[1]  # ~22 km north of the cluster
+    want = _brute(made, lat, lng, 50.0)
+    assert len(want) > 12
+    run = []
+    listener = lambda *a: run.append(a[2])  # noqa: E731
+    event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        got, total = queries.nearby(lat, lng, 50.0, {}, 1, 5, count_limit=12)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", listener)
+    assert total == 12 and [c.id for c, _d in got] == [i for _d, i in want[:5]]
+    on_workshops = [q for q in run if "workshop" in q.lower() and "workshop_category" not in q]
+    if app.config["BACKEND"] == "postgresql":
+        assert len(on_workshops) == 3, on_workshops  # the walk, the page, the page's cards
+
+
 def test_nearby_follows_moves_closures_and_deletions(app, db):
     made, _j = _scatter(60)
     lat, lng = CENTRE
