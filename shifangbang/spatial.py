@@ -212,23 +212,32 @@ _BUILT: dict = {}
 _PROBE: dict = {}
 
 
-def _probe(lat: float, lng: float, status: str, n: int) -> list[float]:
-    """km bounds of the n nearest workshops in flat degrees (PostgreSQL, status filter only):
-    the i-th is an upper bound of the true distance of at least i+1 workshops."""
+def _probe(lat: float, lng: float, radius_km: float, status: str, n: int) -> list[float] | None:
+    """km bounds of the n nearest workshops within the radius's box in flat degrees (PostgreSQL,
+    status filter only): the i-th is an upper bound of the true distance of at least i+1
+    workshops. None for a box across the antimeridian or round a pole (flat degrees mislead
+    there: the circles then grow as below). The box also stops the walk for a rare status."""
+    shape, params = _params(lat, lng, radius_km)
+    if shape != "box":
+        return None
     stmt = _PROBE.get(status == "all")
     if stmt is None:
         here = func.point(bindparam("geo_lng", type_=Float), bindparam("geo_lat", type_=Float))
-        flat = func.point(Workshop.lng, Workshop.lat).op("<->")(here)
+        point = func.point(Workshop.lng, Workshop.lat)
+        flat = point.op("<->")(here)
+        inside = point.op("<@")(
+            func.box(_corner("geo_lo0", "geo_la0"), _corner("geo_lo1", "geo_la1"))
+        )
         stmt = (
             sa_select(flat)
-            .where(Workshop.lat.is_not(None), Workshop.lng.is_not(None))
+            .where(Workshop.lat.is_not(None), Workshop.lng.is_not(None), inside)
             .order_by(flat)
             .limit(bindparam("geo_n", type_=Integer))
         )
         if status != "all":
             stmt = stmt.where(Workshop.status == bindparam("geo_status", type_=String))
         _PROBE[status == "all"] = stmt
-    params = {"geo_lat": lat, "geo_lng": lng, "geo_n": n, "geo_status": status}
+    params |= {"geo_lat": lat, "geo_n": n, "geo_status": status}
     # A hair over the bound: float rounding must never leave one of them outside the circle.
     return [
         EARTH_KM * math.radians(d) * (1 + 1e-9) + 1e-6 for d in db.session.scalars(stmt, params)
@@ -258,11 +267,9 @@ def nearest(
     r = min(radius_km, FIRST_RADIUS_KM)
     bounds = None
     if plain_status is not None and db.session.get_bind().dialect.name == "postgresql":
-        bounds = _probe(lat, lng, plain_status, max(need, count_limit or 0))
-        if len(bounds) < need:  # fewer workshops than the page anywhere: the radius it is
-            r = radius_km
-        else:
-            r = min(radius_km, max(bounds[need - 1], FIRST_RADIUS_KM))
+        bounds = _probe(lat, lng, radius_km, plain_status, max(need, count_limit or 0))
+        if bounds is not None:  # fewer than the page in the box: the whole radius at once
+            r = radius_km if len(bounds) < need else min(radius_km, bounds[need - 1])
     while True:
         shape, params = _params(lat, lng, r)
         page_stmt, _count = _statements(shape, scope, plain_status)
