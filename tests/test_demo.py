@@ -22,6 +22,8 @@ from shifangbang.models import (
     TierDecision,
     TitleGrant,
     User,
+    WechatBinding,
+    WechatUser,
     Workshop,
 )
 
@@ -227,6 +229,22 @@ def test_samplings_and_complaints_are_consistent(db, loaded):
     # The README's password works on /track as typed (it upper-cases what is typed).
     c = db.session.scalars(select(Complaint)).first()
     assert complaints.track(c.tracking_no, demo.DEMO_QUERY_PASSWORD) is not None
+
+
+def test_some_named_cases_are_bound_to_mini_program_users_as_a_filing_binds_them(db, loaded):
+    bound = db.session.execute(
+        select(Complaint, WechatBinding, WechatUser)
+        .join(WechatBinding, WechatBinding.complaint_id == Complaint.id)
+        .join(WechatUser, WechatUser.id == WechatBinding.user_id)
+    ).all()
+    assert len(bound) >= 2
+    for c, b, u in bound:
+        assert not c.anonymous  # an anonymous report is never bound
+        assert u.created_at <= u.last_login_at <= c.received_at and u.openid.startswith("demo-")
+        if b.phone_verified_at is not None:
+            assert c.reporter_phone and b.phone_verified_at >= c.received_at
+    assert any(b.phone_verified_at for _c, b, _u in bound)
+    assert any(b.phone_verified_at is None for _c, b, _u in bound)
 
 
 def test_audit_chain_verifies(db, loaded):
