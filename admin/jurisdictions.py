@@ -4,16 +4,16 @@ Every workshop page shows its station and county with their phone (where to comp
 renamed station or a new number is edited here and shows on every public page at once
 (jurisdictions.update touches the workshops below it)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from shifangbang import access, jurisdictions
-from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction
 
 from .auth import role_required
+from .helpers import posted
 
 bp = Blueprint("admin_jurisdictions", __name__, url_prefix="/admin/jurisdictions")
 
@@ -47,16 +47,11 @@ def edit(jurisdiction_id: int):
     j = db.session.get(Jurisdiction, jurisdiction_id)
     if j is None:
         abort(404)
-    typed, error = {}, None
-    if request.method == "POST":
-        typed = {k: request.form.get(k, "") for k in jurisdictions.FIELDS}
-        try:
-            jurisdictions.update(current_user, j, **typed)
-        except DomainError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            flash(f"已保存：{j.name}。辖区内作坊的公示页面随即更新。", "success")
-            return redirect(url_for(".index"))
+    typed, error, done = posted(
+        jurisdictions.FIELDS, lambda **v: jurisdictions.update(current_user, j, **v)
+    )
+    if done:
+        flash(f"已保存：{j.name}。辖区内作坊的公示页面随即更新。", "success")
+        return redirect(url_for(".index"))
     page = render_template("admin/jurisdiction.html", j=j, typed=typed, error=error)
     return page, 422 if error else 200

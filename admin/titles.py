@@ -12,7 +12,15 @@ from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
 from .confirm import confirm_first
-from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
+from .helpers import (
+    InputError,
+    find_workshop,
+    get_visible,
+    local_path,
+    parse_date,
+    posted,
+    scope,
+)
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
 
@@ -106,17 +114,12 @@ def edit_title(title_id: int):
     title = db.session.get(Title, title_id)
     if title is None:
         abort(404)
-    typed, error = {}, None
-    if request.method == "POST":
-        typed = {k: request.form.get(k, "") for k in ("name", "authority", "level")}
-        try:
-            titles.update_title(current_user, title, **typed)
-        except DomainError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            flash(f"已保存称号“{title.name}”，公示页面随即更新。", "success")
-            return redirect(url_for(".index"))
+    typed, error, done = posted(
+        ("name", "authority", "level"), lambda **v: titles.update_title(current_user, title, **v)
+    )
+    if done:
+        flash(f"已保存称号“{title.name}”，公示页面随即更新。", "success")
+        return redirect(url_for(".index"))
     held = db.session.scalar(
         select(func.count())
         .select_from(TitleGrant)
