@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         complaints,
         draws,
         inspections,
+        jurisdictions,
         posters,
         sampling,
         stats,
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
     for module in (
         workshops,
         users,
+        jurisdictions,
         audit,
         posters,
         complaints,

@@ -20,6 +20,7 @@ from shifangbang.models import Jurisdiction, User
 from shifangbang.timeutil import today
 
 from .auth import role_required
+from .confirm import confirm_first
 
 bp = Blueprint(
     "admin_complaints", __name__, url_prefix="/admin/complaints", template_folder="templates"
@@ -156,8 +157,39 @@ def _run(complaint_id: int, form_name: str, operation, success: str):
     return redirect(url_for(".detail", complaint_id=complaint_id))
 
 
+def _ask_closing(complaint_id: int):
+    """A step that ends the item (不予受理, 调解成功, 结案, 移送 …) cannot be undone: asked first,
+    with the reply the complainant will read. A step the rules would refuse is not asked: the form
+    comes back with the message at once."""
+    form = request.form
+    c = _load(complaint_id)
+    try:
+        t, _note, reply = complaints.check_transition(
+            current_user,
+            c,
+            form.get("action", ""),
+            form.get("reason") or None,
+            form.get("note", ""),
+            form.get("public_reply"),
+        )
+    except complaints.ComplaintError:
+        return None
+    if t.target not in complaints.CLOSED_STATUSES:
+        return None
+    told = (
+        f"投诉举报人查询时将看到答复：“{reply}”"
+        if reply
+        else "未填写对外答复：投诉举报人查询时只看到办理结果。"
+    )
+    return (
+        f"{t.label}并办结 {c.tracking_no}",
+        f"此件将以“{t.label}”办结，办结后不能再改动。{told}",
+    )
+
+
 @bp.post("/<int:complaint_id>/act")
 @role_required()
+@confirm_first(_ask_closing)
 def act(complaint_id: int):
     form = request.form
     action = form.get("action", "")

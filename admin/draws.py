@@ -5,12 +5,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from shifangbang import draws
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
 
 from .auth import role_required
 from .confirm import confirm_first
-from .helpers import InputError, parse_int, scope
+from .helpers import parse_int, scope
 
 bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
 
@@ -39,7 +40,7 @@ def index():
                 per_target=parse_int(form.get("per_target", "2"), "每家检查人员数", 2, 10),
                 seed=form.get("seed", ""),
             )
-        except (InputError, draws.DrawError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             flash(f"已完成第 {d.id} 次抽取，核对后请公开。", "success")

@@ -39,6 +39,21 @@ def parse_int(value, label: str, minimum: int = 1, maximum: int = 10_000) -> int
     return n
 
 
+def posted(fields, apply) -> tuple[dict, str | None, bool]:
+    """An edit form's POST: (what was typed, the refusal's message, whether it was applied).
+    apply(**typed) runs the domain function; a DomainError is rolled back and its message kept
+    to show beside the typed values. On GET: ({}, None, False)."""
+    if request.method != "POST":
+        return {}, None, False
+    typed = {k: request.form.get(k, "") for k in fields}
+    try:
+        apply(**typed)
+    except DomainError as e:
+        db.session.rollback()
+        return typed, str(e), False
+    return typed, None, True
+
+
 def scope():
     return access.visible_jurisdiction_ids(current_user)
 

@@ -6,13 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import current_deployment, inspections, labels
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.inspections import ItemResult
 from shifangbang.models import Inspection, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
-from .helpers import InputError, get_visible, parse_date, scope, workshop_to_record
+from .helpers import get_visible, parse_date, scope, workshop_to_record
 
 bp = Blueprint("admin_inspections", __name__, url_prefix="/admin/inspections")
 
@@ -73,7 +74,7 @@ def new():
                     form.get("rectification_due"), "整改期限", required=False
                 ),
             )
-        except (InputError, inspections.InspectionError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             msg = f"检查已记录，结果：{labels.INSPECTION_RESULT[inspection.result]}。"
@@ -124,7 +125,7 @@ def complete(inspection_id: int):
             parse_date(request.form.get("done_on"), "整改完成日期"),
             request.form.get("note", ""),
         )
-    except (InputError, inspections.InspectionError) as e:
+    except DomainError as e:
         db.session.rollback()
         return _show_page(i, request.form, str(e)), 422
     flash("已确认整改完成，相关整改问题已销号。", "success")

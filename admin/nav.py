@@ -20,6 +20,7 @@ MENU = (
     ("admin_stats.index", "统计"),
     ("admin_programme.index", "行动计划"),
     ("admin_users.index", "账号"),
+    ("admin_jurisdictions.index", "辖区"),
     ("admin_audit.index", "审计日志"),
 )
 

@@ -6,12 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import sampling
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Sampling, TierDecision, Workshop
 from shifangbang.timeutil import today
 
 from .auth import role_required
-from .helpers import InputError, get_visible, parse_date, scope, workshop_to_record
+from .helpers import get_visible, parse_date, scope, workshop_to_record
 
 bp = Blueprint("admin_sampling", __name__, url_prefix="/admin/sampling")
 
@@ -67,7 +68,7 @@ def new():
                 notice_no=form.get("notice_no"),
                 notice_on=parse_date(form.get("notice_on"), "通知书送达日期", required=False),
             )
-        except (InputError, sampling.SamplingError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             flash("抽检结果已记录。", "success")
@@ -116,7 +117,7 @@ def retest(sampling_id: int):
                 parse_date(request.form.get("decided_on"), "复检结论日期"),
             )
             flash("已录入复检结论。", "success")
-    except (InputError, sampling.SamplingError) as e:
+    except DomainError as e:
         db.session.rollback()
         return _show_page(s, request.form, str(e)), 422
     return redirect(url_for(".show", sampling_id=s.id))

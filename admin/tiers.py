@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import current_deployment, labels, rectification, tiers
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import (
     Complaint,
@@ -96,7 +97,7 @@ def decide(decision_id: int):
             parse_date(request.form.get("effective_on"), "生效日期", required=False),
             request.form.get("note", ""),
         )
-    except (InputError, tiers.TierError) as e:
+    except DomainError as e:
         db.session.rollback()
         return _index_page({decision_id: request.form}, str(e)), 422
     flash(f"已{'同意，待发布' if approve else '驳回'}：{d.workshop.name}。", "success")
@@ -163,7 +164,7 @@ def workshop(workshop_id: int):
                 complaint=_evidence(Complaint, form.get("complaint_id"), w),
                 upgrade_request=form.get("upgrade_request") == "1",
             )
-        except (InputError, tiers.TierError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             flash(f"已提交{labels.TIER_DIRECTION[d.direction]}建议，待县局决定。", "success")
@@ -202,7 +203,7 @@ def ledger_add(workshop_id: int):
             parse_date(request.form.get("due_on"), "整改期限"),
             request.form.get("measure", ""),
         )
-    except (InputError, rectification.RectificationError) as e:
+    except DomainError as e:
         db.session.rollback()
         return _workshop_page(w, {}, ledger_form=request.form, ledger_error=str(e)), 422
     flash("问题已挂账。", "success")
@@ -218,7 +219,7 @@ def ledger_strike(item_id: int):
         rectification.strike_off(
             current_user, item, parse_date(request.form.get("fixed_on"), "销号日期", required=False)
         )
-    except (InputError, rectification.RectificationError) as e:
+    except DomainError as e:
         flash(str(e), "error")
     else:
         flash("已销号。", "success")

@@ -1,17 +1,26 @@
 """示范称号: grants, revocation proposals to confirm or dismiss, grant and title forms, review."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import labels, titles
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import RevocationProposal, Title, TitleGrant, Workshop
 
 from .auth import role_required
 from .confirm import confirm_first
-from .helpers import InputError, find_workshop, get_visible, local_path, parse_date, scope
+from .helpers import (
+    InputError,
+    find_workshop,
+    get_visible,
+    local_path,
+    parse_date,
+    posted,
+    scope,
+)
 
 bp = Blueprint("admin_titles", __name__, url_prefix="/admin/titles")
 
@@ -76,7 +85,7 @@ def grant():
             parse_date(form.get("granted_on"), "授予日期"),
             form.get("certificate_no", ""),
         )
-    except (InputError, titles.TitleError) as e:
+    except DomainError as e:
         return _page(form, str(e)), 422
     flash(f"已向 {w.name} 授予“{title.name}”。", "success")
     return redirect(url_for(".index"))
@@ -92,10 +101,32 @@ def new_title():
             request.form.get("authority"),
             request.form.get("level"),
         )
-    except titles.TitleError as e:
+    except DomainError as e:
         return _page(request.form, str(e)), 422
     flash(f"已添加称号“{t.name}”。", "success")
     return redirect(url_for(".index"))
+
+
+@bp.route("/kinds/<int:title_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_title(title_id: int):
+    """Rename a title, or correct its authority or level: every page showing it follows."""
+    title = db.session.get(Title, title_id)
+    if title is None:
+        abort(404)
+    typed, error, done = posted(
+        ("name", "authority", "level"), lambda **v: titles.update_title(current_user, title, **v)
+    )
+    if done:
+        flash(f"已保存称号“{title.name}”，公示页面随即更新。", "success")
+        return redirect(url_for(".index"))
+    held = db.session.scalar(
+        select(func.count())
+        .select_from(TitleGrant)
+        .where(TitleGrant.title_id == title.id, TitleGrant.status == "held")
+    )
+    page = render_template("admin/titles/title.html", t=title, typed=typed, error=error, held=held)
+    return page, 422 if error else 200
 
 
 @bp.post("/proposals/<int:proposal_id>")

@@ -11,12 +11,11 @@ gets `304` (Cache-Control: no-cache, set once for the whole public site in cachi
 import hashlib
 import os
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
-from shifangbang import codes, posters, public_status, qr
+from shifangbang import codes, posters, public_cache, public_status, qr
 from shifangbang.public_status import health_cert_state
 from shifangbang.timeutil import CHINA, today
 
@@ -50,46 +49,17 @@ def _template_version() -> str:
 _VERSION = _template_version()
 
 
-class RenderCache:
-    """A small per-process LRU of rendered pages. Keys are ETags, so entries are never stale."""
+# Rendered pages keyed by ETag, so an entry is never stale (public_cache's bounded LRU).
+render_cache = public_cache.RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
 
-    def __init__(self, size: int, ttl: float):
-        self.size, self.ttl = size, ttl
-        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
-
-    def get(self, key: str) -> str | None:
-        item = self._items.get(key)
-        if item is None or time.monotonic() - item[0] > self.ttl:
-            return None
-        self._items.move_to_end(key)
-        return item[1]
-
-    def put(self, key: str, html: str) -> None:
-        if self.size <= 0:
-            return
-        self._items[key] = (time.monotonic(), html)
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-render_cache = RenderCache(RENDER_CACHE_SIZE, RENDER_CACHE_TTL)
-
-# Micro-cache of the head query (a second by default): during a QR-scan burst a worker answers
-# from memory without touching the database. A second of extra staleness keeps a change visible
-# within the five seconds we promise. Off in tests (app.testing) unless configured.
-MICROCACHE_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
+# Micro-cache of the head query (public_cache.head_ttl): during a QR-scan burst a worker answers
+# from memory without touching the database.
 _HEADS_MAX = 4096
 _heads: dict[tuple[str, int | None], tuple[float, public_status.Head | None]] = {}
 
 
 def _head(code: str, poster_issue_no: int | None) -> public_status.Head | None:
-    ttl = current_app.config.get(
-        "PUBLIC_HEAD_TTL", 0 if current_app.testing else MICROCACHE_DEFAULT
-    )
+    ttl = public_cache.head_ttl()
     if ttl <= 0:
         return public_status.head(code, poster_issue_no)
     key, now = (code, poster_issue_no), time.monotonic()

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from flask import Flask, Response, request, send_from_directory
 from whitenoise import WhiteNoise
 
+from . import palette
 from .config import ROOT
 
 STATIC = ROOT / "static"
@@ -36,16 +37,27 @@ def _fingerprinted(rel: str, digest: str) -> str:
     return str(path.with_name(f"{path.stem}.{digest}{path.suffix}"))
 
 
-def manifest(root: Path = STATIC) -> dict[str, str]:
-    """Each static file's path (relative, with /) → its fingerprinted name."""
-    out = {}
+def _contents(root: Path, rel: str, appended: dict[str, bytes]) -> bytes:
+    return (root / rel).read_bytes() + appended.get(rel, b"")
+
+
+def manifest(root: Path = STATIC, appended: dict[str, bytes] | None = None) -> dict[str, str]:
+    """Each static file's path (relative, with /) → its fingerprinted name. `appended`: text
+    added to the end of some files (the deployment's palette), part of what names them."""
+    appended, out = appended or {}, {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
-        out[rel] = _fingerprinted(rel, hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+        digest = hashlib.sha256(_contents(root, rel, appended)).hexdigest()[:12]
+        out[rel] = _fingerprinted(rel, digest)
     return out
 
 
-def build(names: dict[str, str], target_parent: Path, root: Path = STATIC) -> Path:
+def build(
+    names: dict[str, str],
+    target_parent: Path,
+    root: Path = STATIC,
+    appended: dict[str, bytes] | None = None,
+) -> Path:
     """The folder of fingerprinted copies and gzip twins for these contents (built if missing)."""
     key = hashlib.sha256("\n".join(names.values()).encode()).hexdigest()[:16]
     target = target_parent / key
@@ -54,7 +66,7 @@ def build(names: dict[str, str], target_parent: Path, root: Path = STATIC) -> Pa
     target_parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target_parent))
     for rel, name in names.items():
-        data = (root / rel).read_bytes()
+        data = _contents(root, rel, appended or {})
         out = tmp / name
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -96,9 +108,11 @@ def compress(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    names = manifest()
+    colours = palette.css(app.extensions["deployment"]).encode()
+    appended = dict.fromkeys(palette.SHEETS, colours)
+    names = manifest(appended=appended)
     builds = Path(app.instance_path) / "static-build"
-    built = build(names, builds)
+    built = build(names, builds, appended=appended)
 
     def static_headers(headers, path: str, url: str) -> None:
         for name, value in app.extensions.get("security_headers", {}).items():

@@ -267,8 +267,38 @@ def draws_replay(draw_id):
         raise SystemExit(1)
 
 
+@click.command("daily")
+@with_appcontext
+@click.pass_context
+def daily(ctx):
+    """The day's jobs, each run even if one before it failed (deploy/shifangbang-daily.timer):
+    title-revocation rules, today's open data, provisional deadlines, the audit chain. Exit 1 if
+    any failed, so the timer's failure shows in the system log and monitoring."""
+    from .opendata import export_command
+
+    failed = []
+    for label, command, args in (
+        ("示范称号撤销规则", titles_evaluate, {}),
+        ("开放数据", export_command, {"directory": None}),
+        ("按临时日历计算的办理期限", deadlines_recompute, {"everything": False, "dry_run": False}),
+        ("审计日志", audit_verify, {}),
+    ):
+        click.echo(f"== {label}")
+        try:
+            ctx.invoke(command, **args)
+        except (Exception, SystemExit) as e:  # the next job still runs; reported below
+            db.session.rollback()
+            failed.append(label)
+            click.echo("失败。" if isinstance(e, SystemExit) else f"失败：{e}", err=True)
+    if failed:
+        click.echo(f"每日任务有 {len(failed)} 项失败：{'、'.join(failed)}。", err=True)
+        raise SystemExit(1)
+    click.echo("每日任务全部完成。")
+
+
 def init_app(app: Flask) -> None:
     for command in (
+        daily,
         demo_cli,
         users_cli,
         audit_cli,

@@ -665,17 +665,12 @@ def available_actions(actor, c: Complaint) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if c.kind in t.kinds and c.status in t.sources]
 
 
-@transactional
-def transition(
-    actor,
-    c: Complaint,
-    action: str,
-    *,
-    reason: str | None = None,
-    note: str = "",
-    public_reply: str | None = None,
-) -> ComplaintEvent:
-    """One step of the workflow; every rule checked here, not in the view."""
+def check_transition(
+    actor, c: Complaint, action: str, reason: str | None, note: str, public_reply: str | None
+) -> tuple[Transition, str, str | None]:
+    """(the step, the note, the public reply) as transition() would take them, or the
+    ComplaintError it would raise; changes nothing (the back office asks before a closing step
+    only once the step would go through)."""
     _require_handle(actor, c)
     t = TRANSITIONS.get(action)
     if t is None:
@@ -689,7 +684,21 @@ def transition(
     note = (note or "").strip()
     if t.needs_note and not note:
         raise ComplaintError(f"请填写{t.needs_note}。")
-    reply = _clean_reply(public_reply)
+    return t, note, _clean_reply(public_reply)
+
+
+@transactional
+def transition(
+    actor,
+    c: Complaint,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str = "",
+    public_reply: str | None = None,
+) -> ComplaintEvent:
+    """One step of the workflow; every rule checked here (check_transition), not in the view."""
+    t, note, reply = check_transition(actor, c, action, reason, note, public_reply)
     before = audit.snapshot(c, AUDIT_FIELDS)
     source = c.status
     # Claim the step atomically: two officers acting at once cannot both move the item.

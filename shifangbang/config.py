@@ -49,6 +49,10 @@ class Config:
         # Per-worker caches of public pages and lists (public_cache.py, the workshop page's
         # render cache). PUBLIC_CACHE None: on, except under app.testing.
         self.PUBLIC_CACHE = None
+        # Seconds a worker trusts its last freshness check (public_cache.head_ttl). None: one
+        # second, or none at all under app.testing.
+        microcache = env("SHIFANGBANG_PAGE_MICROCACHE")
+        self.PUBLIC_HEAD_TTL = float(microcache) if microcache else None
         self.PUBLIC_PAGE_CACHE = True
         self.REDIS_URL = env("REDIS_URL") or None
         # Rate-limit counters shared by every worker and kept across restarts: Redis when set,

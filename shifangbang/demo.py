@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import click
-from sqlalchemy import Boolean, bindparam, func, select, text
+from sqlalchemy import Boolean, bindparam, func, insert, select, text
 from werkzeug.security import generate_password_hash
 
 from . import (
@@ -62,6 +62,8 @@ from .models import (
     Title,
     TitleGrant,
     User,
+    WechatBinding,
+    WechatUser,
     Workshop,
     inspection_inspector,
     workshop_category,
@@ -1293,6 +1295,10 @@ class Generator:
                 if retest == "upheld":
                     requested = sd + timedelta(days=3)
                     decided = sd + timedelta(days=20)
+            # The result notice reaches the workshop a few days after sampling (not a draw of
+            # its own: the rest of the demo stays as it was), and before any re-test request,
+            # whose 7-working-day window it opens.
+            notice_on = min(today, sd + timedelta(days=1 + sid % 3), requested or today)
             prod = rng.choice(all_varieties)
             out["sampling"].append(
                 dict(
@@ -1307,6 +1313,7 @@ class Generator:
                     measured_value=item[1] if fail else None,
                     limit_value=item[2] if fail else None,
                     notice_no=f"包市监抽〔{sd.year}〕{rng.randint(1, 9999):04d}号",
+                    notice_on=notice_on,
                     retest_status=retest,
                     retest_requested_on=requested,
                     retest_decided_on=decided,
@@ -2019,6 +2026,7 @@ def load(
 def _load_rest(seed: int, size: int, gen: "Generator", sqlite: bool) -> None:
     _fix_sequences()
     demo_programme.load(seed, gen.today)  # the action programme, derived from the rows above
+    _bind_wechat()
     if sqlite:
         db.session.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again
         # Statistics for the planner (a sampled ANALYZE, a second or two), so that it knows a
@@ -2029,6 +2037,43 @@ def _load_rest(seed: int, size: int, gen: "Generator", sqlite: bool) -> None:
     # The demo's history goes on the public chain, vouched for by the demo.load audit row.
     public_history.backfill(load_row.seq)
     db.session.commit()
+
+
+# One named complaint or report in this many was filed from the mini-program, signed in.
+WECHAT_BOUND_EVERY = 10
+
+
+def _bind_wechat() -> None:
+    """Mini-program users for some named cases, as a signed-in filing makes them: the user signed in
+    just before, the case bound to them, every other one's phone verified through WeChat as it
+    was filed. Anonymous reports are never bound (shifangbang/wechat.py). The openids say
+    they are demo ones; no token exists, so nobody can sign in as these users."""
+    cases = db.session.execute(
+        select(Complaint.id, Complaint.received_at, Complaint.reporter_phone)
+        .where(Complaint.anonymous.is_(False))
+        .order_by(Complaint.id)
+    ).all()[::WECHAT_BOUND_EVERY]
+    if not cases:
+        return
+    signed_in = [received - timedelta(minutes=2) for _id, received, _phone in cases]
+    ids = db.session.scalars(
+        insert(WechatUser).returning(WechatUser.id, sort_by_parameter_order=True),
+        [
+            {"openid": f"demo-openid-{cid:08d}", "created_at": at, "last_login_at": at}
+            for (cid, _received, _phone), at in zip(cases, signed_in)
+        ],
+    ).all()
+    db.session.execute(
+        insert(WechatBinding),
+        [
+            {
+                "complaint_id": cid,
+                "user_id": uid,
+                "phone_verified_at": received if phone and n % 2 == 0 else None,
+            }
+            for n, ((cid, received, phone), uid) in enumerate(zip(cases, ids))
+        ],
+    )
 
 
 def _sqlite_journal(mode: str) -> str | None:

@@ -1,10 +1,9 @@
 """Security headers, set on every response in one place (docs/deployment.md lists them).
 
-Scripts and style sheets come only from this site: no inline <script> or <style> anywhere.
-Style *attributes* stay allowed (`style-src-attr`): tier colours come from the deployment file
-and are written as `style="background:…"`; CSS cannot run script. Browsers without CSP level 3
-fall back to `style-src`, which therefore also admits inline styles (never scripts).
-A response that sets its own policy (badge.svg) keeps it.
+Scripts and styles come only from this site's files: no inline <script>, <style> or style
+attribute anywhere. The deployment file's colours (tiers, 色标化) are classes appended to the
+style sheets (palette.py), not style attributes. A response that sets its own policy (badge.svg)
+keeps it.
 """
 
 from flask import Flask
@@ -13,9 +12,9 @@ CSP = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
+        "style-src 'self'",
         "style-src-elem 'self'",
-        "style-src-attr 'unsafe-inline'",
+        "style-src-attr 'none'",
         "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'none'",

@@ -5,7 +5,9 @@ The version is the newest change-log id (shifangbang/changes.py: every public ch
 its own transaction) together with today's date (date-derived states change daily). Reading it is
 one index lookup, itself kept for a second per worker (as the workshop page's head query) so a
 burst costs no query at all. Entries also expire after CACHE_TTL seconds: a safety net for a change
-that bypassed the log (a renamed station) or two commits that overtook each other.
+that bypassed the log (a renamed station) or two commits that overtook each other. Each worker
+takes its own share of CACHE_TTL (TTL_SPREAD), so workers started together do not all recompute at
+the same moment.
 
 Aggregates and lists (cached()) are recomputed ahead, never in a request that finds them old: an
 entry of an older version (or past CACHE_TTL) is still served while one background thread per
@@ -24,6 +26,7 @@ transactions reuse change-log ids.
 import logging
 import os
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +43,7 @@ from .timeutil import today
 log = logging.getLogger(__name__)
 
 CACHE_TTL = 60  # seconds, see above
+TTL_SPREAD = 0.25  # a worker's entries expire after CACHE_TTL × (1 − up to this), drawn per worker
 # Seconds a refresh may wait before a request stops serving the old value and computes it itself.
 REFRESH_LIMIT = 10
 DATA_ENTRIES = 256  # aggregates and lists: a few KB each
@@ -48,8 +52,7 @@ PAGE_ENTRIES = 256  # rendered pages and API bodies: tens of KB each
 # database (search_index sync): kept only a few seconds, so a change shows within seconds even
 # when a search ran between the commit and the index catching up.
 SEARCH_TTL = 5
-# Same knob as the workshop page's head micro-cache (README: SHIFANGBANG_PAGE_MICROCACHE).
-VERSION_TTL_DEFAULT = float(os.environ.get("SHIFANGBANG_PAGE_MICROCACHE", "1"))
+HEAD_TTL_DEFAULT = 1.0  # seconds; README: SHIFANGBANG_PAGE_MICROCACHE
 
 
 class RenderCache:
@@ -143,10 +146,13 @@ class InlineRefresher:
 
 class _State:
     def __init__(self, app):
-        self.data = RenderCache(DATA_ENTRIES, CACHE_TTL)
-        self.pages = RenderCache(PAGE_ENTRIES, CACHE_TTL)
+        # gunicorn imports the app after the fork, so each worker draws its own share.
+        self.ttl_share = 1 - random.random() * TTL_SPREAD
+        ttl = CACHE_TTL * self.ttl_share
+        self.data = RenderCache(DATA_ENTRIES, ttl)
+        self.pages = RenderCache(PAGE_ENTRIES, ttl)
         self.searches = RenderCache(PAGE_ENTRIES, SEARCH_TTL)
-        self.places = RenderCache(PAGE_ENTRIES, CACHE_TTL)
+        self.places = RenderCache(PAGE_ENTRIES, ttl)
         self.version: tuple[float, int] | None = None  # (valid until, change-log id)
         self.refresher = InlineRefresher() if app.testing else Refresher(app)
 
@@ -177,12 +183,20 @@ def clear() -> None:
     current_app.extensions["public_cache"] = _State(current_app._get_current_object())
 
 
+def head_ttl() -> float:
+    """Seconds a worker trusts its last freshness check: the data version here and the workshop
+    page's head query. During a QR-scan burst a worker answers from memory; a second of extra
+    staleness keeps a change visible within the seconds we promise. Off in tests unless set."""
+    configured = current_app.config.get("PUBLIC_HEAD_TTL")
+    if configured is None:
+        return 0.0 if current_app.testing else HEAD_TTL_DEFAULT
+    return float(configured)
+
+
 def change_id() -> int:
     """The newest change-log id: one backward step on the primary key."""
     state = _state()
-    ttl = current_app.config.get(
-        "PUBLIC_HEAD_TTL", 0 if current_app.testing else VERSION_TTL_DEFAULT
-    )
+    ttl = head_ttl()
     now = time.monotonic()
     if ttl > 0 and state.version is not None and state.version[0] > now:
         return state.version[1]
@@ -205,7 +219,8 @@ def cached(name: str, args: tuple, compute: Callable):
     hit = state.data.peek(key)
     if hit is not None:
         age, (made_for, value) = hit
-        if made_for == current and age <= CACHE_TTL:
+        ttl = CACHE_TTL * state.ttl_share
+        if made_for == current and age <= ttl:
             return value
         if not g.get("public_cache_refreshing"):
             store = state.data
@@ -219,7 +234,7 @@ def cached(name: str, args: tuple, compute: Callable):
 
             if state.refresher.submit(key, refresh):
                 age, (made_for, value) = state.data.peek(key) or hit  # an inline refresh is done
-                if made_for != current or age > CACHE_TTL:
+                if made_for != current or age > ttl:
                     g.public_cache_stale = True  # see _computed()
                 return value
     made_for, value = _computed(compute, current)

@@ -171,11 +171,14 @@ def featured(limit: int = 24) -> list:
 
 
 def warm_up() -> None:
-    """The counts and lists over the whole registry that home and 榜单 show (public_cache.warm_up)."""
+    """The counts and lists that home and 榜单 show, each district's ranking included
+    (public_cache.warm_up): a worker that restarts computes none of them in a visitor's request."""
     tier_counts()
     featured()
     counts_by("county")
     counts_by("category")
+    for county in counties():
+        ranking(county.id)
 
 
 ANNOUNCED = ("upgrade", "downgrade")

@@ -13,6 +13,13 @@ a limit the caller gives, in circles growing the same way: a town centre holds t
 of workshops within 3 km, and counting them all on every call would cost hundreds of times the
 page itself.
 
+On PostgreSQL, with only the status filter, one walk of the GiST index in distance order (`<->`,
+flat lng/lat degrees) first says how far the page's last workshop and the count limit's lie
+(_probe): the first circle is then the right size at once, and the count needs no query when the
+limit is reached inside the radius. Flat degrees never shorten a distance (the ground metric is
+R²(dφ² + cos²φ dλ²) ≤ R²(dφ² + dλ²)), so the circle they give holds those workshops for sure; the
+exact distances and order still come from the page query.
+
 The migration scale_0001 creates these objects; they are not SQLAlchemy models (UNMODELLED below
 keeps them out of the models-versus-migrations comparison).
 """
@@ -202,6 +209,41 @@ def _statements(shape: str, scope, plain_status: str | None):
 _BUILT: dict = {}
 
 
+_PROBE: dict = {}
+
+
+def _probe(lat: float, lng: float, radius_km: float, status: str, n: int) -> list[float] | None:
+    """km bounds of the n nearest workshops within the radius's box in flat degrees (PostgreSQL,
+    status filter only): the i-th is an upper bound of the true distance of at least i+1
+    workshops. None for a box across the antimeridian or round a pole (flat degrees mislead
+    there: the circles then grow as below). The box also stops the walk for a rare status."""
+    shape, params = _params(lat, lng, radius_km)
+    if shape != "box":
+        return None
+    stmt = _PROBE.get(status == "all")
+    if stmt is None:
+        here = func.point(bindparam("geo_lng", type_=Float), bindparam("geo_lat", type_=Float))
+        point = func.point(Workshop.lng, Workshop.lat)
+        flat = point.op("<->")(here)
+        inside = point.op("<@")(
+            func.box(_corner("geo_lo0", "geo_la0"), _corner("geo_lo1", "geo_la1"))
+        )
+        stmt = (
+            sa_select(flat)
+            .where(Workshop.lat.is_not(None), Workshop.lng.is_not(None), inside)
+            .order_by(flat)
+            .limit(bindparam("geo_n", type_=Integer))
+        )
+        if status != "all":
+            stmt = stmt.where(Workshop.status == bindparam("geo_status", type_=String))
+        _PROBE[status == "all"] = stmt
+    params |= {"geo_lat": lat, "geo_n": n, "geo_status": status}
+    # A hair over the bound: float rounding must never leave one of them outside the circle.
+    return [
+        EARTH_KM * math.radians(d) * (1 + 1e-9) + 1e-6 for d in db.session.scalars(stmt, params)
+    ]
+
+
 def nearest(
     lat: float,
     lng: float,
@@ -223,6 +265,11 @@ def nearest(
     if plain_status not in (None, "all"):
         fixed["geo_status"] = plain_status
     r = min(radius_km, FIRST_RADIUS_KM)
+    bounds = None
+    if plain_status is not None and db.session.get_bind().dialect.name == "postgresql":
+        bounds = _probe(lat, lng, radius_km, plain_status, max(need, count_limit or 0))
+        if bounds is not None:  # fewer than the page in the box: the whole radius at once
+            r = radius_km if len(bounds) < need else min(radius_km, bounds[need - 1])
     while True:
         shape, params = _params(lat, lng, r)
         page_stmt, _count = _statements(shape, scope, plain_status)
@@ -235,6 +282,8 @@ def nearest(
         return page, len(rows)
     if count_limit is None:  # all of them
         count_limit, r = 2**31 - 1, radius_km
+    elif bounds is not None and len(bounds) >= count_limit and bounds[count_limit - 1] <= radius_km:
+        return page, count_limit  # that many lie within the radius for sure: "at least"
     # Counted in a circle growing from the page's until it holds count_limit (then so does the
     # radius) or is the radius: a box of the whole radius in a town holds tens of thousands,
     # and PostgreSQL's bitmap scan reads all of them before the LIMIT can stop it.

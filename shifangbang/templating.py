@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
-from . import labels
+from . import labels, palette
 from .timeutil import local, today
 
 
@@ -39,7 +39,12 @@ def mask_phone(phone: str | None) -> str:
 def init_app(app: Flask) -> None:
     deployment = app.extensions["deployment"]
     app.jinja_env.filters.update(
-        date_cn=date_cn, datetime_cn=datetime_cn, mask_name=mask_name, mask_phone=mask_phone
+        date_cn=date_cn,
+        datetime_cn=datetime_cn,
+        mask_name=mask_name,
+        mask_phone=mask_phone,
+        bg=palette.bg,
+        bd=palette.bd,
     )
     from .public_status import summary
 

@@ -346,14 +346,22 @@ def overdue_proposals(jurisdiction_ids=None, on: date | None = None) -> list[Rev
     return [p for p in db.session.scalars(q) if review_overdue(p.created_at, on)]
 
 
-@transactional
-def create_title(actor, name: str, authority: str, level: str) -> Title:
-    access.require(actor, "grant_title")
+def _checked(name: str, authority: str, level: str, title_id: int | None = None):
+    """(name, authority) stripped, or the TitleError a create or an edit would refuse with."""
     name, authority = (name or "").strip(), (authority or "").strip()
     if not name or not authority or level not in ("county", "city", "province"):
         raise TitleError("请填写称号名称、授予机关和级别。")
-    if db.session.scalar(select(Title.id).where(Title.name == name)):
+    if len(name) > 80 or len(authority) > 80:
+        raise TitleError("称号名称和授予机关各不能超过 80 字。")
+    if db.session.scalar(select(Title.id).where(Title.name == name, Title.id != (title_id or 0))):
         raise TitleError("已有同名称号。")
+    return name, authority
+
+
+@transactional
+def create_title(actor, name: str, authority: str, level: str) -> Title:
+    access.require(actor, "grant_title")
+    name, authority = _checked(name, authority, level)
     title = Title(name=name, authority=authority, level=level)
     db.session.add(title)
     db.session.flush()
@@ -371,11 +379,7 @@ def create_title(actor, name: str, authority: str, level: str) -> Title:
 def update_title(actor, title: Title, name: str, authority: str, level: str) -> Title:
     """Rename a title (or correct its authority or level); every page showing it follows."""
     access.require(actor, "grant_title")
-    name, authority = (name or "").strip(), (authority or "").strip()
-    if not name or not authority or level not in ("county", "city", "province"):
-        raise TitleError("请填写称号名称、授予机关和级别。")
-    if db.session.scalar(select(Title.id).where(Title.name == name, Title.id != title.id)):
-        raise TitleError("已有同名称号。")
+    name, authority = _checked(name, authority, level, title.id)
     before = {"name": title.name, "authority": title.authority, "level": title.level}
     title.name, title.authority, title.level = name, authority, level
     changes.touch_where(

@@ -20,6 +20,7 @@ from .extensions import db
 from .models import (
     Complaint,
     WechatBinding,
+    WechatOutbox,
     WechatSession,
     WechatSubscription,
     WechatUser,
@@ -115,6 +116,28 @@ def user_for_token(token: str) -> WechatUser | None:
         .join(WechatSession, WechatSession.user_id == WechatUser.id)
         .where(WechatSession.token_hash == _hash(token), WechatSession.expires_at > utcnow())
     )
+
+
+@transactional
+def logout(token: str) -> None:
+    """End this sign-in (the token stops working); the user's other sign-ins stay."""
+    db.session.execute(delete(WechatSession).where(WechatSession.token_hash == _hash(token)))
+
+
+@transactional
+def forget(user: WechatUser) -> int:
+    """Delete everything this site holds about a mini-program user (个人信息保护法 删除权): the
+    openid, sign-ins, subscriptions, undelivered and delivered notices, and the links to their
+    cases; returns how many cases were unbound. The cases stay, as the bureau's record of what was
+    reported and done, and can still be tracked with their number and query password; officers no
+    longer see them as 已绑定微信."""
+    unbound = db.session.execute(
+        delete(WechatBinding).where(WechatBinding.user_id == user.id)
+    ).rowcount
+    for model in (WechatOutbox, WechatSubscription, WechatSession):
+        db.session.execute(delete(model).where(model.user_id == user.id))
+    db.session.execute(delete(WechatUser).where(WechatUser.id == user.id))
+    return unbound
 
 
 # --- bound cases ----------------------------------------------------------------------------------

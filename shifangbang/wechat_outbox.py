@@ -249,6 +249,8 @@ def _finish(row_id: int, **values) -> None:
 def deliver(client: Client, row_id: int) -> str:
     """Send one claimed row; returns its new status."""
     row = db.session.get(WechatOutbox, row_id, populate_existing=True)
+    if row is None:  # its user deleted their account (wechat.forget) after the claim
+        return "dropped"
     openid = db.session.scalar(select(WechatUser.openid).where(WechatUser.id == row.user_id))
     state = _deployment().miniprogram_state
     try:

@@ -2,7 +2,8 @@
 
 gunicorn (without --preload) imports this module in each worker after the fork, so each worker
 starts its own WeChat outbox thread here (only when WECHAT_APPID is set; see wechat_outbox.py)
-and has its public cache's refresh thread compute the headline counts (public_cache.warm_up).
+and has its public cache's refresh thread compute the counts and rankings that home and 榜单
+show (rankings.warm_up).
 """
 
 from . import create_app, public_cache, rankings, wechat_outbox

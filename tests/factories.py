@@ -1,12 +1,13 @@
 """Small builders for test data. Each returns flushed model objects inside the test's transaction."""
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 from werkzeug.security import generate_password_hash
 
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, ProductCategory, User, Workshop
+from shifangbang.timeutil import today
 
 PASSWORD = "Test-pass-2026"
 _counter = itertools.count(1)
@@ -64,6 +65,10 @@ def workshop(station: Jurisdiction, **fields) -> Workshop:
         seven_in_place={},
     )
     categories = fields.pop("categories", None)
+    if fields.get("tier_code") not in (None, "unrated"):
+        # A rated workshop has the date of its rating, as the registry requires (an import of an
+        # export of the whole test registry checks it).
+        values["tier_since"] = today() - timedelta(days=30)
     values.update(fields)
     w = Workshop(**values)
     w.categories = categories if categories is not None else [category()]

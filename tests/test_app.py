@@ -134,7 +134,7 @@ def test_home_page_lists_workshops_with_tier(client, db):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "老东河凉糕作坊" in page
-    assert "#946c00" in page  # gold colour beside it
+    assert "bg-946c00" in page  # gold colour beside it (palette.py)
     assert 'lang="zh-CN"' in page
 
 

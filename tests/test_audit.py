@@ -82,3 +82,20 @@ def test_inserted_row_without_chain_is_detected(db):
     db.session.expire_all()
     _, problems = audit.verify()
     assert any(p.seq is None and "直接插入" in p.message for p in problems)
+
+
+def test_daily_runs_every_job_and_fails_when_one_does(runner, db, app, tmp_path):
+    """`flask daily` (the systemd timer's command): titles, open data, deadlines, audit chain; a
+    broken audit chain fails it (exit 1) without stopping the jobs before it."""
+    app.config["OPENDATA_DIR"] = str(tmp_path / "opendata")
+    _entries(db)
+    result = runner.invoke(args=["daily"])
+    assert result.exit_code == 0, result.output
+    for line in ("评估完成", "开放数据", "件在办事项的办理期限", "哈希链无误", "每日任务全部完成"):
+        assert line in result.output, line
+    assert any((tmp_path / "opendata").iterdir())  # today's export was written
+    db.session.execute(text("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1"))
+    db.session.expire_all()
+    result = runner.invoke(args=["daily"])
+    assert result.exit_code == 1 and "评估完成" in result.output
+    assert "每日任务有 1 项失败：审计日志" in result.output

@@ -311,6 +311,34 @@ def test_actions_through_the_forms(app, db, p):
     )
 
 
+def test_a_closing_step_is_asked_first_with_the_reply_the_complainant_will_read(app, db, p):
+    c = cd.one(cd.submit(p["workshop"]))
+    db.session.commit()
+    officer = _login(app, p["officer"])
+    refuse = {"action": "refuse", "reason": "handled_elsewhere", "public_reply": "法院已受理此事"}
+    resp = officer.post(f"/admin/complaints/{c.id}/act", data=refuse)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "请确认：不予受理并办结" in body
+    assert "办结后不能再改动" in body and "法院已受理此事" in body
+    assert (
+        'name="confirmed" value="1"' in body and 'value="handled_elsewhere"' in body
+    )  # posted again
+    db.session.expire_all()
+    assert db.session.get(Complaint, c.id).status == "new"  # asked, nothing done
+    # A step the rules refuse is not asked: the form comes back with the message at once.
+    resp = officer.post(f"/admin/complaints/{c.id}/act", data={"action": "refuse"})
+    assert resp.status_code == 422 and "请确认" not in resp.get_data(as_text=True)
+    # Confirmed, it is done; a step that does not close the item is never asked.
+    resp = officer.post(f"/admin/complaints/{c.id}/act", data=refuse | {"confirmed": "1"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Complaint, c.id).status == "refused"
+    other = cd.one(cd.submit(p["workshop"]))
+    db.session.commit()
+    resp = officer.post(f"/admin/complaints/{other.id}/act", data={"action": "accept"})
+    assert resp.status_code == 302
+
+
 def test_finding_opens_review_from_the_form(app, db, p):
     p["workshop"].tier_code = "gold"
     r = cd.one(cd.submit(p["workshop"], kind="report", anonymous="1"))

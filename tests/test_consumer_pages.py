@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from shifangbang import complaints, deployment, public_status
+from shifangbang import complaints, deployment, palette, public_status
 from shifangbang.models import Inspection, Poster
 from shifangbang.timeutil import today, utcnow
 
@@ -299,13 +299,15 @@ def test_oversize_submission_refused_by_its_declared_length(client, db):
 # --- delivery ---------------------------------------------------------------------------------
 
 
-def test_static_files_fingerprinted_cached_a_year_and_gzipped(client, db):
+def test_static_files_fingerprinted_cached_a_year_and_gzipped(app, client, db):
     html = client.get("/").get_data(as_text=True)
     css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', html).group(1)
     r = client.get(css, headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
     assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert gzip.decompress(r.data) == (ROOT / "static/css/site.css").read_bytes()
+    served = (ROOT / "static/css/site.css").read_bytes()
+    served += palette.css(app.extensions["deployment"]).encode()  # the deployment's colours
+    assert gzip.decompress(r.data) == served
     plain = client.get("/static/css/site.css")
     assert plain.status_code == 200 and "max-age=300" in plain.headers["Cache-Control"]
     assert client.get("/static/css/site.000000000000.css").status_code == 404

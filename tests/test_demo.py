@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from shifangbang import audit, complaints, current_deployment, demo, labels, users
+from shifangbang import audit, complaints, current_deployment, demo, labels, sampling, users
 from shifangbang.inspections import overall_result
 from shifangbang.models import (
     Complaint,
@@ -22,6 +22,8 @@ from shifangbang.models import (
     TierDecision,
     TitleGrant,
     User,
+    WechatBinding,
+    WechatUser,
     Workshop,
 )
 
@@ -197,6 +199,11 @@ def test_inspections_agree_with_rule_and_workshops(db, loaded):
 
 def test_samplings_and_complaints_are_consistent(db, loaded):
     for s in db.session.scalars(select(Sampling)):
+        # As sampling.record and request_retest would take them: the notice dated between
+        # sampling and today, a re-test asked within its window from the notice.
+        assert s.notice_no and s.sampled_on <= s.notice_on <= DAY
+        if s.retest_requested_on is not None:
+            assert s.notice_on <= s.retest_requested_on <= sampling.retest_deadline(s)
         if s.result == "fail":
             assert s.failed_item and s.measured_value and s.limit_value
         else:
@@ -222,6 +229,22 @@ def test_samplings_and_complaints_are_consistent(db, loaded):
     # The README's password works on /track as typed (it upper-cases what is typed).
     c = db.session.scalars(select(Complaint)).first()
     assert complaints.track(c.tracking_no, demo.DEMO_QUERY_PASSWORD) is not None
+
+
+def test_some_named_cases_are_bound_to_mini_program_users_as_a_filing_binds_them(db, loaded):
+    bound = db.session.execute(
+        select(Complaint, WechatBinding, WechatUser)
+        .join(WechatBinding, WechatBinding.complaint_id == Complaint.id)
+        .join(WechatUser, WechatUser.id == WechatBinding.user_id)
+    ).all()
+    assert len(bound) >= 2
+    for c, b, u in bound:
+        assert not c.anonymous  # an anonymous report is never bound
+        assert u.created_at <= u.last_login_at <= c.received_at and u.openid.startswith("demo-")
+        if b.phone_verified_at is not None:
+            assert c.reporter_phone and b.phone_verified_at >= c.received_at
+    assert any(b.phone_verified_at for _c, b, _u in bound)
+    assert any(b.phone_verified_at is None for _c, b, _u in bound)
 
 
 def test_audit_chain_verifies(db, loaded):

@@ -108,7 +108,7 @@ def test_poster_pages_in_the_back_office(client, db, j, app):
         shop.cert_no,
         "DH-XNB-0007",
         "铜榜",
-        "#a0522d",
+        "bg-a0522d",  # the bronze colour (palette.py)
         "包头市食品小作坊示范点",
         "第 1 期",
         f"{today().year}年{today().month}月{today().day}日",

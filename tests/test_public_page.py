@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import event
 
-from shifangbang import changes, codes, public_status
+from shifangbang import changes, codes, public_cache, public_status
 from shifangbang.models import (
     Inspection,
     Poster,
@@ -24,6 +24,7 @@ from shifangbang.models import (
 from shifangbang.timeutil import today, utcnow
 
 from . import factories as f
+from .conftest import make_test_app
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://sfb.example.cn"  # BASE_URL of the test app
@@ -146,7 +147,7 @@ def test_page_shows_the_official_status_with_dates_and_masked_operator(client, d
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "老东河凉糕作坊" in html and w.cert_no in html and w.address in html
-    assert "金榜" in html and "#946c00" in html  # badge in its colour
+    assert "金榜" in html and "bg-946c00" in html  # badge in its colour (palette.py)
     tier_since, inspected = today() - timedelta(days=30), today() - timedelta(days=40)
     assert f"{tier_since.year}年{tier_since.month}月{tier_since.day}日" in html
     assert f"{inspected.year}年{inspected.month}月{inspected.day}日" in html
@@ -543,7 +544,6 @@ def test_new_public_code_is_short_unambiguous_and_unique(db, j, monkeypatch):
 
 
 def test_wechat_verification_file(tmp_path, app):
-    from .conftest import make_test_app
 
     assert app.test_client().get("/MP_verify_abc123.txt").status_code == 404
     toml = (ROOT / "shifangbang/deployment.toml").read_text(encoding="utf-8")
@@ -557,6 +557,22 @@ def test_wechat_verification_file(tmp_path, app):
     r = configured.test_client().get("/MP_verify_abc123.txt")
     assert r.status_code == 200 and r.data == b"abc123" and r.mimetype == "text/plain"
     assert configured.test_client().get("/MP_verify_other.txt").status_code == 404
+
+
+def test_the_micro_cache_window_is_read_from_the_environment_per_app(tmp_path, monkeypatch):
+    """SHIFANGBANG_PAGE_MICROCACHE reaches the app through its Config (not read at import), and
+    without it the window is a second in service and none under tests."""
+    url, idx = f"sqlite:///{tmp_path / 'm.db'}", tmp_path / "idx"
+    for value, expected in (("0", 0.0), ("2.5", 2.5)):
+        monkeypatch.setenv("SHIFANGBANG_PAGE_MICROCACHE", value)
+        with make_test_app(url, idx).app_context():
+            assert public_cache.head_ttl() == expected
+    monkeypatch.delenv("SHIFANGBANG_PAGE_MICROCACHE")
+    testing = make_test_app(url, idx)
+    with testing.app_context():
+        assert public_cache.head_ttl() == 0.0
+        testing.testing = False
+        assert public_cache.head_ttl() == public_cache.HEAD_TTL_DEFAULT == 1.0
 
 
 def test_head_micro_cache_and_render_cache_are_bounded(app, client, db, j, monkeypatch):
@@ -579,7 +595,7 @@ def test_head_micro_cache_and_render_cache_are_bounded(app, client, db, j, monke
     for n in range(12):
         client.get(f"/w/NOPE{n:04d}")
     assert len(view._heads) <= 5
-    cache = view.RenderCache(size=2, ttl=60)
+    cache = public_cache.RenderCache(size=2, ttl=60)
     for key in "abc":
         cache.put(key, key * 3)
     assert cache.get("a") is None and cache.get("c") == "ccc"

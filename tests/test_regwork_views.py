@@ -65,6 +65,23 @@ def test_record_failed_inspection_shows_proposal_and_keeps_input_on_error(client
     assert client.get("/admin/inspections/").status_code == 200
 
 
+def test_any_rule_that_refuses_comes_back_on_the_form(client, s, monkeypatch):
+    """A form view catches DomainError, not only its own module's error: a rule of another module
+    that refuses inside the same step (here the tier rules under an inspection) shows its message
+    next to what was typed, not a bare error page that loses it."""
+    f.login(client, s["o1"])
+
+    def refuse(*args, **kwargs):
+        raise tiers.TierError("该作坊有未决的定榜建议，请先处理。")
+
+    monkeypatch.setattr("shifangbang.inspections.record", refuse)
+    code = s["w"].public_code
+    form = inspection_form(s, due=(today() + timedelta(days=10)).isoformat())
+    r = client.post(f"/admin/inspections/new?workshop={code}", data=form)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "该作坊有未决的定榜建议" in text and "现场检查" in text
+
+
 def test_other_station_cannot_see_or_record(client, s):
     f.login(client, s["kun"])
     r = client.get(f"/admin/inspections/new?workshop={s['w'].public_code}")
@@ -267,7 +284,7 @@ def test_stats_page_scope_xlsx_and_no_identity(client, s, app):
     _db.session.commit()
     f.login(client, s["o1"])
     page = client.get("/admin/stats/").get_data(as_text=True)
-    assert "统计：西脑包市场监管所" in page and "<script" not in page and 'class="fill"' in page
+    assert "统计：西脑包市场监管所" in page and "<script" not in page and 'class="fill w-' in page
     assert client.get(f"/admin/stats/?jurisdiction={s['j']['kun1'].id}").status_code == 403
     client.post("/admin/logout")
     f.login(client, s["admin"])

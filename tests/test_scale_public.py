@@ -128,6 +128,27 @@ def test_nearby_counts_up_to_the_limit_it_is_given(app, db):
                 assert [c.id for c, _d in got] == [i for _d, i in want[(page - 1) * 5 : page * 5]]
 
 
+def test_nearby_from_an_empty_field_needs_no_growing_circles(app, db):
+    """A phone far from any workshop: the answer is still exact, and on PostgreSQL one walk of the
+    GiST index sizes the circle at once (two statements: that walk and the page), where doubling
+    from 100 m would take a dozen; the count limit reached inside the radius needs no count."""
+    made, _j = _scatter()
+    lat, lng = CENTRE[0] + 0.2, CENTRE[1]  # ~22 km north of the cluster
+    want = _brute(made, lat, lng, 50.0)
+    assert len(want) > 12
+    run = []
+    listener = lambda *a: run.append(a[2])  # noqa: E731
+    event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        got, total = queries.nearby(lat, lng, 50.0, {}, 1, 5, count_limit=12)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", listener)
+    assert total == 12 and [c.id for c, _d in got] == [i for _d, i in want[:5]]
+    on_workshops = [q for q in run if "workshop" in q.lower() and "workshop_category" not in q]
+    if app.config["BACKEND"] == "postgresql":
+        assert len(on_workshops) == 3, on_workshops  # the walk, the page, the page's cards
+
+
 def test_nearby_follows_moves_closures_and_deletions(app, db):
     made, _j = _scatter(60)
     lat, lng = CENTRE
@@ -364,12 +385,26 @@ def test_aggregates_are_recomputed_ahead_not_in_the_request(cached_app, db, monk
     assert _gold_count(client.get("/").get_data(as_text=True)) == gold - 1
 
 
-def test_a_worker_warms_the_headline_counts_before_its_first_visitor(cached_app, db):
+def test_a_worker_warms_home_and_each_district_ranking_before_its_first_visitor(cached_app, db):
     client = cached_app.test_client()
-    _scatter(30)
+    _made, j = _scatter(30)
     public_cache.warm_up(cached_app, rankings.warm_up)  # as shifangbang/wsgi.py at a worker's start
-    for url in ("/", "/rankings", "/api/v1/categories"):
-        assert _aggregates_run(client, url) == [], url
+    for url in ("/", "/rankings", f"/rankings?county={j['donghe'].id}", "/api/v1/categories"):
+        assert _workshop_queries(client, url) == [], url
+
+
+def test_workers_started_together_expire_their_entries_at_different_moments(cached_app):
+    """Each worker's cache takes its own share of CACHE_TTL, so the safety-net expiry does not
+    send every worker recomputing the same aggregates in the same second."""
+    shares = set()
+    with cached_app.app_context():
+        for _ in range(5):
+            public_cache.clear()  # a new worker's state
+            state = public_cache._state()
+            low = public_cache.CACHE_TTL * (1 - public_cache.TTL_SPREAD)
+            assert low <= state.data.ttl == state.pages.ttl <= public_cache.CACHE_TTL
+            shares.add(state.ttl_share)
+    assert len(shares) > 1
 
 
 def test_a_refresh_that_waits_too_long_is_done_in_the_request(cached_app, db, monkeypatch):

@@ -125,6 +125,29 @@ def test_renaming_a_title_reaches_the_pages_that_show_it(client, db, s):
         titles.update_title(admin, s["title"], "", "x", "county")
 
 
+def test_the_titles_screen_renames_a_title_and_keeps_bad_input(client, db, s):
+    w, admin, title = s["w"], s["admin"], s["title"]
+    titles.grant(admin, w, title, today() - timedelta(days=10))
+    db.session.commit()
+    f.login(client, admin)
+    index = client.get("/admin/titles/").get_data(as_text=True)
+    url = f"/admin/titles/kinds/{title.id}"
+    assert url in index and "现有 1 家作坊持有此称号" in client.get(url).get_data(as_text=True)
+    long = {"name": "称" * 81, "authority": "东河区市场监督管理局", "level": "county"}
+    resp = client.post(url, data=long)
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "不能超过 80 字" in text and "称" * 81 in text
+    new = {"name": "东河区食品小作坊示范点", "authority": "东河区市场监督管理局", "level": "city"}
+    assert client.post(url, data=new).status_code == 302
+    page = client.get(f"/w/{w.public_code}").get_data(as_text=True)
+    assert "东河区食品小作坊示范点" in page
+    officer = f.user("officer", s["j"]["xinaobao"])
+    db.session.commit()
+    client.post("/admin/logout")
+    f.login(client, officer)
+    assert client.post(url, data=new | {"name": "改名"}).status_code == 403
+
+
 def test_renaming_a_station_reaches_every_workshop_page_below_it(client, db, s):
     w, admin, j = s["w"], s["admin"], s["j"]
     other = f.workshop(j["kun1"])

@@ -233,6 +233,46 @@ def test_a_case_subscription_sends_one_message_when_the_case_moves(client, db, w
     assert db.session.get(WechatSubscription, sub["id"]).status == "used"
 
 
+def test_logout_ends_only_this_sign_in(client, db, wx, p):
+    phone, tablet = login(client, wx, "oIvan"), login(client, wx, "oIvan")
+    assert client.post("/api/v1/wechat/logout", headers=bearer(phone)).status_code == 204
+    assert client.get("/api/v1/me/complaints", headers=bearer(phone)).status_code == 401
+    assert client.get("/api/v1/me/complaints", headers=bearer(tablet)).status_code == 200
+    again = client.post("/api/v1/wechat/logout", headers=bearer(phone))
+    assert again.status_code == 401 and again.get_json()["error"]["code"] == "unauthorized"
+    assert client.post("/api/v1/wechat/logout").status_code == 401
+
+
+def test_deleting_the_account_forgets_the_user_and_keeps_the_cases(client, db, wx, p):
+    token = login(client, wx, "oJudy")
+    receipt = file_report(client, token, p["workshop"])
+    number, password = receipt["items"][0]["tracking_no"], receipt["password"]
+    c = db.session.scalar(
+        select(complaints.Complaint).where(complaints.Complaint.tracking_no == number)
+    )
+    subscribe_case(client, token, number)
+    complaints.transition(p["officer"], c, "verify", public_reply="已安排核查。")  # a notice queued
+    other = login(client, wx, "oKeep")
+    user_id = db.session.scalar(select(WechatUser.id).where(WechatUser.openid == "oJudy"))
+
+    r = client.delete("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200 and r.get_json() == {"deleted": True, "cases_unbound": 1}
+    for model in (WechatSession, WechatBinding, WechatSubscription, WechatOutbox):
+        rows = select(func.count()).select_from(model).where(model.user_id == user_id)
+        assert db.session.scalar(rows) == 0, model.__name__
+    assert db.session.scalar(select(WechatUser).where(WechatUser.openid == "oJudy")) is None
+    assert wechat_outbox.deliver_due() == {} and wx.sent_to("oJudy") == []  # nothing goes out
+    assert client.get("/api/v1/me/complaints", headers=bearer(token)).status_code == 401
+    # The case stays as the bureau's record, no longer shown as bound; other users are untouched.
+    tracked = client.get(
+        f"/api/v1/complaints/{number}", headers={"X-Tracking-Password": password}
+    ).get_json()
+    assert tracked["status"] == "verifying"  # still tracked with its number and password
+    factories.login(client, p["officer"])
+    assert "已绑定微信" not in client.get(f"/admin/complaints/{c.id}").get_data(as_text=True)
+    assert client.get("/api/v1/me/complaints", headers=bearer(other)).status_code == 200
+
+
 def test_stale_token_is_refreshed_once_and_shared(client, db, wx, p):
     token, number, c = _bound_case(client, db, wx, p, "oIvan")
     subscribe_case(client, token, number)

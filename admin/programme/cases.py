@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from shifangbang import access, cases, labels
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Complaint, Inspection
 from shifangbang.programme_models import EnforcementCase
@@ -75,7 +76,7 @@ def new():
                 case = cases.open_from_report(current_user, source, opened_on, summary)
             else:
                 case = cases.open_from_inspection(current_user, source, opened_on, summary)
-        except (InputError, cases.CaseError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             flash(f"已立案，案件编号 {case.case_no}。", "success")
@@ -126,7 +127,7 @@ def decide(case_id: int):
             penalty=f.get("penalty", ""),
             fine_yuan=_fine(f.get("fine_yuan")),
         )
-    except (InputError, cases.CaseError) as e:
+    except DomainError as e:
         case = _visible_case(case_id)  # reloaded after the rollback
         page = render_template(
             "admin/programme/case.html",
@@ -163,7 +164,7 @@ def close_unlicensed(case_id: int):
         cases.close_unlicensed(
             current_user, case, parse_date(request.form.get("closed_on"), "取缔日期")
         )
-    except (InputError, cases.CaseError) as e:
+    except DomainError as e:
         flash(str(e), "error")
     else:
         flash("已登记取缔。", "success")

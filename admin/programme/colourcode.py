@@ -5,12 +5,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from shifangbang import colourcode, labels
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Workshop
 from shifangbang.programme_models import ColourCodeAdoption
 
 from ..auth import role_required
-from ..helpers import InputError, get_visible, parse_date, scope
+from ..helpers import get_visible, parse_date, scope
 
 bp = Blueprint("admin_colour", __name__, url_prefix="/admin/programme/colour")
 
@@ -53,7 +54,7 @@ def update(workshop_id: int):
             parse_date(f.get("checked_on"), "核查日期"),
             parse_date(f.get("completed_on"), "完成日期", required=False),
         )
-    except (InputError, colourcode.ColourCodeError) as e:
+    except DomainError as e:
         flash(str(e), "error")
     else:
         flash(f"已更新 {w.name} 的色标化进度。", "success")

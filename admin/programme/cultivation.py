@@ -4,7 +4,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from shifangbang import cultivation, labels, titles
+from shifangbang import cultivation, labels
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Title
 from shifangbang.programme_models import Cultivation
@@ -53,7 +54,7 @@ def enter():
             parse_date(f.get("entered_on"), "入库日期"),
             f.get("note", ""),
         )
-    except (InputError, cultivation.CultivationError) as e:
+    except DomainError as e:
         return _index(f, str(e))
     flash(f"已将 {w.name} 纳入“{title.name}”培育库。", "success")
     return redirect(url_for(".show", cultivation_id=c.id))
@@ -99,6 +100,6 @@ def act(cultivation_id: int, step: str):
             flash("已退出培育。", "success")
         else:
             abort(404)
-    except (InputError, cultivation.CultivationError, titles.TitleError) as e:
+    except DomainError as e:
         flash(str(e), "error")
     return redirect(url_for(".show", cultivation_id=cultivation_id))

@@ -4,10 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shifangbang import growth
+from shifangbang.errors import DomainError
 from shifangbang.programme_models import GrowthEntry
 
 from ..auth import role_required
-from ..helpers import InputError, get_visible, parse_date, require_workshop, scope
+from ..helpers import get_visible, parse_date, require_workshop, scope
 
 bp = Blueprint("admin_growth", __name__, url_prefix="/admin/programme/growth")
 
@@ -45,7 +46,7 @@ def add():
             parse_date(f.get("entered_on"), "登记日期"),
             f.get("note", ""),
         )
-    except (InputError, growth.GrowthError) as e:
+    except DomainError as e:
         return _page(f, str(e))
     flash(f"已登记 {w.name}。", "success")
     return redirect(url_for(".index"))
@@ -62,7 +63,7 @@ def advance(entry_id: int):
             parse_date(request.form.get("on"), "阶段日期"),
             request.form.get("note", ""),
         )
-    except (InputError, growth.GrowthError) as err:
+    except DomainError as err:
         flash(str(err), "error")
     else:
         flash(f"{e.workshop.name} 已进入“{e.stage}”阶段。", "success")

@@ -4,9 +4,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shifangbang import monitoring
+from shifangbang.errors import DomainError
 
 from ..auth import role_required
-from ..helpers import InputError, parse_date, scope, workshop_to_record
+from ..helpers import parse_date, scope, workshop_to_record
 
 bp = Blueprint("admin_monitoring", __name__, url_prefix="/admin/programme/monitoring")
 
@@ -45,7 +46,7 @@ def new():
                 measured_value=f.get("measured_value", ""),
                 note=f.get("note", ""),
             )
-        except (InputError, monitoring.MonitoringError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             flash(f"已登记 {workshop.name} 的风险监测结果。", "success")

@@ -4,10 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shifangbang import plaques
+from shifangbang.errors import DomainError
 from shifangbang.models import TitleGrant
 
 from ..auth import role_required
-from ..helpers import InputError, get_visible, parse_date, scope
+from ..helpers import get_visible, parse_date, scope
 
 bp = Blueprint("admin_plaques", __name__, url_prefix="/admin/programme/plaques")
 
@@ -29,7 +30,7 @@ def recover(grant_id: int):
             parse_date(request.form.get("recovered_on"), "收回日期"),
             request.form.get("note", ""),
         )
-    except (InputError, plaques.PlaqueError) as e:
+    except DomainError as e:
         flash(str(e), "error")
     else:
         flash(f"已登记收回 {g.workshop.name} 的“{g.title.name}”牌匾。", "success")

@@ -4,11 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from shifangbang import reporting
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction
 
 from ..auth import role_required
-from ..helpers import InputError, parse_date, scope
+from ..helpers import parse_date, scope
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/programme/reports")
 
@@ -42,7 +43,7 @@ def submit():
             parse_date(f.get("submitted_on"), "报送日期"),
             f.get("note", ""),
         )
-    except (InputError, reporting.ReportError) as e:
+    except DomainError as e:
         flash(str(e), "error")
     else:
         flash(f"已登记 {station.name} {f.get('period')} 报表。", "success")

@@ -4,12 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from shifangbang import current_deployment, draws, spotcheck
+from shifangbang import current_deployment, spotcheck
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction
 
 from ..auth import role_required
-from ..helpers import InputError, parse_date, parse_int, scope
+from ..helpers import parse_date, parse_int, scope
 
 bp = Blueprint("admin_spotcheck", __name__, url_prefix="/admin/programme/spotcheck")
 
@@ -28,7 +29,7 @@ def index():
                 parse_date(form.get("end"), "登记期间结束日期"),
                 form.get("seed", ""),
             )
-        except (InputError, draws.DrawError) as e:
+        except DomainError as e:
             error = str(e)
         else:
             flash(f"已抽取 {len(d.result)} 家新登记作坊进行核查。", "success")

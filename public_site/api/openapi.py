@@ -1089,4 +1089,38 @@ def wechat_paths() -> dict:
             ],
             {"404": error("不是本站公示牌的链接，或作坊不存在。")},
         ),
+        # Last: schemathesis calls operations in this order, and these two end the sign-in.
+        "/wechat/logout": {
+            "post": {
+                "operationId": "wechatLogout",
+                "summary": "退出登录：本次登录的令牌随即失效（其他设备的登录不受影响）。",
+                "responses": {
+                    "204": {"description": "已退出。"},
+                    "401": UNAUTHORIZED,
+                    "429": TOO_MANY,
+                },
+                "security": BEARER,
+            }
+        },
+        "/me": {
+            "delete": {
+                "operationId": "forgetMe",
+                "summary": "注销：删除本站保存的该用户的一切信息（openid、登录、订阅、消息和与事项的绑定）。"
+                "已提交的投诉举报作为监管记录保留，仍可凭查询码和查询密码查询。",
+                "responses": {
+                    "200": json_response(
+                        "已注销。",
+                        obj(
+                            {
+                                "deleted": {"type": "boolean"},
+                                "cases_unbound": {"type": "integer", "minimum": 0},
+                            }
+                        ),
+                    ),
+                    "401": UNAUTHORIZED,
+                    "429": TOO_MANY,
+                },
+                "security": BEARER,
+            }
+        },
     }

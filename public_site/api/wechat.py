@@ -81,6 +81,24 @@ def wechat_login():
     return jsonify({"token": session.token, "expires_in": session.expires_in})
 
 
+@bp.post("/wechat/logout")
+@limiter.limit("30 per minute")
+def wechat_logout():
+    """This sign-in ends: 204; a token that is not (or no longer) valid is a 401 as everywhere."""
+    signed_in_user()
+    wechat.logout(bearer_token())
+    return "", 204
+
+
+@bp.delete("/me")
+@limiter.limit("10 per minute")
+def forget_me():
+    """注销: everything held about this user is deleted; their cases stay, unbound."""
+    user = signed_in_user()
+    unbound = wechat.forget(user)
+    return jsonify({"deleted": True, "cases_unbound": unbound})
+
+
 @bp.get("/me/complaints")
 @limiter.limit("60 per minute")
 def my_complaints():

@@ -45,6 +45,13 @@ def test_pages_run_under_the_policy_without_violations(live_server, desktop_page
     for path in ("/", "/search?q=豆腐", f"/w/{code}", "/rankings", "/track", "/open-data/"):
         page.goto(base + path)
         assert _violations(page) == [], path
+    # The tier's colour comes from the deployment file through a class, not a style attribute.
+    page.goto(f"{base}/w/{code}")
+    colour = app.extensions["deployment"].tier("gold").colour
+    rgb = "rgb({}, {}, {})".format(*(int(colour[i : i + 2], 16) for i in (1, 3, 5)))
+    badge = "getComputedStyle(document.querySelector('.badge.tier')).backgroundColor"
+    border = "getComputedStyle(document.querySelector('section.status')).borderTopColor"
+    assert page.evaluate(badge) == rgb and page.evaluate(border) == rgb
     page.goto(f"{base}/complain?w={code}")
     assert "已写 0 字" in page.inner_text("#limit-content")  # complain.js ran under the CSP
     page.fill("#content", "后厨地面有积水")

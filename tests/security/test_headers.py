@@ -4,6 +4,10 @@
 import re
 from pathlib import Path
 
+from flask import url_for
+
+from shifangbang import palette
+
 from ..conftest import ROOT, make_test_app
 from ..registry_helpers import login_as, world
 
@@ -16,6 +20,8 @@ def _check(r, https: bool = True) -> None:
     assert directives.get("frame-ancestors") == ["'none'"], csp
     assert directives.get("script-src") == ["'self'"], csp  # no 'unsafe-inline', no eval
     assert directives.get("style-src-elem") == ["'self'"], csp
+    assert directives.get("style-src") == ["'self'"], csp  # no 'unsafe-inline'
+    assert directives.get("style-src-attr") == ["'none'"], csp
     assert directives.get("object-src") == ["'none'"] and directives.get("base-uri") == ["'none'"]
     assert r.headers["X-Frame-Options"] == "DENY"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -54,6 +60,7 @@ def test_no_inline_script_or_style_element_in_any_template():
         for tag in re.findall(r"<script\b[^>]*>", html):
             assert "src=" in tag, f"{path}: inline script {tag}"
         assert "<style" not in html, f"{path}: <style> element"
+        assert not re.search(r"\sstyle=", html), f"{path}: style attribute (use palette classes)"
         handler = r"<[a-z][^>]*\son(?:click|load|error|change|submit|input|focus|blur|mouse\w+|key\w+)\s*="
         assert not re.search(handler, html), f"{path}: inline event handler"
         assert "javascript:" not in html, path
@@ -61,3 +68,19 @@ def test_no_inline_script_or_style_element_in_any_template():
 
 def test_static_scripts_exist_for_what_was_inline():
     assert (Path(ROOT) / "static/js/search.js").exists()  # the search page's nearby control
+
+
+def test_every_deployment_colour_is_a_class_in_the_served_style_sheets(app, client):
+    deployment = app.extensions["deployment"]
+    with app.test_request_context():
+        url = url_for("static", filename="css/site.css")  # the fingerprinted copy pages link
+    sheet = client.get(url)
+    assert sheet.status_code == 200 and "immutable" in sheet.headers["Cache-Control"]
+    css = sheet.get_data(as_text=True)
+    for colour in [t.colour for t in deployment.tiers] + [
+        c["hex"] for c in deployment.colour_codes
+    ]:
+        assert f".{palette.bg(colour)}{{background-color:{colour.lower()}}}" in css, colour
+        assert f".{palette.bd(colour)}{{border-color:{colour.lower()}}}" in css, colour
+    # Only plain #rrggbb becomes a class: nothing else from a file reaches CSS.
+    assert palette.bg("red;background:url(x)") == "" and palette.bg(None) == ""

@@ -1,0 +1,57 @@
+"""Back office: the jurisdiction tree's names, phones and addresses (bureau administrators only).
+
+Every workshop page shows its station and county with their phone (where to complain), so a
+renamed station or a new number is edited here and shows on every public page at once
+(jurisdictions.update touches the workshops below it)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from shifangbang import access, jurisdictions
+from shifangbang.extensions import db
+from shifangbang.models import Jurisdiction
+
+from .auth import role_required
+from .helpers import posted
+
+bp = Blueprint("admin_jurisdictions", __name__, url_prefix="/admin/jurisdictions")
+
+
+def _tree() -> list[tuple[int, Jurisdiction]]:
+    """(depth, jurisdiction) in tree order: each under its parent, siblings by code."""
+    rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)).all()
+    children: dict[int | None, list[Jurisdiction]] = {}
+    for j in rows:
+        children.setdefault(j.parent_id, []).append(j)
+    out: list[tuple[int, Jurisdiction]] = []
+    stack = [(0, j) for j in reversed(children.get(None, []))]
+    while stack:
+        depth, j = stack.pop()
+        out.append((depth, j))
+        stack.extend((depth + 1, c) for c in reversed(children.get(j.id, [])))
+    return out
+
+
+@bp.get("")
+@role_required("admin")
+def index():
+    access.require(current_user, "edit_jurisdiction")
+    return render_template("admin/jurisdictions.html", tree=_tree())
+
+
+@bp.route("/<int:jurisdiction_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit(jurisdiction_id: int):
+    access.require(current_user, "edit_jurisdiction")
+    j = db.session.get(Jurisdiction, jurisdiction_id)
+    if j is None:
+        abort(404)
+    typed, error, done = posted(
+        jurisdictions.FIELDS, lambda **v: jurisdictions.update(current_user, j, **v)
+    )
+    if done:
+        flash(f"已保存：{j.name}。辖区内作坊的公示页面随即更新。", "success")
+        return redirect(url_for(".index"))
+    page = render_template("admin/jurisdiction.html", j=j, typed=typed, error=error)
+    return page, 422 if error else 200
