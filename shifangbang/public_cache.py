@@ -6,8 +6,8 @@ its own transaction) together with today's date (date-derived states change dail
 one index lookup, itself kept for a second per worker (as the workshop page's head query) so a
 burst costs no query at all. Entries also expire after CACHE_TTL seconds: a safety net for a change
 that bypassed the log (a renamed station) or two commits that overtook each other. Each worker
-takes its own share of CACHE_TTL (TTL_SPREAD), so workers started together do not all recompute at
-the same moment.
+takes its own share of CACHE_TTL (TTL_SPREAD) for the aggregates, so workers started together do
+not all recompute them at the same moment.
 
 Aggregates and lists (cached()) are recomputed ahead, never in a request that finds them old: an
 entry of an older version (or past CACHE_TTL) is still served while one background thread per
@@ -43,7 +43,7 @@ from .timeutil import today
 log = logging.getLogger(__name__)
 
 CACHE_TTL = 60  # seconds, see above
-TTL_SPREAD = 0.25  # a worker's entries expire after CACHE_TTL × (1 − up to this), drawn per worker
+TTL_SPREAD = 0.25  # a worker's aggregates expire after CACHE_TTL × (1 − up to this), drawn per worker
 # Seconds a refresh may wait before a request stops serving the old value and computes it itself.
 REFRESH_LIMIT = 10
 DATA_ENTRIES = 256  # aggregates and lists: a few KB each
@@ -146,13 +146,13 @@ class InlineRefresher:
 
 class _State:
     def __init__(self, app):
-        # gunicorn imports the app after the fork, so each worker draws its own share.
+        # gunicorn imports the app after the fork, so each worker draws its own share. Only the
+        # aggregates, which every worker recomputes ahead on its refresh thread, need it.
         self.ttl_share = 1 - random.random() * TTL_SPREAD
-        ttl = CACHE_TTL * self.ttl_share
-        self.data = RenderCache(DATA_ENTRIES, ttl)
-        self.pages = RenderCache(PAGE_ENTRIES, ttl)
+        self.data = RenderCache(DATA_ENTRIES, CACHE_TTL * self.ttl_share)
+        self.pages = RenderCache(PAGE_ENTRIES, CACHE_TTL)
         self.searches = RenderCache(PAGE_ENTRIES, SEARCH_TTL)
-        self.places = RenderCache(PAGE_ENTRIES, ttl)
+        self.places = RenderCache(PAGE_ENTRIES, CACHE_TTL)
         self.version: tuple[float, int] | None = None  # (valid until, change-log id)
         self.refresher = InlineRefresher() if app.testing else Refresher(app)
 
