@@ -162,19 +162,20 @@ def _ask_closing(complaint_id: int):
     with the reply the complainant will read. A step the rules would refuse is not asked: the form
     comes back with the message at once."""
     form = request.form
+    step = complaints.TRANSITIONS.get(form.get("action", ""))
+    if step is None or step.target not in complaints.CLOSED_STATUSES:
+        return None  # nothing to ask: no need to load the item or run the checks twice
     c = _load(complaint_id)
     try:
         t, _note, reply = complaints.check_transition(
             current_user,
             c,
-            form.get("action", ""),
+            step.action,
             form.get("reason") or None,
             form.get("note", ""),
             form.get("public_reply"),
         )
     except complaints.ComplaintError:
-        return None
-    if t.target not in complaints.CLOSED_STATUSES:
         return None
     told = (
         f"投诉举报人查询时将看到答复：“{reply}”"

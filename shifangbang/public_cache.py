@@ -43,9 +43,8 @@ from .timeutil import today
 log = logging.getLogger(__name__)
 
 CACHE_TTL = 60  # seconds, see above
-TTL_SPREAD = (
-    0.25  # a worker's aggregates expire after CACHE_TTL × (1 − up to this), drawn per worker
-)
+# A worker's aggregates expire after CACHE_TTL × (1 − up to this), drawn per worker.
+TTL_SPREAD = 0.25
 # Seconds a refresh may wait before a request stops serving the old value and computes it itself.
 REFRESH_LIMIT = 10
 DATA_ENTRIES = 256  # aggregates and lists: a few KB each
