@@ -34,6 +34,20 @@ def uri_for(path: str) -> str:
     return f"{SCHEME}://{os.path.abspath(path)}"
 
 
+def _wal(conn: sqlite3.Connection, wait: float = 10.0) -> None:
+    """Switch a new file to WAL. Two workers opening it at once race for the switch, and the
+    loser gets "database is locked" at once (the busy timeout does not cover it): retry."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteFileStorage(Storage):
     STORAGE_SCHEME = [SCHEME]
 
@@ -52,7 +66,7 @@ class SQLiteFileStorage(Storage):
         if conn is None or self._local.pid != os.getpid():
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(SCHEMA)
             self._local.conn, self._local.pid = conn, os.getpid()
