@@ -11,13 +11,15 @@ A claim is a lease: a worker that dies mid-send leaves the row to be retried aft
 rate-limited answers back off exponentially; 40001/42001 refresh the shared access token and retry
 at once; 43101 (the user withdrew consent) drops the row and its subscription.
 `start_worker()` runs it every POLL seconds in a daemon thread of each gunicorn worker
-(shifangbang/wsgi.py, i.e. after the fork), only when WECHAT_APPID is set.
+(shifangbang/wsgi.py, i.e. after the fork), only when WECHAT_APPID is set. A worker that stops (a
+deploy, a restart) finishes the row in hand and claims no other, so a restart neither strands a
+notice for a lease nor spends one of its attempts.
 """
 
+import atexit
 import logging
 import random
 import threading
-import time
 from datetime import timedelta
 
 from flask import current_app
@@ -47,6 +49,7 @@ BACKOFF_MAX = 3600
 MAX_ATTEMPTS = 10
 TOKEN_MARGIN = timedelta(minutes=5)  # refresh the access token this long before it expires
 BATCH = 20
+STOP_WAIT = 15  # seconds a stopping worker waits for the row in hand (gunicorn's grace is 20)
 # The keyword type (its name without the trailing number) → WeChat's length limit for its value.
 VALUE_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "letter": 32, "name": 10}
 
@@ -287,8 +290,11 @@ def deliver(client: Client, row_id: int) -> str:
     return "sent"
 
 
-def deliver_due(client: Client | None = None, limit: int = BATCH) -> dict[str, int]:
-    """Claim and send what is due; {status: count}. Safe to run in any number of workers."""
+def deliver_due(
+    client: Client | None = None, limit: int = BATCH, stopping=lambda: False
+) -> dict[str, int]:
+    """Claim and send what is due, until `stopping()`; {status: count}. Safe to run in any
+    number of workers."""
     client = client or Client.from_config(current_app.config)
     ids = db.session.scalars(
         select(WechatOutbox.id)
@@ -299,27 +305,46 @@ def deliver_due(client: Client | None = None, limit: int = BATCH) -> dict[str, i
     db.session.commit()  # end the read: SQLite would refuse an UPDATE from an older snapshot
     counts: dict[str, int] = {}
     for row_id in ids:
+        if stopping():
+            break
         if claim(row_id):
             status = deliver(client, row_id)
             counts[status] = counts.get(status, 0) + 1
     return counts
 
 
-def start_worker(app) -> threading.Thread | None:
-    """A daemon thread delivering the outbox every POLL seconds; None when WeChat is not set up."""
-    if not app.config.get("WECHAT_APPID"):
-        return None
+class Worker(threading.Thread):
+    """Delivers the outbox every POLL seconds until stop()."""
 
-    def run():
-        time.sleep(random.uniform(0, POLL))  # workers started together look at different times
-        while True:
+    def __init__(self, app):
+        super().__init__(name="wechat-outbox", daemon=True)
+        self.app = app
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        # Workers started together look at different times.
+        waited = self.stopping.wait(random.uniform(0, POLL))
+        while not waited:
             try:
-                with app.app_context():
-                    deliver_due()
+                with self.app.app_context():
+                    deliver_due(stopping=self.stopping.is_set)
             except Exception:  # keep the thread alive; the rows stay for the next round
                 log.exception("WeChat outbox delivery failed")
-            time.sleep(POLL)
+            waited = self.stopping.wait(POLL)
 
-    thread = threading.Thread(target=run, name="wechat-outbox", daemon=True)
-    thread.start()
-    return thread
+    def stop(self, timeout: float = STOP_WAIT) -> None:
+        """Finish the row in hand, claim no other."""
+        self.stopping.set()
+        if self.is_alive():
+            self.join(timeout)
+
+
+def start_worker(app) -> Worker | None:
+    """Start the delivery thread of this process; None when WeChat is not set up. It is stopped
+    at exit (gunicorn's worker ends with sys.exit), before the interpreter drops daemon threads."""
+    if not app.config.get("WECHAT_APPID"):
+        return None
+    worker = Worker(app)
+    worker.start()
+    atexit.register(worker.stop)
+    return worker

@@ -483,3 +483,52 @@ def test_concurrent_workers_claim_each_row_exactly_once(app):
             )
             _db.session.execute(WechatUser.__table__.delete().where(WechatUser.id == user_id))
             _db.session.commit()
+
+
+def test_a_stopping_worker_finishes_the_row_in_hand_and_claims_no_other(app, fake):
+    """A deploy stops gunicorn's workers: the delivery thread sends the notice it has claimed
+    (killed mid-send, the row would wait out its lease and count an attempt WeChat never saw)
+    and leaves the next one pending for the new workers."""
+    from shifangbang.extensions import db as _db
+
+    send = "cgi-bin/message/subscribe/send"
+    saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE")}
+    app.config.update(WECHAT_APPID=APPID, WECHAT_SECRET=SECRET, WECHAT_API_BASE=fake.url)
+    fake.fail_next.clear()
+    fake.delay[send] = 1.0
+    with app.app_context():
+        user = WechatUser(openid="oStop")
+        _db.session.add(user)
+        _db.session.flush()
+        rows = [
+            WechatOutbox(user_id=user.id, template_id="t", data={}, next_attempt_at=utcnow())
+            for _ in range(2)
+        ]
+        _db.session.add_all(rows)
+        _db.session.commit()
+        ids, user_id = [r.id for r in rows], user.id
+    seen = len(fake.requests)  # the fake serves every backend's run of this test
+    try:
+        worker = wechat_outbox.start_worker(app)
+        deadline = utcnow() + timedelta(seconds=30)
+        while not any(p == send and q["touser"] == "oStop" for p, q in fake.requests[seen:]):
+            assert utcnow() < deadline, "the worker sent nothing"
+            worker.stopping.wait(0.05)
+        worker.stop()  # while WeChat is still answering the first send
+        assert not worker.is_alive()
+        with app.app_context():
+            got = {
+                r.id: (r.status, r.attempts)
+                for r in _db.session.scalars(select(WechatOutbox).where(WechatOutbox.id.in_(ids)))
+            }
+        assert got == {ids[0]: ("sent", 1), ids[1]: ("pending", 0)}
+        assert [q["touser"] for p, q in fake.requests[seen:] if p == send] == ["oStop"]
+    finally:
+        fake.delay.clear()
+        app.config.update(saved)
+        with app.app_context():
+            _db.session.execute(
+                WechatOutbox.__table__.delete().where(WechatOutbox.user_id == user_id)
+            )
+            _db.session.execute(WechatUser.__table__.delete().where(WechatUser.id == user_id))
+            _db.session.commit()

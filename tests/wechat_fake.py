@@ -17,6 +17,7 @@ Errors come as HTTP 200 with {"errcode", "errmsg"}, as WeChat sends them. Tests 
 import json
 import secrets
 import threading
+import time
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -51,6 +52,7 @@ class WechatFake:
         self.phone_codes: dict[str, str] = {}  # getPhoneNumber code → pure phone number
         self.refusing: set[str] = set()  # openids that have not accepted (43101)
         self.fail_next: dict[str, list[int]] = {}  # path → errcodes to answer before succeeding
+        self.delay: dict[str, float] = {}  # path → seconds taken to answer (a slow network)
         self.token = secrets.token_hex(16)
         self.token_requests: list[dict] = []
         self.messages: list[dict] = []  # subscribe messages accepted
@@ -112,6 +114,8 @@ class WechatFake:
         with self.lock:
             self.requests.append((path, dict(params, **(body or {}))))
             answer = self._answer(path, environ["REQUEST_METHOD"], params, body)
+            delay = self.delay.get(path, 0)
+        time.sleep(delay)
         data = json.dumps(answer, ensure_ascii=False).encode()
         start_response("200 OK", [("Content-Type", "application/json; charset=utf-8")])
         return [data]
