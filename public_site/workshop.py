@@ -2,7 +2,8 @@
 
 Caching: every input that changes the page goes into the ETag — the workshop's last public
 change, today's date (超期未检 and expiry flags depend on it), the poster being checked, the
-large-type cookie, the exact URL (the large-type link points back to it) and the templates.
+large-type cookie, the exact URL (the large-type link points back to it), the templates and the
+deployment file (tier names and colours).
 Each worker keeps rendered pages keyed by that ETag and the head query's answer for a second, so
 a QR-scan burst costs at most one small query per code per second per worker; a CDN or browser
 gets `304` (Cache-Control: no-cache, set once for the whole public site in caching.py).
@@ -90,6 +91,7 @@ def _last_modified(changed_at: datetime) -> datetime:
 def _etag(h: public_status.Head, poster_issue_no: int | None) -> str:
     parts = [
         _VERSION,
+        current_app.extensions["deployment"].fingerprint,
         str(h.workshop_id),
         h.public_changed_at.isoformat(),
         today().isoformat(),

@@ -5,10 +5,12 @@ the raw TOML. A new setting: add the field (with its default and a comment) and 
 deployment.toml.
 """
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 DEFAULT_FILE = Path(__file__).with_name("deployment.toml")
@@ -222,6 +224,13 @@ class Deployment:
     search: SearchVocabulary = SearchVocabulary()
     wechat: Wechat = Wechat()
     programme: Programme = Programme()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes with any setting (tier names and colours, labels, checklists …): part of the
+        ETag of a page that shows them, so a restart on an edited file never answers 304 with
+        the page as it was."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:12]
 
     def tier(self, code: str | None) -> Tier:
         """The tier for a code; unknown or missing codes are shown as unrated, never as an error."""

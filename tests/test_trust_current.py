@@ -175,3 +175,27 @@ def test_renaming_a_station_reaches_every_workshop_page_below_it(client, db, s):
     with pytest.raises(access.Forbidden):
         jurisdictions.update(officer, j["xinaobao"], "改名")
     assert logged() == before + 1  # the search index follows the rename too
+
+
+def test_an_edited_deployment_file_changes_the_workshop_page_etag(app, client, s):
+    """Tier names and colours come from the deployment file, read at start: after a restart on
+    an edited file the page is sent again, never a 304 for the old wording."""
+    import dataclasses
+
+    w = s["w"]
+    first = client.get(f"/w/{w.public_code}")
+    assert first.status_code == 200
+    saved = app.extensions["deployment"]
+    gold = saved.tier("gold")
+    renamed = dataclasses.replace(gold, name="五星作坊")
+    app.extensions["deployment"] = dataclasses.replace(
+        saved, tiers=tuple(renamed if t is gold else t for t in saved.tiers)
+    )
+    try:
+        again = client.get(f"/w/{w.public_code}", headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+        assert "五星作坊" in again.get_data(as_text=True)
+    finally:
+        app.extensions["deployment"] = saved
+    back = client.get(f"/w/{w.public_code}", headers={"If-None-Match": first.headers["ETag"]})
+    assert back.status_code == 304
