@@ -734,15 +734,35 @@ def _match(v: engine.View, text: str, allowed: int) -> tuple[Matched, bool]:
     return Matched(), False
 
 
+def _pinyin_words(text: str) -> list[tuple[str, str]]:
+    """Typed pinyin cut into syllables (longest first; a letter that starts none is skipped) and
+    taken two neighbours at a time: liangpizuofangxyz → liangpi, pizuo, zuofang. The pinyin
+    counterpart of trying a Chinese query character by character."""
+    known = analysis.syllables()
+    words: list[tuple[str, str]] = []
+    for kind, run in plan(text):
+        if kind != "alpha":
+            continue
+        cut, i = [], 0
+        while i < len(run):
+            j = next((j for j in range(min(len(run), i + 6), i, -1) if run[i:j] in known), i)
+            if j > i:
+                cut.append(run[i:j])
+            i = max(j, i + 1)
+        words += [("alpha", a + b) for a, b in zip(cut, cut[1:])]
+    return words
+
+
 def _suggest(searcher, v: engine.View, text: str) -> tuple[list[int], list[int]]:
-    """Near misses for an empty page (two typos, any word, then any character), and the product
-    categories most of them make: (workshop ids, category ids)."""
+    """Near misses for an empty page (two typos, any word, then any character or two-syllable
+    pinyin word), and the product categories most of them make: (workshop ids, category ids)."""
     live = v.live() & v.term("facet", "status:open")
     near = scores(v, text, live, fuzzy=2, any_run=True)
     if not near:
-        chars = [("cjk", ch) for kind, run in plan(text) if kind == "cjk" for ch in run]
-        if chars:
-            near = scores(v, text, live, any_run=True, rs=chars[:8])
+        parts = [("cjk", ch) for kind, run in plan(text) if kind == "cjk" for ch in run]
+        parts += _pinyin_words(text)
+        if parts:
+            near = scores(v, text, live, any_run=True, rs=parts[:8])
     picked = _take(_groups(v, near, "relevance"), 0, 5)
     ids = [h.id for h in _hits(searcher, picked)]
     docs = _union(near.by_score)

@@ -451,6 +451,10 @@ def test_no_results_page_helps(db, corpus, index, client):
     # Two typos: nothing matches, but the near miss is suggested.
     html = client.get("/search?q=sanaqiu").text
     assert "您是不是要找" in html and "萨拉齐凉皮坊" in html
+    # Run-together pinyin too garbled as a whole: its two-syllable words are tried, as a
+    # Chinese query's characters are.
+    html = client.get("/search?q=liangpizuofangxyz").text
+    assert "没有找到" in html and "您是不是要找" in html and "萨拉齐凉皮坊" in html
 
 
 def test_bad_parameters_are_ignored(db, corpus, index, client):
