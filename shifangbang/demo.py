@@ -2065,13 +2065,17 @@ def _bind_wechat() -> None:
     ).all()
     db.session.execute(
         insert(WechatBinding),
+        [{"complaint_id": cid, "user_id": uid} for (cid, _r, _p), uid in zip(cases, ids)],
+    )
+    table = Complaint.__table__
+    db.session.execute(
+        table.update()
+        .where(table.c.id == bindparam("cid"))
+        .values(reporter_phone_verified_at=bindparam("at")),
         [
-            {
-                "complaint_id": cid,
-                "user_id": uid,
-                "phone_verified_at": received if phone and n % 2 == 0 else None,
-            }
-            for n, ((cid, received, phone), uid) in enumerate(zip(cases, ids))
+            {"cid": cid, "at": received}
+            for n, (cid, received, phone) in enumerate(cases)
+            if phone and n % 2 == 0
         ],
     )
 

@@ -554,6 +554,9 @@ class Complaint(db.Model):
     # Confidential identity.
     reporter_name: Mapped[str | None] = mapped_column(String(40))
     reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    # Confirmed through WeChat's getPhoneNumber (wechat.verify_phone); kept when the
+    # mini-program user deletes their account, as the case's own record.
+    reporter_phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     insider: Mapped[bool] = mapped_column(Boolean, default=False)  # 内部知情人
     # Workflow: see complaints.TRANSITIONS.
@@ -730,8 +733,6 @@ class WechatBinding(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("wechat_user.id", ondelete="CASCADE"), index=True
     )
-    # The reporter's phone was confirmed through WeChat's getPhoneNumber.
-    phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class WechatSubscription(db.Model):

@@ -129,8 +129,8 @@ def forget(user: WechatUser) -> int:
     """Delete everything this site holds about a mini-program user (个人信息保护法 删除权): the
     openid, sign-ins, subscriptions, undelivered and delivered notices, and the links to their
     cases; returns how many cases were unbound. The cases stay, as the bureau's record of what was
-    reported and done, and can still be tracked with their number and query password; officers no
-    longer see them as 已绑定微信."""
+    reported and done (a phone confirmed through WeChat stays confirmed), and can still be tracked
+    with their number and query password; officers no longer see them as 已绑定微信."""
     unbound = db.session.execute(
         delete(WechatBinding).where(WechatBinding.user_id == user.id)
     ).rowcount
@@ -183,28 +183,29 @@ def verify_phone(user: WechatUser, tracking_no: str, code: str) -> datetime:
     phone = complaints.normalise_phone(info.get("purePhoneNumber") or info.get("phoneNumber"))
     if phone != c.reporter_phone:
         raise WechatRefused("微信绑定的手机号与投诉登记的手机号不一致。")
-    return _mark_verified(binding)
+    return _mark_verified(c)
 
 
 @transactional
-def _mark_verified(binding: WechatBinding) -> datetime:
-    binding.phone_verified_at = binding.phone_verified_at or utcnow()
-    return binding.phone_verified_at
+def _mark_verified(c: Complaint) -> datetime:
+    c.reporter_phone_verified_at = c.reporter_phone_verified_at or utcnow()
+    return c.reporter_phone_verified_at
 
 
 @dataclass(frozen=True)
 class OfficerView:
     """All an officer learns about the WeChat side of a case: never the openid."""
 
-    label: str
+    label: str  # "已绑定微信", or "" once the user deleted their account
     phone_verified: bool
 
 
 def officer_view(c: Complaint) -> OfficerView | None:
-    b = db.session.get(WechatBinding, c.id)
-    if b is None:
+    bound = db.session.get(WechatBinding, c.id) is not None
+    verified = c.reporter_phone_verified_at is not None
+    if not bound and not verified:
         return None
-    return OfficerView("已绑定微信", b.phone_verified_at is not None)
+    return OfficerView("已绑定微信" if bound else "", verified)
 
 
 # --- subscriptions --------------------------------------------------------------------------------

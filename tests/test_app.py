@@ -213,3 +213,38 @@ def test_a_domain_error_escaping_a_view_is_a_chinese_400(tmp_path):
     api = client.get("/api/v1/_test/refuse")
     assert api.status_code == 400
     assert api.get_json()["error"]["message"] == "只能对待决定的定榜建议作出决定。"
+
+
+def test_phone_verification_moves_to_the_case_and_back(tmp_path):
+    """phone_0001 moves wechat_binding.phone_verified_at onto the complaint (and its downgrade
+    moves it back) without losing a mark, on a database holding the demo's bound cases."""
+    from flask_migrate import downgrade, upgrade
+
+    from shifangbang import demo
+
+    from .conftest import make_test_app
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'm.db'}", tmp_path / "index")
+    with app.app_context():
+        upgrade()
+        demo.load(7, 300)
+        marked = "SELECT id, reporter_phone_verified_at FROM complaint"
+        before = {i: at for i, at in _db.session.execute(text(marked)).all() if at is not None}
+        _db.session.commit()
+        assert before  # the demo verifies some bound cases' phones
+        downgrade(revision="scaleread_0001")
+        moved = dict(
+            _db.session.execute(
+                text(
+                    "SELECT complaint_id, phone_verified_at FROM wechat_binding "
+                    "WHERE phone_verified_at IS NOT NULL"
+                )
+            ).all()
+        )
+        _db.session.commit()
+        assert moved == before
+        upgrade()
+        after = {i: at for i, at in _db.session.execute(text(marked)).all() if at is not None}
+        assert after == before
+        _db.session.remove()
+        _db.engine.dispose()

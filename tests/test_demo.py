@@ -238,13 +238,19 @@ def test_some_named_cases_are_bound_to_mini_program_users_as_a_filing_binds_them
         .join(WechatUser, WechatUser.id == WechatBinding.user_id)
     ).all()
     assert len(bound) >= 2
-    for c, b, u in bound:
+    for c, _b, u in bound:
         assert not c.anonymous  # an anonymous report is never bound
         assert u.created_at <= u.last_login_at <= c.received_at and u.openid.startswith("demo-")
-        if b.phone_verified_at is not None:
-            assert c.reporter_phone and b.phone_verified_at >= c.received_at
-    assert any(b.phone_verified_at for _c, b, _u in bound)
-    assert any(b.phone_verified_at is None for _c, b, _u in bound)
+        if c.reporter_phone_verified_at is not None:
+            assert c.reporter_phone and c.reporter_phone_verified_at >= c.received_at
+    assert any(c.reporter_phone_verified_at for c, _b, _u in bound)
+    assert any(c.reporter_phone_verified_at is None for c, _b, _u in bound)
+    # Only a case filed from the mini-program has its phone confirmed through WeChat.
+    unbound = select(func.count(Complaint.id)).where(
+        Complaint.reporter_phone_verified_at.is_not(None),
+        Complaint.id.not_in(select(WechatBinding.complaint_id)),
+    )
+    assert db.session.scalar(unbound) == 0
 
 
 def test_audit_chain_verifies(db, loaded):

@@ -181,7 +181,7 @@ def test_verified_phone_on_a_named_complaint(client, db, wx, p):
     c = db.session.scalar(
         select(complaints.Complaint).where(complaints.Complaint.tracking_no == number)
     )
-    assert db.session.get(WechatBinding, c.id).phone_verified_at is not None
+    assert c.reporter_phone_verified_at is not None
     assert any(t.get("force_refresh") for t in wx.token_requests)
     factories.login(client, p["officer"])
     assert "手机号已通过微信验证" in client.get(f"/admin/complaints/{c.id}").get_data(as_text=True)
@@ -250,6 +250,12 @@ def test_deleting_the_account_forgets_the_user_and_keeps_the_cases(client, db, w
     c = db.session.scalar(
         select(complaints.Complaint).where(complaints.Complaint.tracking_no == number)
     )
+    r = client.post(
+        f"/api/v1/me/complaints/{number}/phone",
+        json={"code": wx.issue_phone_code(cd.PHONE)},
+        headers=bearer(token),
+    )
+    assert r.status_code == 200
     subscribe_case(client, token, number)
     complaints.transition(p["officer"], c, "verify", public_reply="已安排核查。")  # a notice queued
     other = login(client, wx, "oKeep")
@@ -269,7 +275,9 @@ def test_deleting_the_account_forgets_the_user_and_keeps_the_cases(client, db, w
     ).get_json()
     assert tracked["status"] == "verifying"  # still tracked with its number and password
     factories.login(client, p["officer"])
-    assert "已绑定微信" not in client.get(f"/admin/complaints/{c.id}").get_data(as_text=True)
+    page = client.get(f"/admin/complaints/{c.id}").get_data(as_text=True)
+    assert "已绑定微信" not in page
+    assert "手机号已通过微信验证" in page  # the case's own record outlives the account
     assert client.get("/api/v1/me/complaints", headers=bearer(other)).status_code == 200
 
 
