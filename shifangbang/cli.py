@@ -208,6 +208,66 @@ def registry_import(path, dry_run):
     )
 
 
+jurisdictions_cli = AppGroup("jurisdictions", help="辖区（市、县区、所）。")
+categories_cli = AppGroup("categories", help="食品类别。")
+
+
+def _import_sheet(path: str, dry_run: bool, columns, required, check, apply, unit: str) -> None:
+    """Read a day-one sheet, check or import it (all rows or none) and say what happened."""
+    from . import registry
+
+    try:
+        rows = registry.read_sheet(path, Path(path).read_bytes(), columns, required)
+    except registry.ImportFileError as e:
+        raise click.ClickException(str(e)) from e
+    report = (check if dry_run else apply)(None, rows)
+    for row_no, reason in report.errors:
+        click.echo(f"  第 {row_no} 行：{reason}", err=True)
+    if report.errors:
+        click.echo(
+            f"有 {len(report.errors)} 行有误，{'检查完毕' if dry_run else '未导入任何数据'}。",
+            err=True,
+        )
+        raise SystemExit(1)
+    verb = "将" if dry_run else "已"
+    click.echo(
+        f"{verb}新增 {report.created} {unit}，{verb}更新 {report.updated} {unit}，"
+        f"{report.unchanged} {unit}无变化。"
+    )
+
+
+@jurisdictions_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查，不写入。")
+def jurisdictions_import(path, dry_run):
+    """Create the jurisdiction tree from an .xlsx or .csv sheet (辖区代码, 名称, 层级, 上级代码,
+    电话, 地址), or update names and contacts by 辖区代码: all rows or none."""
+    from . import jurisdictions as j
+
+    _import_sheet(
+        path, dry_run, j.COLUMNS, j.REQUIRED_COLUMNS, j.check_tree, j.import_tree, "个辖区"
+    )
+
+
+@categories_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查，不写入。")
+def categories_import(path, dry_run):
+    """Create the product categories from an .xlsx or .csv sheet (类别代码, 类别名称, 高风险),
+    or rename them and change their high-risk mark by 类别代码: all rows or none."""
+    from . import categories as c
+
+    _import_sheet(
+        path,
+        dry_run,
+        c.COLUMNS,
+        c.REQUIRED_COLUMNS,
+        c.check_categories,
+        c.import_categories,
+        "个类别",
+    )
+
+
 @click.command("setup")
 @with_appcontext
 @click.option("--demo/--no-demo", default=True, help="空库时载入演示数据。")
@@ -303,6 +363,8 @@ def init_app(app: Flask) -> None:
         users_cli,
         audit_cli,
         registry_cli,
+        jurisdictions_cli,
+        categories_cli,
         setup,
         backup_command,
         restore_command,

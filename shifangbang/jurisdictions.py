@@ -1,11 +1,17 @@
-"""Jurisdictions (city → county → station): the names and contacts workshop pages show."""
+"""Jurisdictions (city → county → station): the names and contacts workshop pages show, and
+the tree a new deployment imports on day one (`flask jurisdictions import`), before accounts
+and workshops can name their station."""
 
 import re
+
+from sqlalchemy import select
 
 from . import access, audit, changes
 from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Workshop
+from .registry.guard import require
+from .registry.importing import ImportReport, cell_text
 from .registry.validation import LANDLINE, MOBILE, normalise_phone
 from .tx import transactional
 
@@ -25,11 +31,8 @@ class JurisdictionError(DomainError):
     pass
 
 
-@transactional
-def update(actor, j: Jurisdiction, name: str, phone: str = "", address: str = "") -> Jurisdiction:
-    """Rename a station or county, or change its phone or address. Every workshop page in its
-    subtree shows these (supervising station, complaint phone), so they all follow at once."""
-    access.require(actor, "edit_jurisdiction")
+def _checked(name: str, phone: str, address: str) -> tuple[str, str | None, str | None]:
+    """(name, phone, address) as stored; JurisdictionError says what is wrong, in Chinese."""
     name, phone, address = ((v or "").strip() for v in (name, phone, address))
     if not name or len(name) > 80:
         raise JurisdictionError("请填写名称（不超过 80 字）。")
@@ -41,8 +44,17 @@ def update(actor, j: Jurisdiction, name: str, phone: str = "", address: str = ""
         )
     if len(address) > 200:
         raise JurisdictionError("地址不能超过 200 字。")
+    return name, phone or None, address or None
+
+
+@transactional
+def update(actor, j: Jurisdiction, name: str, phone: str = "", address: str = "") -> Jurisdiction:
+    """Rename a station or county, or change its phone or address. Every workshop page in its
+    subtree shows these (supervising station, complaint phone), so they all follow at once."""
+    require(actor, "edit_jurisdiction")
+    name, phone, address = _checked(name, phone, address)
     before = {k: getattr(j, k) for k in FIELDS}
-    j.name, j.phone, j.address = name, phone or None, address or None
+    j.name, j.phone, j.address = name, phone, address
     db.session.flush()
     changes.touch_where(Workshop.station_id.in_(access.subtree_ids(j.id)))
     audit.record(
@@ -54,3 +66,165 @@ def update(actor, j: Jurisdiction, name: str, phone: str = "", address: str = ""
         after={k: getattr(j, k) for k in FIELDS},
     )
     return j
+
+
+# --- the tree from a sheet --------------------------------------------------------------------
+
+COLUMNS = {
+    "辖区代码": "code",
+    "名称": "name",
+    "层级": "level",
+    "上级代码": "parent",
+    "电话": "phone",
+    "地址": "address",
+}
+REQUIRED_COLUMNS = ("辖区代码", "名称", "层级", "上级代码")
+LEVELS = {
+    "市": "city",
+    "city": "city",
+    "县": "county",
+    "区": "county",
+    "旗": "county",
+    "县区": "county",
+    "county": "county",
+    "所": "station",
+    "中队": "station",
+    "station": "station",
+}
+PARENT_LEVEL = {"city": None, "county": "city", "station": "county"}
+LEVEL_LABEL = {"city": "市", "county": "县（区、旗）", "station": "所（中队）"}
+CODE = re.compile(r"[0-9A-Za-z-]{1,20}")
+
+
+def _check_tree(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, dict]]]:
+    """Every row checked against the others and the database: (report with the errors, the
+    good rows as {code, name, level, parent, phone, address, current})."""
+    report, good = ImportReport(total=len(rows)), []
+    known = {j.code: j for j in db.session.scalars(select(Jurisdiction))}
+    in_file: dict[str, str] = {}  # code → level, for parents named in the same file
+    seen: dict[str, int] = {}
+    for row_no, raw in rows:
+        code = cell_text(raw.get("code"))
+        level = LEVELS.get(cell_text(raw.get("level")).lower(), "")
+        if code in seen:
+            report.errors.append((row_no, f"辖区代码 {code} 与第 {seen[code]} 行重复。"))
+            continue
+        seen[code] = row_no
+        if CODE.fullmatch(code) and level:
+            in_file[code] = level
+    for row_no, raw in rows:
+        code = cell_text(raw.get("code"))
+        if seen.get(code) != row_no:
+            continue  # the duplicate, already reported
+        problems = []
+        if not CODE.fullmatch(code):
+            problems.append("辖区代码应为 1–20 位数字或字母，如 150202。")
+        level = LEVELS.get(cell_text(raw.get("level")).lower())
+        if level is None:
+            problems.append("层级应为 市、县（区、旗）或 所（中队）。")
+        parent = cell_text(raw.get("parent"))
+        try:
+            name, phone, address = _checked(
+                cell_text(raw.get("name")),
+                cell_text(raw.get("phone")),
+                cell_text(raw.get("address")),
+            )
+        except JurisdictionError as e:
+            problems.append(str(e))
+        if level is not None:
+            wanted = PARENT_LEVEL[level]
+            parent_level = in_file.get(parent) or (known[parent].level if parent in known else None)
+            if wanted is None and parent:
+                problems.append("市级辖区没有上级，请留空“上级代码”。")
+            elif wanted and not parent:
+                problems.append(f"请填写上级代码（{LEVEL_LABEL[wanted]}）。")
+            elif wanted and parent_level is None:
+                problems.append(f"上级代码 {parent} 既不在本文件中，也不在系统里。")
+            elif wanted and parent_level != wanted:
+                problems.append(f"上级 {parent} 应为{LEVEL_LABEL[wanted]}级辖区。")
+        current = known.get(code)
+        if current is not None and level is not None and not problems:
+            parent_code = current.parent.code if current.parent else ""
+            if current.level != level or parent_code != parent:
+                problems.append(
+                    "系统中已有这个辖区代码，导入只能更新名称、电话和地址；"
+                    "改变层级或上级请联系系统管理员。"
+                )
+        if problems:
+            report.errors.append((row_no, "".join(problems)))
+            continue
+        good.append(
+            (
+                row_no,
+                dict(
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent=parent,
+                    phone=phone,
+                    address=address,
+                    current=current,
+                ),
+            )
+        )
+    return report, good
+
+
+def _outcome(values: dict) -> str:
+    current = values["current"]
+    if current is None:
+        return "created"
+    if any(getattr(current, k) != values[k] for k in FIELDS):
+        return "updated"
+    return "unchanged"
+
+
+def check_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
+    """What importing these rows would do, writing nothing."""
+    require(actor, "edit_jurisdiction")
+    report, good = _check_tree(rows)
+    for _row_no, values in good:
+        outcome = _outcome(values)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+@transactional
+def import_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
+    """Create the jurisdictions a sheet names and update the names, phones and addresses of
+    those already here (by 辖区代码): all rows or none. Each creation and change is audited."""
+    require(actor, "edit_jurisdiction")
+    report, good = _check_tree(rows)
+    if report.errors:
+        return report
+    by_code = {j.code: j for j in db.session.scalars(select(Jurisdiction))}
+    order = {"city": 0, "county": 1, "station": 2}  # parents before their children
+    for _row_no, values in sorted(good, key=lambda r: order[r[1]["level"]]):
+        outcome = _outcome(values)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome == "updated":
+            update(
+                actor,
+                values["current"],
+                values["name"],
+                values["phone"] or "",
+                values["address"] or "",
+            )
+        elif outcome == "created":
+            j = Jurisdiction(
+                code=values["code"],
+                level=values["level"],
+                parent_id=by_code[values["parent"]].id if values["parent"] else None,
+                **{k: values[k] for k in FIELDS},
+            )
+            db.session.add(j)
+            db.session.flush()
+            by_code[j.code] = j
+            audit.record(
+                actor,
+                "jurisdiction.create",
+                "jurisdiction",
+                j.id,
+                after={"code": j.code, "level": j.level, **{k: getattr(j, k) for k in FIELDS}},
+            )
+    return report

@@ -66,8 +66,11 @@ class ImportReport:
         return not self.errors
 
 
-def read_sheet(filename: str, content: bytes) -> list[tuple[int, dict]]:
+def read_sheet(
+    filename: str, content: bytes, columns: dict = COLUMNS, required=REQUIRED_COLUMNS
+) -> list[tuple[int, dict]]:
     """Rows of an .xlsx or .csv file as (sheet row number, {field: raw value}); blank rows skipped.
+    `columns` maps header → field (the registry's by default), `required` the headers it needs.
 
     CSV may be UTF-8 (with or without BOM, as Excel writes it) or GBK (older Chinese Excel).
     """
@@ -83,12 +86,12 @@ def read_sheet(filename: str, content: bytes) -> list[tuple[int, dict]]:
     except StopIteration:
         raise ImportFileError("文件是空的。") from None
     header = [str(h or "").strip() for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         raise ImportFileError(
             f"第 1 行（表头）缺少列：{'、'.join(missing)}。请使用导入模板的列名。"
         )
-    index = {COLUMNS[h]: i for i, h in enumerate(header) if h in COLUMNS}
+    index = {columns[h]: i for i, h in enumerate(header) if h in columns}
     out = []
     for row_no, row in enumerate(rows, start=2):
         cells = list(row)
@@ -124,7 +127,7 @@ def _csv_rows(content: bytes):
     return iter(csv.reader(io.StringIO(text)))
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -152,7 +155,7 @@ def _prepare(
     report = ImportReport(total=len(rows))
     stations = _station_lookup()
     catalogue = category_catalogue()
-    cert_nos = [re.sub(r"\s", "", _cell_text(r.get("cert_no"))) for _, r in rows]
+    cert_nos = [re.sub(r"\s", "", cell_text(r.get("cert_no"))) for _, r in rows]
     existing: dict[str, Workshop] = {}
     for i in range(0, len(cert_nos), 500):
         chunk = [c for c in cert_nos[i : i + 500] if c]
@@ -166,7 +169,7 @@ def _prepare(
     ready = []
     for (row_no, raw), cert_no in zip(rows, cert_nos):
         data = {
-            k: _cell_text(v) if k not in ("valid_from", "valid_to") else v for k, v in raw.items()
+            k: cell_text(v) if k not in ("valid_from", "valid_to") else v for k, v in raw.items()
         }
         problems = []
         station_key = data.get("station_code") or data.get("station", "")
@@ -256,7 +259,7 @@ def _tier_of(label: str, since_raw, current: Workshop | None, problems: list) ->
     try:
         since = parse_date(since_raw)
     except ValueError:
-        problems.append(f"定榜日期“{_cell_text(since_raw)}”不是有效日期（应如 2024-06-01）")
+        problems.append(f"定榜日期“{cell_text(since_raw)}”不是有效日期（应如 2024-06-01）")
         return None
     if since is None:
         problems.append("填写了榜级，请同时填写定榜日期")
