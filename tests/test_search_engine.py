@@ -27,7 +27,9 @@ def corpus(db):
 
 def test_bitsets_round_trip():
     rnd = random.Random(7)
-    for size in (0, 1, 5, 63, 64, 65, 500, 5000):
+    assert engine.from_ids([0]) == 1 and engine.from_ids([3, 9000]) == (1 << 3) | (1 << 9000)
+    assert engine.from_ids(iter([2, 5])) == 0b100100
+    for size in (0, 1, 5, 63, 64, 65, 500, 5000, 19999):
         ids = sorted(rnd.sample(range(20000), size))
         bits = engine.from_ids(ids)
         assert bits.bit_count() == size
