@@ -55,3 +55,23 @@ def edit(jurisdiction_id: int):
         return redirect(url_for(".index"))
     page = render_template("admin/jurisdiction.html", j=j, typed=typed, error=error)
     return page, 422 if error else 200
+
+
+@bp.route("/<int:parent_id>/new", methods=["GET", "POST"])
+@role_required("admin")
+def new(parent_id: int):
+    """A county under a city, or a station under a county (a new 所 or 中队)."""
+    access.require(current_user, "edit_jurisdiction")
+    parent = db.session.get(Jurisdiction, parent_id)
+    if parent is None or parent.level not in ("city", "county"):
+        abort(404)
+    fields = ("code",) + jurisdictions.FIELDS
+    typed, error, done = posted(fields, lambda **v: jurisdictions.create(current_user, parent, **v))
+    if done:
+        flash(f"已新增：{typed['name'].strip()}。", "success")
+        return redirect(url_for(".index"))
+    level = jurisdictions.CHILD_LEVEL[parent.level]
+    page = render_template(
+        "admin/jurisdiction_new.html", parent=parent, level=level, typed=typed, error=error
+    )
+    return page, 422 if error else 200

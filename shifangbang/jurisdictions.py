@@ -68,6 +68,45 @@ def update(actor, j: Jurisdiction, name: str, phone: str = "", address: str = ""
     return j
 
 
+CHILD_LEVEL = {None: "city", "city": "county", "county": "station"}
+
+
+@transactional
+def create(
+    actor, parent: Jurisdiction | None, code: str, name: str, phone: str = "", address: str = ""
+) -> Jurisdiction:
+    """A new city (no parent), county under a city, or station under a county; audited."""
+    require(actor, "edit_jurisdiction")
+    level = CHILD_LEVEL.get(parent.level if parent else None)
+    if level is None:
+        raise JurisdictionError("所（中队）下不能再设辖区。")
+    code = (code or "").strip()
+    if not CODE.fullmatch(code):
+        raise JurisdictionError("辖区代码应为 1–20 位数字或字母，如 150202。")
+    taken = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    if taken is not None:
+        raise JurisdictionError(f"辖区代码 {code} 已用于“{taken.name}”。")
+    name, phone, address = _checked(name, phone, address)
+    j = Jurisdiction(
+        code=code,
+        level=level,
+        parent_id=parent.id if parent else None,
+        name=name,
+        phone=phone,
+        address=address,
+    )
+    db.session.add(j)
+    db.session.flush()
+    audit.record(
+        actor,
+        "jurisdiction.create",
+        "jurisdiction",
+        j.id,
+        after={"code": code, "level": level, **{k: getattr(j, k) for k in FIELDS}},
+    )
+    return j
+
+
 # --- the tree from a sheet --------------------------------------------------------------------
 
 COLUMNS = {
@@ -211,20 +250,14 @@ def import_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
                 values["address"] or "",
             )
         elif outcome == "created":
-            j = Jurisdiction(
-                code=values["code"],
-                level=values["level"],
-                parent_id=by_code[values["parent"]].id if values["parent"] else None,
-                **{k: values[k] for k in FIELDS},
-            )
-            db.session.add(j)
-            db.session.flush()
-            by_code[j.code] = j
-            audit.record(
+            parent = by_code[values["parent"]] if values["parent"] else None
+            j = create(
                 actor,
-                "jurisdiction.create",
-                "jurisdiction",
-                j.id,
-                after={"code": j.code, "level": j.level, **{k: getattr(j, k) for k in FIELDS}},
+                parent,
+                values["code"],
+                values["name"],
+                values["phone"] or "",
+                values["address"] or "",
             )
+            by_code[j.code] = j
     return report

@@ -61,6 +61,35 @@ def test_officers_and_viewers_cannot_open_or_post(client, db):
         f.login(client, user)
         assert client.get("/admin/jurisdictions").status_code == 403
         assert client.post(url, data={"name": "改名"}).status_code == 403
+        new = f"/admin/jurisdictions/{j['donghe'].id}/new"
+        assert client.post(new, data={"code": "X9", "name": "新所"}).status_code == 403
         assert ">辖区<" not in client.get("/admin/").get_data(as_text=True)
     db.session.expire_all()
     assert j["xinaobao"].name != "改名"
+
+
+def test_admin_opens_a_new_station_under_a_county(client, db):
+    from shifangbang.models import Jurisdiction
+
+    j = f.jurisdictions()
+    admin = f.user("admin")
+    db.session.commit()
+    f.login(client, admin)
+    listing = client.get("/admin/jurisdictions").get_data(as_text=True)
+    new = f"/admin/jurisdictions/{j['donghe'].id}/new"
+    assert f'href="{new}"' in listing and "新增所/中队" in listing
+    form = {"code": "DH9", "name": "沙尔沁中队", "phone": "0472-4100009", "address": ""}
+    assert client.post(new, data=dict(form, code="D H")).status_code == 422  # a bad code
+    taken = client.post(new, data=dict(form, code=j["xinaobao"].code))
+    text = taken.get_data(as_text=True)
+    assert taken.status_code == 422 and j["xinaobao"].name in text and 'value="沙尔沁中队"' in text
+    assert client.post(new, data=form).status_code == 302
+    made = _db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "DH9"))
+    assert (made.level, made.parent_id, made.phone) == ("station", j["donghe"].id, "0472-4100009")
+    assert "沙尔沁中队" in client.get("/admin/jurisdictions").get_data(as_text=True)
+    entry = _db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "jurisdiction.create")
+    ).one()
+    assert entry.actor_id == admin.id and entry.entity_id == str(made.id)
+    # Nothing goes under a station.
+    assert client.get(f"/admin/jurisdictions/{made.id}/new").status_code == 404
