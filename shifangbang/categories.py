@@ -10,7 +10,7 @@ from . import audit, changes
 from .extensions import db
 from .models import ProductCategory, Workshop, workshop_category
 from .registry.guard import require
-from .registry.importing import ImportReport, cell_text
+from .registry.importing import ImportReport, cell_text, outcome, preview, tally
 from .tx import transactional
 
 COLUMNS = {"类别代码": "code", "类别名称": "name", "高风险": "high_risk"}
@@ -53,21 +53,10 @@ def _check(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, 
     return report, good
 
 
-def _outcome(values: dict) -> str:
-    current = values["current"]
-    if current is None:
-        return "created"
-    return "updated" if any(getattr(current, k) != values[k] for k in FIELDS) else "unchanged"
-
-
 def check_categories(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     """What importing these rows would do, writing nothing."""
     require(actor, "edit_jurisdiction")
-    report, good = _check(rows)
-    for _row_no, values in good:
-        outcome = _outcome(values)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-    return report
+    return preview(*_check(rows), FIELDS)
 
 
 @transactional
@@ -79,16 +68,16 @@ def import_categories(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     if report.errors:
         return report
     for _row_no, values in good:
-        outcome = _outcome(values)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        after = {k: values[k] for k in FIELDS}
         c = values["current"]
-        if outcome == "created":
+        done = outcome(c, values, FIELDS)
+        tally(report, done)
+        after = {k: values[k] for k in FIELDS}
+        if done == "created":
             c = ProductCategory(code=values["code"], **after)
             db.session.add(c)
             db.session.flush()
             audit.record(actor, "category.create", "product_category", c.id, after=after)
-        elif outcome == "updated":
+        elif done == "updated":
             before = {k: getattr(c, k) for k in FIELDS}
             c.name, c.high_risk = values["name"], values["high_risk"]
             db.session.flush()

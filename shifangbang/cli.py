@@ -194,6 +194,11 @@ def registry_import(path, dry_run):
     else:
         with click.progressbar(length=len(rows), label="导入中") as bar:
             report = registry.import_rows(None, rows, progress=bar.update)
+    _say(report, dry_run, "家")
+
+
+def _say(report, dry_run: bool, unit: str) -> None:
+    """A sheet import's outcome: every bad row (exit 1), or what was (or would be) written."""
     for row_no, reason in report.errors:
         click.echo(f"  第 {row_no} 行：{reason}", err=True)
     if report.errors:
@@ -204,7 +209,8 @@ def registry_import(path, dry_run):
         raise SystemExit(1)
     verb = "将" if dry_run else "已"
     click.echo(
-        f"{verb}新增 {report.created} 家，{verb}更新 {report.updated} 家，{report.unchanged} 家无变化。"
+        f"{verb}新增 {report.created} {unit}，{verb}更新 {report.updated} {unit}，"
+        f"{report.unchanged} {unit}无变化。"
     )
 
 
@@ -220,20 +226,7 @@ def _import_sheet(path: str, dry_run: bool, columns, required, check, apply, uni
         rows = registry.read_sheet(path, Path(path).read_bytes(), columns, required)
     except registry.ImportFileError as e:
         raise click.ClickException(str(e)) from e
-    report = (check if dry_run else apply)(None, rows)
-    for row_no, reason in report.errors:
-        click.echo(f"  第 {row_no} 行：{reason}", err=True)
-    if report.errors:
-        click.echo(
-            f"有 {len(report.errors)} 行有误，{'检查完毕' if dry_run else '未导入任何数据'}。",
-            err=True,
-        )
-        raise SystemExit(1)
-    verb = "将" if dry_run else "已"
-    click.echo(
-        f"{verb}新增 {report.created} {unit}，{verb}更新 {report.updated} {unit}，"
-        f"{report.unchanged} {unit}无变化。"
-    )
+    _say((check if dry_run else apply)(None, rows), dry_run, unit)
 
 
 @jurisdictions_cli.command("import")

@@ -11,7 +11,7 @@ from .errors import DomainError
 from .extensions import db
 from .models import Jurisdiction, Workshop
 from .registry.guard import require
-from .registry.importing import ImportReport, cell_text
+from .registry.importing import ImportReport, cell_text, outcome, preview, tally
 from .registry.validation import LANDLINE, MOBILE, normalise_phone
 from .tx import transactional
 
@@ -209,23 +209,10 @@ def _check_tree(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[
     return report, good
 
 
-def _outcome(values: dict) -> str:
-    current = values["current"]
-    if current is None:
-        return "created"
-    if any(getattr(current, k) != values[k] for k in FIELDS):
-        return "updated"
-    return "unchanged"
-
-
 def check_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     """What importing these rows would do, writing nothing."""
     require(actor, "edit_jurisdiction")
-    report, good = _check_tree(rows)
-    for _row_no, values in good:
-        outcome = _outcome(values)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-    return report
+    return preview(*_check_tree(rows), FIELDS)
 
 
 @transactional
@@ -239,9 +226,9 @@ def import_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     by_code = {j.code: j for j in db.session.scalars(select(Jurisdiction))}
     order = {"city": 0, "county": 1, "station": 2}  # parents before their children
     for _row_no, values in sorted(good, key=lambda r: order[r[1]["level"]]):
-        outcome = _outcome(values)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if outcome == "updated":
+        done = outcome(values["current"], values, FIELDS)
+        tally(report, done)
+        if done == "updated":
             update(
                 actor,
                 values["current"],
@@ -249,7 +236,7 @@ def import_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
                 values["phone"] or "",
                 values["address"] or "",
             )
-        elif outcome == "created":
+        elif done == "created":
             parent = by_code[values["parent"]] if values["parent"] else None
             j = create(
                 actor,

@@ -449,6 +449,33 @@ def test_photos_and_fields_still_work_with_a_token(client, db, wx, p):
     assert r.status_code == 201 and r.get_json()["bound"] is True
 
 
+def committed_outbox(app, openid: str, n: int) -> tuple[list[int], int]:
+    """A user with n due outbox rows, committed (for threads with their own connections):
+    (row ids, user id). drop_user() removes them."""
+    from shifangbang.extensions import db as _db
+
+    with app.app_context():
+        user = WechatUser(openid=openid)
+        _db.session.add(user)
+        _db.session.flush()
+        rows = [
+            WechatOutbox(user_id=user.id, template_id="t", data={}, next_attempt_at=utcnow())
+            for _ in range(n)
+        ]
+        _db.session.add_all(rows)
+        _db.session.commit()
+        return [r.id for r in rows], user.id
+
+
+def drop_user(app, user_id: int) -> None:
+    from shifangbang.extensions import db as _db
+
+    with app.app_context():
+        _db.session.execute(WechatOutbox.__table__.delete().where(WechatOutbox.user_id == user_id))
+        _db.session.execute(WechatUser.__table__.delete().where(WechatUser.id == user_id))
+        _db.session.commit()
+
+
 def test_concurrent_workers_claim_each_row_exactly_once(app):
     """Four threads (each its own session and connection, as workers have) race over the same rows:
     every row is claimed by exactly one of them, on SQLite and on PostgreSQL."""
@@ -456,17 +483,7 @@ def test_concurrent_workers_claim_each_row_exactly_once(app):
 
     from shifangbang.extensions import db as _db
 
-    with app.app_context():
-        user = WechatUser(openid="oRace")
-        _db.session.add(user)
-        _db.session.flush()
-        rows = [
-            WechatOutbox(user_id=user.id, template_id="t", data={}, next_attempt_at=utcnow())
-            for _ in range(40)
-        ]
-        _db.session.add_all(rows)
-        _db.session.commit()
-        ids, user_id = [r.id for r in rows], user.id
+    ids, user_id = committed_outbox(app, "oRace", 40)
     won: list[list[int]] = []
     start = threading.Barrier(4)
 
@@ -485,12 +502,7 @@ def test_concurrent_workers_claim_each_row_exactly_once(app):
         claimed = sorted(i for mine in won for i in mine)
         assert claimed == sorted(ids)  # all claimed, none twice
     finally:
-        with app.app_context():
-            _db.session.execute(
-                WechatOutbox.__table__.delete().where(WechatOutbox.user_id == user_id)
-            )
-            _db.session.execute(WechatUser.__table__.delete().where(WechatUser.id == user_id))
-            _db.session.commit()
+        drop_user(app, user_id)
 
 
 def test_a_stopping_worker_finishes_the_row_in_hand_and_claims_no_other(app, fake):
@@ -504,17 +516,7 @@ def test_a_stopping_worker_finishes_the_row_in_hand_and_claims_no_other(app, fak
     app.config.update(WECHAT_APPID=APPID, WECHAT_SECRET=SECRET, WECHAT_API_BASE=fake.url)
     fake.fail_next.clear()
     fake.delay[send] = 1.0
-    with app.app_context():
-        user = WechatUser(openid="oStop")
-        _db.session.add(user)
-        _db.session.flush()
-        rows = [
-            WechatOutbox(user_id=user.id, template_id="t", data={}, next_attempt_at=utcnow())
-            for _ in range(2)
-        ]
-        _db.session.add_all(rows)
-        _db.session.commit()
-        ids, user_id = [r.id for r in rows], user.id
+    ids, user_id = committed_outbox(app, "oStop", 2)
     seen = len(fake.requests)  # the fake serves every backend's run of this test
     try:
         worker = wechat_outbox.start_worker(app)
@@ -534,9 +536,4 @@ def test_a_stopping_worker_finishes_the_row_in_hand_and_claims_no_other(app, fak
     finally:
         fake.delay.clear()
         app.config.update(saved)
-        with app.app_context():
-            _db.session.execute(
-                WechatOutbox.__table__.delete().where(WechatOutbox.user_id == user_id)
-            )
-            _db.session.execute(WechatUser.__table__.delete().where(WechatUser.id == user_id))
-            _db.session.commit()
+        drop_user(app, user_id)

@@ -66,6 +66,27 @@ class ImportReport:
         return not self.errors
 
 
+def outcome(current, values: dict, fields) -> str:
+    """What writing `values` does to `current` (None: a new record): the ImportReport counter
+    to add one to, created | updated | unchanged."""
+    if current is None:
+        return "created"
+    if any(getattr(current, k) != values[k] for k in fields):
+        return "updated"
+    return "unchanged"
+
+
+def tally(report: ImportReport, counter: str) -> None:
+    setattr(report, counter, getattr(report, counter) + 1)
+
+
+def preview(report: ImportReport, good: list[tuple[int, dict]], fields) -> ImportReport:
+    """A dry run's report: the checked rows counted by what importing them would do."""
+    for _row_no, values in good:
+        tally(report, outcome(values["current"], values, fields))
+    return report
+
+
 def read_sheet(
     filename: str, content: bytes, columns: dict = COLUMNS, required=REQUIRED_COLUMNS
 ) -> list[tuple[int, dict]]:
