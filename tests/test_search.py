@@ -455,6 +455,8 @@ def test_no_results_page_helps(db, corpus, index, client):
     # Chinese query's characters are.
     html = client.get("/search?q=liangpizuofangxyz").text
     assert "没有找到" in html and "您是不是要找" in html and "萨拉齐凉皮坊" in html
+    # Two shops may share a name: a suggestion says where it is, as a result does.
+    assert corpus["w"]["萨拉齐凉皮坊"].address in html
 
 
 def test_bad_parameters_are_ignored(db, corpus, index, client):
