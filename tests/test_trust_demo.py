@@ -124,3 +124,21 @@ def test_complaints_in_every_state_including_overdue_and_all_trackable(client, d
     late = overdue[0]
     r = client.post("/track", data={"number": late.tracking_no, "password": "cx2026"})
     assert "已超期" in r.get_data(as_text=True)
+
+
+def test_the_demo_history_is_on_a_public_chain_that_verifies(db, loaded):
+    """The backfill writes the demo's published history straight to the driver: every record
+    reads back through the ORM (its timestamp too), links to the one before and names the
+    demo.load audit row that vouches for it."""
+    from shifangbang import public_history
+    from shifangbang.models import AuditLog, PublicRecord, Workshop
+
+    records = db.session.scalars(select(PublicRecord).order_by(PublicRecord.seq)).all()
+    assert len(records) > SIZE  # tier decisions, grants, status changes … of 150 workshops
+    assert public_history.problems() == []
+    vouching = db.session.scalar(select(AuditLog.seq).where(AuditLog.action == "demo.load"))
+    assert {r.audit_seq for r in records} == {vouching}
+    assert all(isinstance(r.at, datetime) and r.at <= utcnow() for r in records)
+    assert {r.kind for r in records} >= {"tier", "title_grant", "status"}
+    w = db.session.get(Workshop, records[0].workshop_id)
+    assert public_history.history(w)[0]["recorded_at"].endswith("Z")
