@@ -28,7 +28,10 @@ def _check(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, 
     names_seen: dict[str, int] = {}
     for row_no, raw in rows:
         code, name = cell_text(raw.get("code")), cell_text(raw.get("name"))
+        current = known.get(code)
         risk = cell_text(raw.get("high_risk")).lower()
+        if "high_risk" not in raw and current is not None:  # no 高风险 column: keep the mark
+            risk = "是" if current.high_risk else "否"
         problems = []
         if not CODE.fullmatch(code):
             problems.append("类别代码应为 1–10 位数字或字母，如 25。")
@@ -47,9 +50,7 @@ def _check(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, 
         if problems:
             report.errors.append((row_no, "".join(problems)))
             continue
-        good.append(
-            (row_no, dict(code=code, name=name, high_risk=risk in YES, current=known.get(code)))
-        )
+        good.append((row_no, dict(code=code, name=name, high_risk=risk in YES, current=current)))
     return report, good
 
 

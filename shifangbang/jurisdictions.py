@@ -135,6 +135,13 @@ LEVEL_LABEL = {"city": "市", "county": "县（区、旗）", "station": "所（
 CODE = re.compile(r"[0-9A-Za-z-]{1,20}")
 
 
+def _cell(raw: dict, current: Jurisdiction | None, key: str) -> str:
+    """A column the sheet leaves out keeps what is stored; an empty cell clears it."""
+    if key not in raw and current is not None:
+        return getattr(current, key) or ""
+    return cell_text(raw.get(key))
+
+
 def _check_tree(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, dict]]]:
     """Every row checked against the others and the database: (report with the errors, the
     good rows as {code, name, level, parent, phone, address, current})."""
@@ -162,12 +169,9 @@ def _check_tree(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[
         if level is None:
             problems.append("层级应为 市、县（区、旗）或 所（中队）。")
         parent = cell_text(raw.get("parent"))
+        current = known.get(code)
         try:
-            name, phone, address = _checked(
-                cell_text(raw.get("name")),
-                cell_text(raw.get("phone")),
-                cell_text(raw.get("address")),
-            )
+            name, phone, address = _checked(*(_cell(raw, current, k) for k in FIELDS))
         except JurisdictionError as e:
             problems.append(str(e))
         if level is not None:
@@ -181,7 +185,6 @@ def _check_tree(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[
                 problems.append(f"上级代码 {parent} 既不在本文件中，也不在系统里。")
             elif wanted and parent_level != wanted:
                 problems.append(f"上级 {parent} 应为{LEVEL_LABEL[wanted]}级辖区。")
-        current = known.get(code)
         if current is not None and level is not None and not problems:
             parent_code = current.parent.code if current.parent else ""
             if current.level != level or parent_code != parent:

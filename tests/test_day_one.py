@@ -156,6 +156,24 @@ def test_a_category_renamed_or_marked_high_risk_reaches_its_workshops(runner, db
     assert audit_count(db, "category.update") == 1
 
 
+def test_a_sheet_without_the_optional_columns_keeps_what_is_stored(db):
+    assert not jurisdictions.import_tree(None, rows_of(TREE, BAOTOU)).errors
+    assert not categories.import_categories(None, rows_of(CATS, [["25", "豆制品", "是"]])).errors
+    # Names only: phones, addresses and the high-risk mark stay; an empty cell would clear them.
+    names = [(2, {"code": "D1", "name": "西脑包所", "level": "所", "parent": "150202"})]
+    report = jurisdictions.import_tree(None, names)
+    assert (report.updated, report.errors) == (1, [])
+    station = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "D1"))
+    assert (station.name, station.phone) == ("西脑包所", "0472-4100001")
+    assert station.address == "东河区西脑包大街 1 号"
+    report = categories.import_categories(None, [(2, {"code": "25", "name": "豆制品类"})])
+    assert (report.updated, report.errors) == (1, [])
+    assert db.session.scalar(select(ProductCategory).where(ProductCategory.code == "25")).high_risk
+    cleared = [(2, dict(names[0][1], phone=""))]
+    assert not jurisdictions.import_tree(None, cleared).errors
+    assert station.phone is None
+
+
 def test_officers_cannot_import_the_tree(db):
     from shifangbang import access
 
