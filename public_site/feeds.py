@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from shifangbang import codes, current_deployment, labels, rankings, tiers
 from shifangbang.extensions import db
 from shifangbang.models import Jurisdiction, TierDecision, Workshop
-from shifangbang.timeutil import utcnow
+from shifangbang.timeutil import local_day_start, today
 
 bp = Blueprint("feeds", __name__)
 
@@ -21,7 +21,7 @@ ENTRIES = 50
 
 
 def _stamp(dt) -> str:
-    return (dt or utcnow()).replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _tag(kind: str, key) -> str:
@@ -59,14 +59,22 @@ def _entry(feed: ET.Element, d: TierDecision, w: Workshop) -> None:
     )
 
 
-def _feed(title: str, self_url: str, page_url: str, rows: list[tuple[TierDecision, Workshop]]):
+def _feed(
+    title: str,
+    self_url: str,
+    page_url: str,
+    rows: list[tuple[TierDecision, Workshop]],
+    quiet_since,
+):
+    """`quiet_since`: the feed's <updated> while it has no entry. A stable time, never "now": the
+    body (and so its ETag) stays the same between changes, and a reader is not told of one."""
     ET.register_namespace("", ATOM)
     bureau = current_deployment().bureau
     feed = ET.Element(f"{{{ATOM}}}feed")
     feed.set("{http://www.w3.org/XML/1998/namespace}lang", "zh-CN")
     _sub(feed, "id", _tag("feed", self_url.split("://", 1)[-1]))
     _sub(feed, "title", title)
-    _sub(feed, "updated", _stamp(max((d.published_at for d, _ in rows), default=None)))
+    _sub(feed, "updated", _stamp(max((d.published_at for d, _ in rows), default=quiet_since)))
     author = _sub(feed, "author")
     _sub(author, "name", bureau.name)
     _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
@@ -96,6 +104,7 @@ def announcements():
         base + url_for("feeds.announcements") + (f"?{query}" if query else ""),
         base + url_for("search.announcements") + (f"?{query}" if query else ""),
         [(d, d.workshop) for d in decisions],
+        local_day_start(today()),  # nothing published yet: a new deployment
     )
 
 
@@ -114,4 +123,5 @@ def workshop(code: str):
         base + url_for("feeds.workshop", code=w.public_code),
         f"{base}/w/{w.public_code}",
         [(d, w) for d in history],
+        w.public_changed_at or w.created_at,  # its name is in the title
     )

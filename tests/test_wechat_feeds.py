@@ -105,3 +105,34 @@ def test_pages_link_their_feeds(client, shops):
     assert m and f"county={shops['kun'].id}" in m.group(1)
     feed = parse_atom(client.get(m.group(1).replace("&amp;", "&")))
     assert all(t.startswith("昆北面食坊") for t in titles(feed))
+
+
+def test_a_feed_without_entries_keeps_its_date_and_etag(client, db):
+    """No announcement yet: <updated> is the workshop's last public change, not the moment of
+    the request, so the body and its ETag stay the same and revalidation answers 304."""
+    import time
+
+    from shifangbang.models import Workshop
+
+    p = cd.place()
+    w = p["workshop"]
+    db.session.commit()
+    url = f"/w/{w.public_code}/announcements.atom"
+    first = client.get(url)
+    feed = parse_atom(first)
+    assert feed.findall(f"{A}entry") == []
+    changed = db.session.get(Workshop, w.id).public_changed_at
+    assert rfc3339(feed.find(f"{A}updated").text).replace(tzinfo=None) == changed.replace(
+        microsecond=0
+    )
+    time.sleep(1.1)  # a clock-based date would have moved on by now
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    city = client.get("/rankings/announcements.atom")
+    time.sleep(1.1)
+    assert (
+        client.get(
+            "/rankings/announcements.atom", headers={"If-None-Match": city.headers["ETag"]}
+        ).status_code
+        == 304
+    )
