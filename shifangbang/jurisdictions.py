@@ -68,7 +68,9 @@ def update(actor, j: Jurisdiction, name: str, phone: str = "", address: str = ""
     return j
 
 
-CHILD_LEVEL = {None: "city", "city": "county", "county": "station"}
+TOP_DOWN = ("city", "county", "station")
+CHILD_LEVEL = dict(zip((None, *TOP_DOWN), TOP_DOWN))  # None → city → county → station
+PARENT_LEVEL = dict(zip(TOP_DOWN, (None, *TOP_DOWN)))
 
 
 @transactional
@@ -130,7 +132,6 @@ LEVELS = {
     "中队": "station",
     "station": "station",
 }
-PARENT_LEVEL = {"city": None, "county": "city", "station": "county"}
 LEVEL_LABEL = {"city": "市", "county": "县（区、旗）", "station": "所（中队）"}
 CODE = re.compile(r"[0-9A-Za-z-]{1,20}")
 
@@ -227,8 +228,8 @@ def import_tree(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     if report.errors:
         return report
     by_code = {j.code: j for j in db.session.scalars(select(Jurisdiction))}
-    order = {"city": 0, "county": 1, "station": 2}  # parents before their children
-    for _row_no, values in sorted(good, key=lambda r: order[r[1]["level"]]):
+    # Parents before their children.
+    for _row_no, values in sorted(good, key=lambda r: TOP_DOWN.index(r[1]["level"])):
         done = outcome(values["current"], values, FIELDS)
         tally(report, done)
         if done == "updated":

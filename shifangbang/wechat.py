@@ -153,21 +153,22 @@ def my_complaints(user: WechatUser) -> list[complaints.TrackView]:
     return [complaints.track_view(c) for c in rows]
 
 
-def _bound(user: WechatUser, tracking_no: str) -> tuple[Complaint, WechatBinding]:
+def _bound(user: WechatUser, tracking_no: str) -> Complaint:
+    """The user's own bound case with this number; LookupError otherwise."""
     number = complaints.normalise_tracking_no(tracking_no)
-    found = db.session.execute(
-        select(Complaint, WechatBinding)
+    found = db.session.scalar(
+        select(Complaint)
         .join(WechatBinding, WechatBinding.complaint_id == Complaint.id)
         .where(Complaint.tracking_no == number, WechatBinding.user_id == user.id)
-    ).first()
+    )
     if found is None:
         raise LookupError("找不到您提交的这件投诉举报。")
-    return found[0], found[1]
+    return found
 
 
 def verify_phone(user: WechatUser, tracking_no: str, code: str) -> datetime:
     """Confirm the reporter's phone of a bound, named case with a getPhoneNumber code."""
-    c, binding = _bound(user, tracking_no)
+    c = _bound(user, tracking_no)
     if not c.reporter_phone:
         raise WechatRefused("这件举报是匿名的，没有需要验证的手机号。")
     code = (code or "").strip()
@@ -231,7 +232,7 @@ def subscribe(
         raise WechatRefused("订阅过多，请等已订阅的通知发出后再订阅。")
     sub = WechatSubscription(user_id=user.id, kind=kind, template_id=template.template_id)
     if kind == "case":
-        c, _ = _bound(user, tracking_no)
+        c = _bound(user, tracking_no)
         if not complaints.is_open(c):
             raise WechatRefused("这件投诉举报已办结，不会再有进度通知。")
         sub.complaint_id = c.id
