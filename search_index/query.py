@@ -136,20 +136,14 @@ def plan(text: str, merge: bool = True, cap: int | None = SEQUENCE_MAX) -> list[
     return out[:12]
 
 
-def _cjk(v: engine.View, run: str, fuzzy: int) -> tuple[list[tuple[int, int]], int | None]:
-    """The levels of a Chinese run and of its spellings with synonyms, and the documents the run
-    matched as typed (None: it has no synonyms)."""
-    levels: list[tuple[int, int]] = []
-    typed = None
-    variants = vocab.variants(run)
-    for n, variant in enumerate(variants):
-        spelt = _cjk_spelling(v, variant, fuzzy)
-        levels += spelt
-        if n == 0 and len(variants) > 1:
-            typed = 0
-            for _, bits in spelt:
-                typed |= bits
-    return levels, typed
+def _cjk(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int, bool]]:
+    """The levels of a Chinese run and of its spellings with synonyms: (level, documents, whether
+    through a synonym)."""
+    return [
+        (level, bits, n > 0)
+        for n, variant in enumerate(vocab.variants(run))
+        for level, bits in _cjk_spelling(v, variant, fuzzy)
+    ]
 
 
 def _cjk_spelling(v: engine.View, run: str, fuzzy: int) -> list[tuple[int, int]]:
@@ -423,25 +417,28 @@ def scores(
     by_score = {0: allowed}
     named, synonym = allowed, 0
     for (kind, run), cert in zip(rs, is_cert):
-        typed = None
         if kind == "cjk":
-            levels, typed = _cjk(v, run, fuzzy)
+            levels = _cjk(v, run, fuzzy)
         elif kind in ("alpha", "sound"):
-            levels = _alpha(v, run, fuzzy, sound=kind == "sound")
+            levels = [(lv, bits, False) for lv, bits in _alpha(v, run, fuzzy, kind == "sound")]
         else:
-            levels = _digit(v, run)
+            levels = [(lv, bits, False) for lv, bits in _digit(v, run)]
         optional = any_run or (any(is_cert) and not cert)
         taken, best_first, in_name = 0, [], 0
-        for level, bits in sorted(levels, key=lambda lb: -lb[0]):
-            if bits & ~taken:
-                best_first.append((level, bits & ~taken))
+        # Each document at its best level, what was typed before a synonym at the same level; a
+        # document whose best level came through a synonym is marked (韩记面皮坊 has 凉皮 among
+        # its varieties, but its name matches 凉皮 only as 面皮).
+        for level, bits, through_synonym in sorted(levels, key=lambda lb: (-lb[0], lb[2])):
+            new = bits & ~taken
+            if new:
+                best_first.append((level, new))
                 if _named(level):
-                    in_name |= bits & ~taken
+                    in_name |= new
+                if through_synonym:
+                    synonym |= new
                 taken |= bits
         if not cert:
             named &= in_name
-        if typed is not None:
-            synonym |= taken & ~typed
         grown: dict[int, int] = {}
         for score, docs in by_score.items():
             for level, bits in best_first:
@@ -604,8 +601,9 @@ def _typed_first(docs: int, synonym: int) -> list[int]:
 
 def _groups(v: engine.View, m: Matched, sort: str):
     """(documents, score) in ranking order, made lazily (a page rarely needs more than the first
-    few): by score; among workshops that matched in the name, shorter names first; then what
-    was typed before its synonyms; then tier. sort=tier puts tier before score."""
+    few): by score; then what was typed before its synonyms (凉皮 finds 孙记凉皮作坊 before
+    韩记面皮坊, though that name is shorter); among workshops that matched in the name, shorter
+    names first; then tier. sort=tier puts tier before score."""
     ordered = sorted(m.by_score, reverse=True)
     if sort == "tier":
         per_score = [_tier_groups(v, m.by_score[s]) for s in ordered]
@@ -614,19 +612,17 @@ def _groups(v: engine.View, m: Matched, sort: str):
                 yield per_score[i][t], s
         return
     for s in ordered:
-        docs = m.by_score[s]
-        named = docs & m.named
-        for length in range(1, schema_mod.NAME_LENGTHS + 1):
-            if not named:
-                break
-            bits = named & v.term("facet", f"len:{length}")
-            if bits:
-                named &= ~bits
-                for typed in _typed_first(bits, m.synonym):
-                    for tier in _tier_groups(v, typed):
+        for docs in _typed_first(m.by_score[s], m.synonym):
+            named = docs & m.named
+            for length in range(1, schema_mod.NAME_LENGTHS + 1):
+                if not named:
+                    break
+                bits = named & v.term("facet", f"len:{length}")
+                if bits:
+                    named &= ~bits
+                    for tier in _tier_groups(v, bits):
                         yield tier, s
-        for typed in _typed_first((docs & ~m.named) | named, m.synonym):
-            for tier in _tier_groups(v, typed):
+            for tier in _tier_groups(v, (docs & ~m.named) | named):
                 yield tier, s
 
 

@@ -116,6 +116,22 @@ def test_what_was_typed_before_its_synonyms(shops):
     assert names("羊杂碎", 2) == ["庆丰泰肉食坊", "庆丰泰熟食坊"]
 
 
+def test_a_name_with_what_was_typed_before_a_shorter_name_read_through_a_synonym(db, index):
+    # 凉皮 = 面皮 (the bureau's synonyms). The shorter name and the better tier must not put a
+    # 面皮 shop above the shops whose names say 凉皮 (seen at 200,000 demo workshops).
+    from shifangbang.models import Jurisdiction
+
+    county = Jurisdiction(code="X150299", name="测试区", level="county")
+    station = Jurisdiction(code="X1502991", name="测试所", level="station", parent=county)
+    db.session.add_all([county, station])
+    db.session.flush()
+    f.workshop(station, name="韩记面皮坊", varieties="面皮", tier_code="gold")
+    f.workshop(station, name="孙记凉皮作坊", varieties="凉皮", tier_code="bronze")
+    db.session.commit()
+    index.rebuild()
+    assert names("凉皮", 2) == ["孙记凉皮作坊", "韩记面皮坊"]
+
+
 def test_a_name_with_its_middle_left_out_follows_a_synonym_reading(shops):
     # 闫记烧卖 is 闫记烧麦 as typed (through 烧卖 = 烧麦), and 闫记矿山路烧卖馆 without its street.
     assert set(names("闫记烧卖", 2)) == {"鞍山道闫记烧麦店", "闫记矿山路烧卖馆"}
