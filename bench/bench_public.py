@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench import servers
@@ -193,7 +194,7 @@ def _wrk(base: str, paths: list[str], seconds: float, lua: str | None = None) ->
                 "-c",
                 str(CONNECTIONS),
                 "-d",
-                f"{seconds:g}s",
+                f"{max(1, round(seconds))}s",  # wrk takes whole seconds only
                 "--latency",
                 "--timeout",
                 "10s",
@@ -267,15 +268,28 @@ def _measure(report, backend: str, env: dict) -> None:
     try:
         wait_for_http(base + "/_bench/hello", proc, timeout=120)
 
-        def warm(paths):  # both workers: each URL twice, 30 s at most
+        def fetch(p):
+            try:
+                with urllib.request.urlopen(base + p, timeout=120) as r:
+                    r.read()
+                    return r.headers["X-Bench-Worker"]
+            except OSError as e:  # counted by wrk below as errors
+                print(f"  warm-up {p}: {e}")
+
+        def warm(paths):
+            """Each URL until every worker has served it (concurrent requests, so that a busy
+            worker leaves the next one to the other), 30 s at most."""
             budget = time.monotonic() + 30
-            for p in paths * 2:
-                if time.monotonic() > budget:
-                    break
-                try:
-                    urllib.request.urlopen(base + p, timeout=120).read()
-                except OSError as e:  # counted by wrk below as errors
-                    print(f"  warm-up {p}: {e}")
+            with ThreadPoolExecutor(WORKERS) as pool:
+                for p in paths:
+                    seen = set()
+                    while len(seen) < WORKERS and time.monotonic() < budget:
+                        served = set(pool.map(fetch, [p] * WORKERS))
+                        if None in served:
+                            break  # an error, reported once
+                        seen |= served
+                    if seen and len(seen) < WORKERS:
+                        print(f"  warm-up {p}: served by {len(seen)} of {WORKERS} workers")
 
         for paths in endpoints.values():
             warm(paths)

@@ -213,3 +213,9 @@ if os.environ.get("SHIFANGBANG_BENCH") == "1":
     @bp.get("/_bench/hello")
     def bench_hello():
         return Response("hello", mimetype="text/plain")
+
+    @bp.after_app_request
+    def bench_worker(response):
+        # Which worker answered: the warm-up repeats a URL until every worker has served it.
+        response.headers["X-Bench-Worker"] = str(os.getpid())
+        return response
