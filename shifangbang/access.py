@@ -38,6 +38,7 @@ ADMIN_ACTIONS = frozenset(
         "publish_draw",
         "view_audit",
         "edit_jurisdiction",
+        "edit_category",  # the product categories' catalogue (categories.py)
         "decide_case",  # 行政处罚决定 (cases.py)
     }
 )

@@ -56,7 +56,7 @@ def _check(rows: list[tuple[int, dict]]) -> tuple[ImportReport, list[tuple[int, 
 
 def check_categories(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     """What importing these rows would do, writing nothing."""
-    require(actor, "edit_jurisdiction")
+    require(actor, "edit_category")
     return preview(*_check(rows), FIELDS)
 
 
@@ -64,7 +64,7 @@ def check_categories(actor, rows: list[tuple[int, dict]]) -> ImportReport:
 def import_categories(actor, rows: list[tuple[int, dict]]) -> ImportReport:
     """Create the categories a sheet names, update those already here (by code): all rows or
     none; audited; the workshops of a changed category follow on every channel."""
-    require(actor, "edit_jurisdiction")
+    require(actor, "edit_category")
     report, good = _check(rows)
     if report.errors:
         return report
