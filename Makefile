@@ -20,10 +20,12 @@ $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
 	$(UV_HOME)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-# One stamp per lock: a changed lock (a bumped chinese-calendar, say) reinstalls.
+# One stamp per lock: a changed lock (a bumped chinese-calendar, say) reinstalls. Bytecode is
+# compiled at install, so the server's first start neither pays for it nor prints Whoosh 2.7's
+# compile-time SyntaxWarnings (docs/search.md).
 $(VENV)/.installed-%: locks/%.txt pyproject.toml | $(UV)
 	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r locks/$*.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r locks/$*.txt
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
