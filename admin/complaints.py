@@ -16,7 +16,7 @@ from sqlalchemy import select
 from shifangbang import access, complaints, deadlines, wechat
 from shifangbang.extensions import db
 from shifangbang.labels import COMPLAINT_KIND, COMPLAINT_STATUS
-from shifangbang.models import Jurisdiction, User
+from shifangbang.models import IN_SERVICE, Jurisdiction, User
 from shifangbang.timeutil import today
 
 from .auth import role_required
@@ -38,7 +38,7 @@ def _scope_jurisdictions() -> list[Jurisdiction]:
     scope = access.visible_jurisdiction_ids(current_user)
     q = (
         select(Jurisdiction)
-        .where(Jurisdiction.level.in_(("county", "station")))
+        .where(Jurisdiction.level.in_(("county", "station")), IN_SERVICE)
         .order_by(Jurisdiction.code)
     )
     if scope is not None:

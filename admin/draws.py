@@ -7,7 +7,7 @@ from sqlalchemy import select
 from shifangbang import draws
 from shifangbang.errors import DomainError
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, ProductCategory, RandomDraw
+from shifangbang.models import IN_SERVICE, Jurisdiction, ProductCategory, RandomDraw
 
 from .auth import role_required
 from .confirm import confirm_first
@@ -18,7 +18,7 @@ bp = Blueprint("admin_draws", __name__, url_prefix="/admin/draws")
 
 def _jurisdictions():
     ids = scope()
-    q = select(Jurisdiction).order_by(Jurisdiction.code)
+    q = select(Jurisdiction).where(IN_SERVICE).order_by(Jurisdiction.code)
     if ids is not None:
         q = q.where(Jurisdiction.id.in_(ids))
     return list(db.session.scalars(q))

@@ -2,15 +2,18 @@
 
 Every workshop page shows its station and county with their phone (where to complain), so a
 renamed station or a new number is edited here and shows on every public page at once
-(jurisdictions.update touches the workshops below it)."""
+(jurisdictions.update touches the workshops below it). A station closed in a reorganisation is
+merged into another here (jurisdictions.merge)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from shifangbang import access, jurisdictions
+from shifangbang.errors import DomainError
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction
+from shifangbang.models import IN_SERVICE, Jurisdiction, JurisdictionMerge
 
 from .auth import role_required
 from .helpers import posted
@@ -20,7 +23,11 @@ bp = Blueprint("admin_jurisdictions", __name__, url_prefix="/admin/jurisdictions
 
 def _tree() -> list[tuple[int, Jurisdiction]]:
     """(depth, jurisdiction) in tree order: each under its parent, siblings by code."""
-    rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)).all()
+    rows = db.session.scalars(
+        select(Jurisdiction)
+        .options(selectinload(Jurisdiction.merge).joinedload(JurisdictionMerge.target))
+        .order_by(Jurisdiction.code)
+    ).all()
     children: dict[int | None, list[Jurisdiction]] = {}
     for j in rows:
         children.setdefault(j.parent_id, []).append(j)
@@ -53,8 +60,45 @@ def edit(jurisdiction_id: int):
     if done:
         flash(f"已保存：{j.name}。辖区内作坊的公示页面随即更新。", "success")
         return redirect(url_for(".index"))
-    page = render_template("admin/jurisdiction.html", j=j, typed=typed, error=error)
+    page = render_template("admin/jurisdiction.html", **_page(j), typed=typed, error=error)
     return page, 422 if error else 200
+
+
+def _page(j: Jurisdiction, **merge_form) -> dict:
+    """The edit page's merge section: for a station in service, what would move and where to."""
+    if j.level != "station" or j.merge is not None:
+        return {"j": j}
+    targets = db.session.scalars(
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station", IN_SERVICE, Jurisdiction.id != j.id)
+        .order_by(Jurisdiction.code)
+    ).all()
+    return {"j": j, "targets": targets, "moving": jurisdictions.merge_preview(j), **merge_form}
+
+
+@bp.post("/<int:jurisdiction_id>/merge")
+@role_required("admin")
+def merge(jurisdiction_id: int):
+    """机构改革: this station into another, as the bureau's document decides."""
+    access.require(current_user, "edit_jurisdiction")
+    j = db.session.get(Jurisdiction, jurisdiction_id)
+    if j is None:
+        abort(404)
+    target = db.session.get(Jurisdiction, request.form.get("target_id", type=int) or 0)
+    document = request.form.get("document", "")
+    try:
+        moved = jurisdictions.merge(current_user, j, target, document)
+    except DomainError as e:
+        db.session.rollback()
+        page = render_template(
+            "admin/jurisdiction.html",
+            **_page(j, merge_error=str(e), merge_typed=request.form),
+            typed={},
+            error=None,
+        )
+        return page, 422
+    flash(f"{j.name}已并入{target.name}：{jurisdictions.say_moved(moved)}。", "success")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/<int:parent_id>/new", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select
 
 from shifangbang import access, posters, qr
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, Workshop
+from shifangbang.models import IN_SERVICE, Jurisdiction, Workshop
 
 from .auth import role_required
 from .confirm import confirm_first
@@ -19,7 +19,11 @@ PRINT_LIMIT = 1000  # posters per print job (a station rarely has more than a fe
 
 def _stations():
     scope = access.visible_jurisdiction_ids(current_user)
-    q = select(Jurisdiction).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)
+    q = (
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station", IN_SERVICE)
+        .order_by(Jurisdiction.code)
+    )
     if scope is not None:
         q = q.where(Jurisdiction.id.in_(scope))
     return list(db.session.scalars(q))

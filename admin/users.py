@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from shifangbang import access, users
 from shifangbang.extensions import db
 from shifangbang.labels import ROLES
-from shifangbang.models import Jurisdiction, User
+from shifangbang.models import IN_SERVICE, Jurisdiction, User
 
 from .auth import role_required
 from .confirm import confirm_first
@@ -17,7 +17,9 @@ bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
 
 def _jurisdictions():
-    return list(db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)))
+    return list(
+        db.session.scalars(select(Jurisdiction).where(IN_SERVICE).order_by(Jurisdiction.code))
+    )
 
 
 def _jid(raw) -> int | None:

@@ -31,6 +31,13 @@ def _float(name: str, lo: float, hi: float) -> float | None:
     return value if lo <= value <= hi else None
 
 
+def _station() -> int | None:
+    """The station filter; a merged station's id (an old link) means the one that took it over."""
+    station = _int("station")
+    place = public_cache.places().get(station) if station else None
+    return place.successor.id if place is not None else station
+
+
 def params_from_request() -> SearchParams:
     deployment = current_app.extensions["deployment"]
     tier = request.args.get("tier") or None
@@ -40,7 +47,7 @@ def params_from_request() -> SearchParams:
         q=(request.args.get("q") or "").strip()[:100],
         tier=tier if tier in deployment.tier_codes + [deployment.unrated.code] else None,
         county=_int("county"),
-        station=_int("station"),
+        station=_station(),
         category=_int("category"),
         title=_int("title"),
         high_risk=request.args.get("high_risk") == "1",

@@ -11,7 +11,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Jurisdiction, ProductCategory, Workshop, workshop_category
+from .models import (
+    Jurisdiction,
+    JurisdictionMerge,
+    ProductCategory,
+    Workshop,
+    workshop_category,
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -23,13 +29,29 @@ class Place:
     phone: str | None
     address: str | None
     parent_id: int | None
+    merged_into_id: int | None = None  # a station merged into another (JurisdictionMerge)
     parent: "Place | None" = None
+    merged_into: "Place | None" = None
 
     @property
     def county(self) -> "Place | None":
         node = self
         while node is not None and node.level != "county":
             node = node.parent
+        return node
+
+    @property
+    def in_service(self) -> bool:
+        return self.merged_into_id is None
+
+    @property
+    def successor(self) -> "Place":
+        """The station now in charge of what this one was (itself unless merged): an old link or
+        filter naming a merged station shows its workshops where they went."""
+        node, seen = self, set()
+        while node.merged_into is not None and node.id not in seen:
+            seen.add(node.id)
+            node = node.merged_into
         return node
 
 
@@ -94,11 +116,15 @@ def read_places() -> dict[int, Place]:
             Jurisdiction.phone,
             Jurisdiction.address,
             Jurisdiction.parent_id,
-        ).order_by(Jurisdiction.code)
+            JurisdictionMerge.target_id,
+        )
+        .outerjoin(JurisdictionMerge, JurisdictionMerge.source_id == Jurisdiction.id)
+        .order_by(Jurisdiction.code)
     ).all()
     places = {r[0]: Place(*r) for r in rows}
     for p in places.values():
         p.parent = places.get(p.parent_id)
+        p.merged_into = places.get(p.merged_into_id)
     return places
 
 

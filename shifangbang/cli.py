@@ -242,6 +242,31 @@ def jurisdictions_import(path, dry_run):
     )
 
 
+@jurisdictions_cli.command("merge")
+@click.argument("source_code")
+@click.argument("target_code")
+@click.option("--document", default="", help="撤并依据的文号，如 包市监发〔2026〕12号。")
+@click.option("--dry-run", is_flag=True, help="只显示将转移的内容，不写入。")
+def jurisdictions_merge(source_code, target_code, document, dry_run):
+    """Merge the station SOURCE_CODE into TARGET_CODE (机构改革): its workshops, accounts and
+    case files move; it stays only in the history that names it."""
+    from . import jurisdictions as j
+
+    source, target = (
+        db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+        for code in (source_code, target_code)
+    )
+    try:
+        j.merge_check(source, target)
+        if dry_run:
+            click.echo(f"将并入{target.name}：{j.say_moved(j.merge_preview(source))}（未写入）")
+            return
+        moved = j.merge(None, source, target, document)
+    except j.JurisdictionError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"{source.name}已并入{target.name}：{j.say_moved(moved)}。")
+
+
 @categories_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入。")

@@ -865,7 +865,11 @@ def reroute(actor, c: Complaint, target: Jurisdiction, note: str = "") -> Compla
     access.require(actor, "handle_complaint", target.id)
     if c.status not in ("new", "verifying"):
         raise ComplaintError("只有待处理或核查中的事项可以转交其他所/中队。")
-    if target.level not in ("station", "county") or target.id == c.jurisdiction_id:
+    if (
+        target.level not in ("station", "county")
+        or target.id == c.jurisdiction_id
+        or target.merge is not None
+    ):
         raise ComplaintError("请选择另一个所/中队或县区局。")
     before = audit.snapshot(c, AUDIT_FIELDS)
     old = c.jurisdiction

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from . import access, audit, current_deployment, fields, titles
 from .errors import DomainError
 from .extensions import db
-from .models import Jurisdiction, Title, TitleGrant, Workshop
+from .models import IN_SERVICE, Jurisdiction, Title, TitleGrant, Workshop
 from .programme_models import Cultivation
 from .timeutil import today
 from .tx import transactional
@@ -206,7 +206,7 @@ def progress(scope_ids: set[int] | None) -> list[Progress]:
     """Per county and per station in scope, per title: holders among open workshops vs target."""
     units = db.session.scalars(
         select(Jurisdiction)
-        .where(Jurisdiction.level.in_(("county", "station")))
+        .where(Jurisdiction.level.in_(("county", "station")), IN_SERVICE)
         .order_by(Jurisdiction.code)
     ).all()
     if scope_ids is not None:

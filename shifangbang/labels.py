@@ -177,6 +177,7 @@ AUDIT_ACTIONS = {
     "title.update": "修改称号名称",
     "jurisdiction.update": "修改辖区名称或联系方式",
     "jurisdiction.create": "新增辖区",
+    "jurisdiction.merge": "撤并所（中队）",
     "category.create": "新增食品类别",
     "category.update": "修改食品类别",
     "title.grant": "授予称号",

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    exists,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +61,29 @@ class Jurisdiction(db.Model):
         while node is not None and node.level != "county":
             node = node.parent
         return node
+
+
+class JurisdictionMerge(db.Model):
+    """A station merged into another (机构改革): its workshops, accounts and case files went to
+    `target` on `merged_on`. The merged station stays for the history that names it (draws,
+    reports, audit) but is offered nowhere as a current station (Jurisdiction.merge)."""
+
+    __tablename__ = "jurisdiction_merge"
+    source_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    merged_on: Mapped[date] = mapped_column(Date)
+    document: Mapped[str] = mapped_column(String(80))  # the bureau's 文号 deciding the merger
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    target: Mapped[Jurisdiction] = relationship(foreign_keys=[target_id])
+
+
+Jurisdiction.merge = relationship(
+    JurisdictionMerge, foreign_keys=[JurisdictionMerge.source_id], uselist=False, viewonly=True
+)
+# Where a jurisdiction is still in service (not merged away): every list that offers a current
+# station uses it.
+IN_SERVICE = ~exists().where(JurisdictionMerge.source_id == Jurisdiction.id)
 
 
 class ProductCategory(db.Model):

@@ -37,7 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from . import access, current_deployment, labels, public_history, public_status, spreadsheet
 from .extensions import db
-from .models import Inspection, Jurisdiction, Workshop
+from .models import IN_SERVICE, Inspection, Jurisdiction, Workshop
 from .templating import mask_name
 from .timeutil import local, today, utcnow
 
@@ -365,7 +365,7 @@ def export_jurisdictions() -> list[Jurisdiction]:
     return list(
         db.session.scalars(
             select(Jurisdiction)
-            .where(Jurisdiction.level.in_(EXPORT_LEVELS))
+            .where(Jurisdiction.level.in_(EXPORT_LEVELS), IN_SERVICE)
             .order_by(Jurisdiction.code)
         )
     )

@@ -293,6 +293,12 @@ def places() -> dict[int, cards.Place]:
     return cached("places", (), cards.read_places)
 
 
+def current_place(code: str) -> cards.Place | None:
+    """The jurisdiction with this code, or the station that took it over if it was merged."""
+    found = next((p for p in places().values() if p.code == code), None)
+    return found.successor if found is not None else None
+
+
 def categories() -> dict[int, cards.Category]:
     return cached("categories", (), cards.read_categories)
 

@@ -26,7 +26,7 @@ def counties() -> list[cards.Place]:
 
 
 def stations() -> list[cards.Place]:
-    return [p for p in public_cache.places().values() if p.level == "station"]
+    return [p for p in public_cache.places().values() if p.level == "station" and p.in_service]
 
 
 def categories() -> list[cards.Category]:

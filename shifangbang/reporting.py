@@ -12,7 +12,7 @@ from . import access, audit, current_deployment, fields
 from .errors import DomainError
 from .extensions import db
 from .labels import REPORT_KIND
-from .models import Jurisdiction
+from .models import IN_SERVICE, Jurisdiction
 from .programme_models import StationReport
 from .timeutil import today
 from .tx import transactional
@@ -115,7 +115,11 @@ STATE_LABELS = {
 
 def calendar(scope_ids: set[int] | None, periods: list[str], on: date | None = None) -> list[Row]:
     on = on or today()
-    q = select(Jurisdiction).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)
+    q = (
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station", IN_SERVICE)
+        .order_by(Jurisdiction.code)
+    )
     if scope_ids is not None:
         q = q.where(Jurisdiction.id.in_(scope_ids))
     stations = list(db.session.scalars(q))

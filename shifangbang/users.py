@@ -24,7 +24,7 @@ from . import access, audit
 from .errors import DomainError
 from .extensions import db
 from .labels import ROLES
-from .models import SignInThrottle, User
+from .models import Jurisdiction, SignInThrottle, User
 from .timeutil import utcnow
 
 # Sign-in throttling instead of a lockout anyone could trigger. Failures are counted per typed
@@ -83,6 +83,9 @@ def _check_role(role: str, jurisdiction_id: int | None) -> None:
         raise UserError(f"未知角色：{role}")
     if role != "admin" and jurisdiction_id is None:
         raise UserError("执法人员和只读账号必须指定所属辖区。")
+    j = db.session.get(Jurisdiction, jurisdiction_id) if jurisdiction_id is not None else None
+    if j is not None and j.merge is not None:
+        raise UserError(f"{j.name}已并入{j.merge.target.name}，请改选后者。")
 
 
 def create_user(

@@ -22,7 +22,7 @@ def _place(code: str | None) -> tuple[str, int] | None | bool:
     False for an unknown code (nothing matches)."""
     if not code:
         return None
-    j = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    j = public_cache.current_place(code)
     if j is None:
         return False
     return None if j.level == "city" else (j.level, j.id)

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 
 from shifangbang import access, cards, current_deployment, public_cache, rankings, spatial
 from shifangbang.extensions import db
-from shifangbang.models import Jurisdiction, ProductCategory, Workshop, workshop_category
+from shifangbang.models import ProductCategory, Workshop, workshop_category
 
 from . import adapters
 
@@ -16,7 +16,7 @@ NEARBY_TOTAL_LIMIT = 200
 
 def jurisdiction_ids(code: str) -> set[int]:
     """The jurisdiction with this code and everything below it; empty for an unknown code (no match)."""
-    j = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    j = public_cache.current_place(code)
     return access.subtree_ids(j.id) if j is not None else set()
 
 

@@ -14,6 +14,7 @@ from shifangbang import (
 from shifangbang import rankings as ranking_lists
 from shifangbang.extensions import db, limiter
 from shifangbang.models import (
+    IN_SERVICE,
     Jurisdiction,
     TierDecision,
     Workshop,
@@ -238,7 +239,9 @@ def categories():
 
 @bp.get("/jurisdictions")
 def jurisdictions():
-    rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)).all()
+    rows = db.session.scalars(
+        select(Jurisdiction).where(IN_SERVICE).order_by(Jurisdiction.code)
+    ).all()
     nodes = {
         j.id: {
             "code": j.code,

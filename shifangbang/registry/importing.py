@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, audit, changes, current_deployment, spreadsheet, tiers
 from ..extensions import db
 from ..labels import WORKSHOP_STATUS
-from ..models import Jurisdiction, ProductCategory, Workshop
+from ..models import IN_SERVICE, Jurisdiction, ProductCategory, Workshop
 from ..timeutil import today
 from ..tx import transactional
 from .editing import apply_values, diff, snapshot, touch_checked
@@ -160,12 +160,22 @@ AMBIGUOUS = object()
 
 
 def _station_lookup() -> dict:
-    """Station by code or by name; a name two stations share maps to AMBIGUOUS (use the code)."""
+    """Station by code or by name; a name two stations in service share maps to AMBIGUOUS (use
+    the code). A merged station is found too (validation says which station took it over), but
+    its name never hides a station in service of the same name."""
+    q = (
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station")
+        .options(selectinload(Jurisdiction.merge))
+    )
+    stations = sorted(db.session.scalars(q), key=lambda s: s.merge is not None)
     lookup: dict = {}
-    for s in db.session.scalars(select(Jurisdiction).where(Jurisdiction.level == "station")):
-        lookup[s.name] = AMBIGUOUS if s.name in lookup else s
-    for s in db.session.scalars(select(Jurisdiction).where(Jurisdiction.level == "station")):
-        lookup[s.code] = s
+    for s in stations:
+        if s.name not in lookup:
+            lookup[s.name] = s
+        elif s.merge is None:
+            lookup[s.name] = AMBIGUOUS
+    lookup.update((s.code, s) for s in stations)
     return lookup
 
 
@@ -419,7 +429,11 @@ def template_csv(actor=None) -> bytes:
     certificate number that is valid and not yet used.
     """
     dep = current_deployment()
-    q = select(Jurisdiction).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)
+    q = (
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station", IN_SERVICE)
+        .order_by(Jurisdiction.code)
+    )
     scope = access.visible_jurisdiction_ids(actor) if actor is not None else None
     if scope is not None:
         q = q.where(Jurisdiction.id.in_(scope))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
 from ..extensions import db
-from ..models import Jurisdiction, ProductCategory, Workshop
+from ..models import IN_SERVICE, Jurisdiction, ProductCategory, Workshop
 from .guard import require
 
 
@@ -83,7 +83,11 @@ def list_query(actor, filters: Filters, action: str = "view"):
 
 def stations_for(actor) -> list[Jurisdiction]:
     scope = access.visible_jurisdiction_ids(actor) if actor is not None else None
-    q = select(Jurisdiction).where(Jurisdiction.level == "station").order_by(Jurisdiction.code)
+    q = (
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station", IN_SERVICE)
+        .order_by(Jurisdiction.code)
+    )
     if scope is not None:
         q = q.where(Jurisdiction.id.in_(scope))
     return list(db.session.scalars(q))
