@@ -51,6 +51,7 @@ from .models import (
     Inspection,
     InspectionItem,
     Jurisdiction,
+    JurisdictionMerge,
     Poster,
     ProductCategory,
     RandomDraw,
@@ -142,6 +143,12 @@ class DemoError(DomainError):
 
 
 # --- geography: 包头市, its districts and banners, their stations --------------------------------
+# A station closed in a reorganisation (机构改革) and merged into another (jurisdictions.merge):
+# (county, its name, the station that took over, days ago, the bureau's 文号). Its workshops were
+# moved then, so it holds none: it stays only as the history that names it.
+FORMER_STATIONS = [
+    ("东河区", "转龙藏市场监督管理所", "西脑包市场监督管理所", 240, "包东市监发〔2026〕8号"),
+]
 # (name, division code, abbreviation for plate numbers, centre lat, lng, jitter°, weight,
 #  [(station, [streets/towns for addresses])])
 COUNTIES = [
@@ -725,6 +732,31 @@ class Generator:
                 )
                 self.stations.append([sid, county, streets, []])
         self.station_weights = [c[6] / len(c[7]) for (_sid, c, _st, _i) in self.stations]
+        rows["jurisdiction_merge"] = []
+        for county_name, sname, into, days_ago, document in FORMER_STATIONS:
+            county = next(c for c in COUNTIES if c[0] == county_name)
+            sid = self.ids("jurisdiction")
+            rows["jurisdiction"].append(
+                dict(
+                    id=sid,
+                    code=f"{county[1]}{len(county[7]) + 1:02d}",
+                    name=sname,
+                    level="station",
+                    parent_id=self.county_ids[county_name],
+                    phone=None,
+                    address=None,
+                )
+            )
+            merged_on = self.today - timedelta(days=days_ago)
+            rows["jurisdiction_merge"].append(
+                dict(
+                    source_id=sid,
+                    target_id=self._station_id(rows, into),
+                    merged_on=merged_on,
+                    document=document,
+                    created_at=datetime(merged_on.year, merged_on.month, merged_on.day, 2),
+                )
+            )
 
         self.category_ids = {}
         for code, name, high_risk in CATEGORIES:
@@ -1767,6 +1799,7 @@ class Generator:
 # Insert order: parents before children (foreign keys are checked on insert).
 TABLES = [
     ("jurisdiction", Jurisdiction),
+    ("jurisdiction_merge", JurisdictionMerge),
     ("product_category", ProductCategory),
     ("user", User),
     ("title", Title),

@@ -148,6 +148,20 @@ def test_one_account_per_role_and_passwords_work(db, loaded):
     assert officer.jurisdiction.level == "station"
 
 
+def test_a_merged_station_holds_nothing_and_is_offered_nowhere(db, loaded):
+    """The demo's former station (机构改革) as jurisdictions.merge leaves one: no workshop,
+    account or case file, merged in the past, into a station in service."""
+    from shifangbang import jurisdictions, rankings
+    from shifangbang.models import JurisdictionMerge
+
+    record = db.session.scalars(select(JurisdictionMerge)).one()
+    source = db.session.get(Jurisdiction, record.source_id)
+    assert source.level == "station" and record.target.merge is None
+    assert record.merged_on < DAY and record.document
+    assert set(jurisdictions.merge_preview(source).values()) == {0}
+    assert source.id not in {p.id for p in rankings.stations()}
+
+
 def test_foreign_keys_hold(db, loaded):
     """Every non-null foreign key value points at an existing row (checked for every table)."""
     conn = db.session.connection()
