@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shifangbang import access, jurisdictions
-from shifangbang.errors import DomainError
 from shifangbang.extensions import db
 from shifangbang.models import IN_SERVICE, Jurisdiction, JurisdictionMerge
 
@@ -47,13 +46,18 @@ def index():
     return render_template("admin/jurisdictions.html", tree=_tree())
 
 
-@bp.route("/<int:jurisdiction_id>", methods=["GET", "POST"])
-@role_required("admin")
-def edit(jurisdiction_id: int):
+def _found(jurisdiction_id: int) -> Jurisdiction:
     access.require(current_user, "edit_jurisdiction")
     j = db.session.get(Jurisdiction, jurisdiction_id)
     if j is None:
         abort(404)
+    return j
+
+
+@bp.route("/<int:jurisdiction_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit(jurisdiction_id: int):
+    j = _found(jurisdiction_id)
     typed, error, done = posted(
         jurisdictions.FIELDS, lambda **v: jurisdictions.update(current_user, j, **v)
     )
@@ -80,34 +84,26 @@ def _page(j: Jurisdiction, **merge_form) -> dict:
 @role_required("admin")
 def merge(jurisdiction_id: int):
     """机构改革: this station into another, as the bureau's document decides."""
-    access.require(current_user, "edit_jurisdiction")
-    j = db.session.get(Jurisdiction, jurisdiction_id)
-    if j is None:
-        abort(404)
+    j = _found(jurisdiction_id)
     target = db.session.get(Jurisdiction, request.form.get("target_id", type=int) or 0)
-    document = request.form.get("document", "")
-    try:
-        moved = jurisdictions.merge(current_user, j, target, document)
-    except DomainError as e:
-        db.session.rollback()
-        page = render_template(
-            "admin/jurisdiction.html",
-            **_page(j, merge_error=str(e), merge_typed=request.form),
-            typed={},
-            error=None,
-        )
-        return page, 422
-    flash(f"{j.name}已并入{target.name}：{jurisdictions.say_moved(moved)}。", "success")
-    return redirect(url_for(".index"))
+    moved = {}
+    typed, error, done = posted(
+        ("document",),
+        lambda document: moved.update(jurisdictions.merge(current_user, j, target, document)),
+    )
+    if done:
+        flash(f"{j.name}已并入{target.name}：{jurisdictions.say_moved(moved)}。", "success")
+        return redirect(url_for(".index"))
+    merge_form = {"merge_error": error, "merge_typed": request.form}
+    return render_template("admin/jurisdiction.html", **_page(j, **merge_form), typed={}), 422
 
 
 @bp.route("/<int:parent_id>/new", methods=["GET", "POST"])
 @role_required("admin")
 def new(parent_id: int):
     """A county under a city, or a station under a county (a new 所 or 中队)."""
-    access.require(current_user, "edit_jurisdiction")
-    parent = db.session.get(Jurisdiction, parent_id)
-    if parent is None or parent.level not in ("city", "county"):
+    parent = _found(parent_id)
+    if parent.level not in ("city", "county"):
         abort(404)
     fields = ("code",) + jurisdictions.FIELDS
     typed, error, done = posted(fields, lambda **v: jurisdictions.create(current_user, parent, **v))

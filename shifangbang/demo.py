@@ -700,6 +700,22 @@ class Generator:
                 address="包头市九原区建设路 20 号",
             )
         )
+
+        def station(code, name, county_id, phone, address) -> int:
+            sid = self.ids("jurisdiction")
+            rows["jurisdiction"].append(
+                dict(
+                    id=sid,
+                    code=code,
+                    name=name,
+                    level="station",
+                    parent_id=county_id,
+                    phone=phone,
+                    address=address,
+                )
+            )
+            return sid
+
         self.stations = []  # (station id, county tuple, streets, inspector ids)
         self.county_ids: dict[str, int] = {}
         for county in COUNTIES:
@@ -718,35 +734,20 @@ class Generator:
                 )
             )
             for k, (sname, streets) in enumerate(stations, 1):
-                sid = self.ids("jurisdiction")
-                rows["jurisdiction"].append(
-                    dict(
-                        id=sid,
-                        code=f"{code}{k:02d}",
-                        name=sname,
-                        level="station",
-                        parent_id=cid,
-                        phone=f"0472-{rng.randint(2100000, 8999999)}",
-                        address=f"包头市{name}{streets[0]}{rng.randint(1, 200)}号",
-                    )
+                sid = station(
+                    f"{code}{k:02d}",
+                    sname,
+                    cid,
+                    f"0472-{rng.randint(2100000, 8999999)}",
+                    f"包头市{name}{streets[0]}{rng.randint(1, 200)}号",
                 )
                 self.stations.append([sid, county, streets, []])
         self.station_weights = [c[6] / len(c[7]) for (_sid, c, _st, _i) in self.stations]
         rows["jurisdiction_merge"] = []
         for county_name, sname, into, days_ago, document in FORMER_STATIONS:
             county = next(c for c in COUNTIES if c[0] == county_name)
-            sid = self.ids("jurisdiction")
-            rows["jurisdiction"].append(
-                dict(
-                    id=sid,
-                    code=f"{county[1]}{len(county[7]) + 1:02d}",
-                    name=sname,
-                    level="station",
-                    parent_id=self.county_ids[county_name],
-                    phone=None,
-                    address=None,
-                )
-            )
+            code = f"{county[1]}{len(county[7]) + 1:02d}"
+            sid = station(code, sname, self.county_ids[county_name], None, None)
             merged_on = self.today - timedelta(days=days_ago)
             rows["jurisdiction_merge"].append(
                 dict(
