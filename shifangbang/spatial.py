@@ -9,7 +9,9 @@
 The k nearest are found inside the database: a box around a small circle, doubled until it holds
 enough workshops (or reaches the radius), then exact distances, sorted and cut to the page in SQL.
 Only the page's ids and distances come back. The number within the radius is counted in SQL up to
-a limit the caller gives, in circles growing the same way: a town centre holds tens of thousands
+a limit the caller gives, in circles sized from the density the page's circles saw (_grown)
+rather than doubled (a count stops at its LIMIT, so a generous circle costs little; a page sorts
+its whole box, so its circles grow gently): a town centre holds tens of thousands
 of workshops within 3 km, and counting them all on every call would cost hundreds of times the
 page itself.
 
@@ -244,6 +246,15 @@ def _probe(lat: float, lng: float, radius_km: float, status: str, n: int) -> lis
     ]
 
 
+def _grown(r: float, found: int, wanted: int, radius_km: float) -> float:
+    """The next count circle when one of radius r held `found` < `wanted`: as wide as the density seen
+    says `wanted` need (area grows with r²), with a margin, and at least 1.5 times as wide
+    (6 times when it held none). Only the number of queries depends on it, never the answer:
+    a circle is taken only once it holds enough, or is the whole radius."""
+    factor = 6.0 if found == 0 else max(1.5, 1.2 * math.sqrt(wanted / found))
+    return min(radius_km, r * factor)
+
+
 def nearest(
     lat: float,
     lng: float,
@@ -270,12 +281,14 @@ def nearest(
         bounds = _probe(lat, lng, radius_km, plain_status, max(need, count_limit or 0))
         if bounds is not None:  # fewer than the page in the box: the whole radius at once
             r = radius_km if len(bounds) < need else min(radius_km, bounds[need - 1])
+    seen = None  # (radius, how many within it) of the last circle that held fewer than wanted
     while True:
         shape, params = _params(lat, lng, r)
         page_stmt, _count = _statements(shape, scope, plain_status)
         rows = db.session.execute(page_stmt, params | fixed).all()
         if len(rows) >= need or r >= radius_km:
             break
+        seen = (r, len(rows))
         r = min(radius_km, r * 2)
     page = [(i, float(km)) for i, km in rows[offset:]]
     if len(rows) < need and r >= radius_km:
@@ -286,11 +299,14 @@ def nearest(
         return page, count_limit  # that many lie within the radius for sure: "at least"
     # Counted in a circle growing from the page's until it holds count_limit (then so does the
     # radius) or is the radius: a box of the whole radius in a town holds tens of thousands,
-    # and PostgreSQL's bitmap scan reads all of them before the LIMIT can stop it.
+    # and PostgreSQL's bitmap scan reads all of them before the LIMIT can stop it. The first
+    # circle is sized from the last one the page found too small, when there was one.
+    if seen is not None:
+        r = max(r, _grown(*seen, count_limit, radius_km))
     while True:
         shape, params = _params(lat, lng, r)
         _page, count_stmt = _statements(shape, scope, plain_status)
         total = db.session.scalar(count_stmt, params | fixed | {"geo_count": count_limit})
         if total >= count_limit or r >= radius_km:
             return page, total
-        r = min(radius_km, r * 2)
+        r = _grown(r, total, count_limit, radius_km)
