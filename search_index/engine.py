@@ -13,23 +13,18 @@ deletions leaves the cached bitsets of the big segment valid.
 
 import itertools
 import re
+import struct
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
-from functools import lru_cache
 from itertools import chain
 from operator import sub
 
-from whoosh.codec.base import Automata
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
 _NONZERO = re.compile(rb"[^\x00]")
 _BITS = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
 PREFIX_LIMIT = 400  # distinct terms a one-character prefix may expand to (per segment)
-
-
-@lru_cache(maxsize=256)
-def _levenshtein_dfa(text: str, maxdist: int, prefixlength: int):
-    return Automata.levenshtein_dfa(text, maxdist, prefixlength)
 
 
 def _size(bits: int) -> int:
@@ -261,20 +256,15 @@ class View:
         return self._combine(per_segment)
 
     def fuzzy(self, field: str, text: str, maxdist: int, prefixlength: int = 1) -> int:
-        """Documents with a term within `maxdist` edits of `text` (first letter kept). Whoosh's
-        own terms_within, with its automaton built once per text (not per field and segment)
-        and each segment's answer cached like a term."""
-        dfa = None
+        """Documents with a term within `maxdist` edits of `text` (its first `prefixlength`
+        characters kept: terms_within), each segment's answer cached like a term."""
 
         def per_segment(r, segid):
-            nonlocal dfa
             key = (segid, field, f"{text}\x00~{maxdist}~{prefixlength}")
             bits = cache.get(key)
             if bits is None:
-                if dfa is None:
-                    dfa = _levenshtein_dfa(text, maxdist, prefixlength)
                 bits = 0
-                for term in Automata.find_matches(dfa, r.cursor(field)):
+                for term in terms_within(r, field, text, maxdist, prefixlength):
                     bits |= self._segment_term(r, segid, field, term)
                 cache.put(key, bits)
             return bits
@@ -295,3 +285,173 @@ class View:
                 col = readers[i] = r.column_reader(field)
             out.append(col[doc - offset])
         return out
+
+
+# --- terms within a few edits ------------------------------------------------------------------
+# Whoosh finds a typo's terms by walking a Levenshtein automaton over the term table: every step
+# a seek, that is a binary search over all of the segment's terms (some 60 unbuffered reads of
+# the .trm file), and a word with nothing near it takes hundreds of steps (10-90 ms a field at
+# 200,000 workshops, paid by every query that finds nothing). Here the rows of the edit-distance
+# table walk the table's sorted keys themselves, one prefix at a time: searches are bounded to
+# the prefix's range; where no edit is left, only the word's unedited tails remain, each a hash
+# lookup; a range of at most LOAD keys is read in two pieces and walked in memory; and under a
+# wider one with one edit left, a-z are spelt out by lookups instead of sought (any other
+# character still is: the answer is exact whatever the alphabet). The same terms as Whoosh's
+# automaton (tests/test_search_engine.py).
+
+_RECORD = struct.Struct("!ii")  # a term table record starts with its key's and value's lengths
+_AFTER = b"\xff"  # never in UTF-8: a prefix + _AFTER sorts after every key with that prefix
+_LETTERS = [(c, c.encode()) for c in "abcdefghijklmnopqrstuvwxyz"]
+LOAD = 16384  # keys of a prefix's range read in one piece (some 1.5 MB at most)
+
+
+class _Table:
+    """One segment's term keys in order: Whoosh's OrderedHashReader, read by index through its
+    array of key positions."""
+
+    loaded = False
+
+    def __init__(self, r):
+        t = self._t = r._terms._tindex
+        self.count = t.indexlen
+        self._get_pos, self._base, self._width = t._get_pos, t.indexbase, t.indexsize
+
+    def _pos(self, i: int) -> int:
+        return self._get_pos(self._base + i * self._width)
+
+    def key(self, i: int) -> bytes:
+        head = self._t.dbfile.get(self._pos(i), 72)  # lengths and a short key in one read
+        n = _RECORD.unpack_from(head)[0]
+        return head[8 : 8 + n] if n <= 64 else self._t.key_at(self._pos(i))
+
+    def seek(self, target: bytes, lo: int, hi: int, gallop: bool = True) -> int:
+        """The first index in [lo, hi) whose key is not below `target` (hi if none): galloping
+        from lo, where the next neighbour usually is, or halving."""
+        if gallop:
+            step = 1
+            while lo + step < hi and self.key(lo + step - 1) < target:
+                lo += step
+                step *= 2
+            hi = min(hi, lo + step)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def has(self, key: bytes, lo: int, hi: int) -> bool:
+        return key in self._t  # the table's hash: a few reads
+
+    def load(self, lo: int, hi: int) -> "_Loaded":
+        """Keys [lo, hi) in two reads: their positions, and their records, which follow each
+        other in key order."""
+        t = self._t
+        raw = t.dbfile.get(self._base + lo * self._width, (hi - lo) * self._width)
+        positions = struct.unpack(f"!{hi - lo}{t.extras['indextype']}", raw)
+        end = self._pos(hi) if hi < self.count else t.endofdata
+        return _Loaded(t.dbfile.get(positions[0], end - positions[0]), positions)
+
+
+class _Loaded:
+    """Keys read into memory (each made when first asked for), asked the same questions."""
+
+    loaded = True
+
+    def __init__(self, data: bytes, positions: tuple[int, ...]):
+        self._data, self._positions, self._start = data, positions, positions[0]
+        self._all = range(len(positions))
+        self._keys: list = [None] * len(positions)
+
+    def key(self, i: int) -> bytes:
+        key = self._keys[i]
+        if key is None:
+            at = self._positions[i] - self._start
+            n = _RECORD.unpack_from(self._data, at)[0]
+            key = self._keys[i] = self._data[at + 8 : at + 8 + n]
+        return key
+
+    def seek(self, target: bytes, lo: int, hi: int, gallop: bool = True) -> int:
+        return bisect_left(self._all, target, lo, hi, key=self.key)
+
+    def has(self, key: bytes, lo: int, hi: int) -> bool:
+        i = self.seek(key, lo, hi)
+        return i < hi and self.key(i) == key
+
+
+class _Within:
+    """Keys within `maxdist` edits of `rest` after a fixed start: a depth-first walk over key
+    prefixes, each with its row of the edit-distance table (row[j]: edits between the prefix,
+    past the fixed start, and rest[:j])."""
+
+    def __init__(self, rest: str, maxdist: int):
+        self.rest, self.maxdist, self.found = rest, maxdist, []
+        self.tails = [rest[j:].encode() for j in range(len(rest) + 1)]
+
+    def step(self, row: list[int], ch: str) -> list[int]:
+        """The row of the prefix one character longer."""
+        rest, new = self.rest, [row[0] + 1]
+        for j in range(1, len(row)):
+            new.append(min(new[j - 1] + 1, row[j] + 1, row[j - 1] + (ch != rest[j - 1])))
+        return new
+
+    def walk(self, keys, node: bytes, row: list[int], lo: int, hi: int) -> None:
+        """Every key in [lo, hi) starts with `node`, and nothing else there does."""
+        left = self.maxdist - min(row)
+        if left == 0:
+            self.tails_of(keys, node, row, lo, hi)
+            return
+        if not keys.loaded and hi - lo <= LOAD:
+            keys, lo, hi = keys.load(lo, hi), 0, hi - lo
+        if len(keys.key(lo)) == len(node):  # the prefix is a term itself
+            if row[-1] <= self.maxdist:
+                self.found.append(node)
+            lo += 1
+        if left > 1 or keys.loaded or lo == hi:
+            self.children(keys, node, row, lo, hi)
+            return
+        a = keys.seek(node + b"a", lo, hi)
+        z = hi if keys.key(hi - 1) < node + b"{" else keys.seek(node + b"{", a, hi, gallop=False)
+        self.children(keys, node, row, lo, a)  # digits, capitals, an apostrophe …
+        for ch, b in _LETTERS:
+            child = self.step(row, ch)
+            if min(child) == self.maxdist:  # its last edit spent on this letter
+                self.tails_of(keys, node + b, child, a, z)
+            else:  # one of the word's own letters: the walk goes on under it
+                start = keys.seek(node + b, a, z, gallop=False)
+                end = keys.seek(node + b + _AFTER, start, z, gallop=False)
+                if start < end:
+                    self.walk(keys, node + b, child, start, end)
+        self.children(keys, node, row, z, hi)  # Chinese characters, full-width signs …
+
+    def children(self, keys, node: bytes, row: list[int], lo: int, hi: int) -> None:
+        n = len(node)
+        while lo < hi:
+            key = keys.key(lo)
+            lead = key[n]
+            ch = key[n : n + (1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)]
+            end = keys.seek(node + ch + _AFTER, lo + 1, hi)
+            self.walk(keys, node + ch, self.step(row, ch.decode()), lo, end)
+            lo = end
+
+    def tails_of(self, keys, node: bytes, row: list[int], lo: int, hi: int) -> None:
+        """No edit left: only `node` followed by what remains of the word, as typed."""
+        for j, edits in enumerate(row):
+            if edits <= self.maxdist and keys.has(node + self.tails[j], lo, hi):
+                self.found.append(node + self.tails[j])
+
+
+def terms_within(r, field: str, text: str, maxdist: int, prefixlength: int = 1) -> list[str]:
+    """One segment's terms of `field` within `maxdist` edits of `text` (Levenshtein: a swap is
+    two) that start with its first `prefixlength` characters: what Whoosh's
+    reader.terms_within(field, text, maxdist, prefix=prefixlength) finds."""
+    keys = _Table(r)
+    start = r._terms._keycoder(field, b"")
+    node = start + text[:prefixlength].encode()
+    lo = keys.seek(node, 0, keys.count, gallop=False)
+    hi = keys.seek(node + _AFTER, lo, keys.count, gallop=False)
+    within = _Within(text[prefixlength:], maxdist)
+    if lo < hi:
+        within.walk(keys, node, list(range(len(within.rest) + 1)), lo, hi)
+    return [key[len(start) :].decode() for key in within.found]

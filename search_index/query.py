@@ -292,8 +292,8 @@ def _side_by_side(v: engine.View, run: str) -> int:
 
 
 def _swaps(run: str) -> set[str]:
-    """Two neighbouring letters swapped (youmain → youmian), which Whoosh's automaton counts as
-    two edits."""
+    """Two neighbouring letters swapped (youmain → youmian), which edit distance counts as two
+    edits (engine.terms_within)."""
     return {run[:i] + run[i + 1] + run[i] + run[i + 2 :] for i in range(1, len(run) - 1)} - {run}
 
 
@@ -323,9 +323,9 @@ def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tu
         levels.append((PLACE, v.term("py_place", run)))
     if fuzzy and len(run) >= 4:
         # One typo: an edit (Levenshtein) or a swap, in a word or anywhere in the whole name run
-        # together (full pinyin or initials: laodonghelinggaozuofang, ldhlgzff). Building the
-        # automaton costs with length × distance: long runs get one edit and only the fields
-        # their length fits.
+        # together (full pinyin or initials: laodonghelinggaozuofang, ldhlgzff). Finding the near
+        # terms costs with length × distance (engine.terms_within): long runs get one edit and
+        # only the fields their length fits.
         swapped = _swaps(run)
         dist = fuzzy if len(run) <= 8 else 1
         typo = 0
@@ -339,8 +339,8 @@ def _alpha(v: engine.View, run: str, fuzzy: int, sound: bool = False) -> list[tu
         run_together = [name for name in fields if name != "py_word"]
         if not typo and run_together:
             # The first letter wrong, left out or swapped (ongxingrenjimahuafang): tried only
-            # when a typo elsewhere finds nothing (an automaton free in its first letter walks
-            # every first letter of the field's terms).
+            # when a typo elsewhere finds nothing (a typo free in its first letter is looked for
+            # under every first letter of the field's terms).
             first = {run[1] + run[0] + run[2:]}
             for name in run_together:
                 typo |= v.fuzzy(name, run, 1, prefixlength=0) | v.any_of(name, first)

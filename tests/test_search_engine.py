@@ -1,11 +1,13 @@
-"""The set-at-a-time engine under search: bitsets, segments and deletions, the parallel rebuild,
-distance paging, place names resolved at query time, and indexes from older versions."""
+"""The set-at-a-time engine under search: bitsets, segments and deletions, terms within a few
+edits, the parallel rebuild, distance paging, place names resolved at query time, and indexes from
+older versions."""
 
 import math
 import random
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.codec.base import Automata
 
 import search_index
 from search_index import SearchIndex, SearchParams, engine, query
@@ -83,6 +85,72 @@ def test_terms_across_segments_and_deletions(db, corpus, index):
         )
         assert set(engine.ids_of(view.term(field, text) & live)) == expected, (field, text)
     assert find(db, "粉丝厂") == ["红星粉丝厂"] and find(db, "粉条厂") == []
+
+
+def test_terms_within_are_what_whooshs_automaton_finds(db, corpus, index, monkeypatch):
+    """engine.terms_within walks the term table itself; every answer is checked against Whoosh's
+    Levenshtein automaton, with the keys read from disk, in memory, and a mix of both."""
+    j = corpus["j"]
+    # Pinyin with more than a-z in it: digits and letters in names, full-width signs in products.
+    for name, varieties in (
+        ("8号凉皮店", "凉皮"),
+        ("ABC麻花坊", "麻花、Café蛋糕"),
+        ("老1号莜面馆", "非遗：莜面窝窝"),
+    ):
+        f.workshop(j["kun1"], name=name, varieties=varieties)
+    db.session.commit()
+    index.rebuild()
+    w = corpus["w"]["红星粉条厂"]
+    w.name = "红星粉丝厂"
+    changes.touch(w)
+    db.session.commit()
+    reader = index.searcher().reader()
+    leaves = [r for r, _ in reader.leaf_readers()]
+    assert len(leaves) == 2
+    fields = ("py_word", "py_name", "py_nini", "py_other", "py_pair")
+    texts = (
+        "liangao",
+        "laodonghe",
+        "mahau",
+        "youmain",
+        "ldhlgzf",
+        "hongxingfensichang",
+        "haoliangpidian",  # 8haoliangpidian with its first character left out
+        "9hlpd",
+        "abxmahua",
+        "cafedangao",
+        "feiyi:youmianwowo",
+        "liang'gao",
+        "xy",
+        "a",
+        "laodongheliangaozuofangjiushizhegele",  # longer than any term
+    )
+    expected = {}
+    for text in texts:
+        for maxdist in (0, 1, 2):
+            for prefixlength in range(min(2, len(text)) + 1):  # Whoosh's at most len(text)
+                dfa = Automata.levenshtein_dfa(text, maxdist, prefixlength)
+                for field in fields:
+                    expected[text, maxdist, prefixlength, field] = [
+                        sorted(Automata.find_matches(dfa, r.cursor(field))) for r in leaves
+                    ]
+    for load in (0, 12, engine.LOAD):  # all on disk; the small ranges in memory; all in memory
+        monkeypatch.setattr(engine, "LOAD", load)
+        for (text, maxdist, prefixlength, field), terms in expected.items():
+            for r, want in zip(leaves, terms):
+                got = engine.terms_within(r, field, text, maxdist, prefixlength)
+                assert sorted(got) == want, (load, field, text, maxdist, prefixlength)
+    engine.cache.clear()
+    view = engine.View(reader)  # and View.fuzzy has the documents of those terms
+    for (text, maxdist, prefixlength, field), terms in expected.items():
+        docs = view.any_of(field, {t for want in terms for t in want})
+        assert view.fuzzy(field, text, maxdist, prefixlength) == docs
+    found = sum(len(want) for terms in expected.values() for want in terms)
+    assert found > 100  # the texts are near many terms, and not only a-z ones:
+    within = engine.terms_within
+    assert within(leaves[0], "py_name", "haoliangpidian", 1, 0) == ["8haoliangpidian"]
+    assert within(leaves[0], "py_other", "cafedangao", 1) == ["caf\xe9dangao"]
+    assert within(leaves[0], "py_other", "feiyi:youmianwowo", 1) == ["feiyi\uff1ayoumianwowo"]
 
 
 def test_parallel_rebuild_matches_serial(db, corpus, tmp_path, monkeypatch):
