@@ -36,7 +36,8 @@ def test_phone_search_filter_by_tier_and_open(live_server, page):
     page.click("form[role=search] button[type=submit]")
     page.wait_for_url(re.compile(r"/search\?q="))
     for _ in range(20):  # the worker applies the change log at most a second late
-        if page.locator(".result").count() >= 3:
+        # Until then the query finds only near misses (other 凉糕 makers): wait for the three.
+        if all(name in page.locator("main").inner_text() for name in made):
             break
         page.wait_for_timeout(300)
         page.reload()
