@@ -771,6 +771,17 @@ def _suggest(searcher, v: engine.View, text: str) -> tuple[list[int], list[int]]
     return ids, [c for _, c in sorted(counts)[:2]]
 
 
+def warm(searcher) -> None:
+    """The facets every ranking walks (open, name lengths, tiers) and the readings' tables, through
+    a query of each kind (Chinese, pinyin, letters typed with a typo)."""
+    v = engine.View(searcher.reader())
+    for length in range(1, schema_mod.NAME_LENGTHS + 1):
+        v.term("facet", f"len:{length}")
+    _tier_groups(v, filters(v, SearchParams()))
+    for q in ("豆腐坊", "doufu", "doufy"):
+        run(searcher, SearchParams(q=q))
+
+
 def run(searcher, p: SearchParams) -> SearchResult:
     """One page of results. An empty page carries near misses and categories to browse."""
     v = engine.View(searcher.reader())

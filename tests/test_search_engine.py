@@ -288,3 +288,17 @@ def test_matching_ids_are_what_search_lists(db, corpus, index):
     assert search_index.matching_ids(SearchParams(q="凉糕"), 10) == [
         corpus["w"]["老东河凉糕作坊"].id
     ]
+
+
+def test_warm_up_reads_what_every_search_reads(db, corpus, index, app):
+    """A worker's start (shifangbang/wsgi.py) reads the facets every ranking walks, so its
+    first visitor's search reads none of them from disk."""
+    index.rebuild()
+    engine.cache.clear()
+    with app.app_context():
+        search_index.warm_up()
+        warmed = {key[1:] for key in engine.cache._items}
+        assert ("facet", "status:open") in warmed
+        assert {("facet", f"len:{n}") for n in range(1, 7)} <= warmed
+        deployment = app.extensions["deployment"]
+        assert {("facet", f"tier:{t.code}") for t in deployment.tiers} <= warmed
