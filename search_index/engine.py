@@ -149,7 +149,13 @@ class View:
 
     def __init__(self, reader):
         self.reader = reader
-        self.leaves = [(r, offset, r.segment().segment_id()) for r, offset in reader.leaf_readers()]
+        # An index with no document yet (a new deployment before its first workshop) has one
+        # empty leaf without a segment: no leaves, so every bitset is empty.
+        self.leaves = [
+            (r, offset, r.segment().segment_id())
+            for r, offset in reader.leaf_readers()
+            if r.segment() is not None
+        ]
 
     # --- segments ------------------------------------------------------------------------------
 

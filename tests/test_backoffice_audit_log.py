@@ -9,6 +9,7 @@ from shifangbang import registry, tiers
 from shifangbang.complaints import TRANSITIONS
 from shifangbang.labels import AUDIT_ACTIONS
 from shifangbang.models import AuditLog
+from shifangbang.timeutil import today
 
 from .registry_helpers import edit_form, login_as, world
 
@@ -117,8 +118,8 @@ def test_filters_by_person_action_workshop_and_date(app, db):
     assert actions(f"workshop={w.other.public_code}") == {"workshop.edit"}
     assert actions(f"actor={w.admin.username}&action=tier.decide") == {"tier.decide"}
     assert actions(f"actor={w.officer.username}") == set()
-    today = date.today().isoformat()
-    assert "tier.publish" in actions(f"date_from={today}&date_to={today}")
+    day = today().isoformat()
+    assert "tier.publish" in actions(f"date_from={day}&date_to={day}")
     assert actions("date_to=2020-01-01") == set()
     # The person filter offers the people in the log; the action filter offers Chinese labels.
     body = admin.get("/admin/audit").get_data(as_text=True)

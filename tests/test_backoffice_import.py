@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from shifangbang import registry
 from shifangbang.models import AuditLog, Jurisdiction, TierDecision, Workshop
+from shifangbang.timeutil import today
 
 from . import factories as f
 from .registry_helpers import HEADER, cert_no, sheet_row, world
@@ -180,7 +181,7 @@ def test_legacy_tier_rows_are_checked(db):
     w = world(db)
     w.other.tier_code, w.other.tier_since = "gold", date(2024, 1, 1)
     db.session.commit()
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (today() + timedelta(days=2)).isoformat()
     rows = [
         [*sheet_row("西脑包市场监管所"), "钻石榜", "2023-01-01"],
         [*sheet_row("西脑包市场监管所"), "铜榜", tomorrow],

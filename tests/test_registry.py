@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from shifangbang import registry
 from shifangbang.models import AuditLog, ChangeLog, Workshop
+from shifangbang.timeutil import today
 
 from . import factories as f
 from .registry_helpers import HEADER, cert_no, csv_bytes, domain_data, sheet_row, world, xlsx_bytes
@@ -110,7 +111,7 @@ def test_stale_version_is_a_conflict_not_a_lost_update(db):
     with pytest.raises(registry.ConflictError, match="该作坊已被他人修改"):
         registry.update_workshop(w.admin, w.own.id, second, loaded)
     with pytest.raises(registry.ConflictError):
-        registry.change_status(w.admin, w.own.id, "suspended", date.today(), "停业整顿", loaded)
+        registry.change_status(w.admin, w.own.id, "suspended", today(), "停业整顿", loaded)
     db.session.refresh(w.own)
     assert w.own.name == "甲改的名字" and w.own.status == "open"
 
@@ -138,7 +139,7 @@ def test_change_status_needs_date_and_reason(db):
     assert "请填写状态变更日期" in str(e.value) and "请填写变更原因" in str(e.value)
     with pytest.raises(registry.ValidationError, match="不能晚于今天"):
         registry.change_status(
-            w.officer, w.own.id, "revoked", date.today() + timedelta(days=3), "x", w.own.version
+            w.officer, w.own.id, "revoked", today() + timedelta(days=3), "x", w.own.version
         )
     registry.change_status(
         w.officer, w.own.id, "suspended", "2026-01-05", "季节性停产", w.own.version

@@ -2,13 +2,13 @@
 through the domain functions (authorisation lives in the domain, the views only pass it on)."""
 
 import base64
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from shifangbang import access, registry
 from shifangbang.models import Workshop
+from shifangbang.timeutil import today
 
 from .registry_helpers import csv_bytes, domain_data, edit_form, form, login_as, sheet_row, world
 
@@ -65,7 +65,7 @@ def test_http_matrix(app, db, role, where, action):
             f"/admin/workshops/{workshop.id}/status",
             data={
                 "status": "suspended",
-                "on": date.today().isoformat(),
+                "on": today().isoformat(),
                 "reason": "矩阵测试",
                 "version": workshop.version,
                 "confirmed": "1",
@@ -127,7 +127,7 @@ def test_domain_matrix(app, db, role, where, action):
                 registry.update_workshop(user, workshop.id, data, workshop.version)
             elif action == "change_status":
                 registry.change_status(
-                    user, workshop.id, "revoked", date.today(), "吊销", workshop.version
+                    user, workshop.id, "revoked", today(), "吊销", workshop.version
                 )
             elif action == "import":
                 rows = registry.read_sheet("x.csv", csv_bytes([sheet_row(station.name)]))

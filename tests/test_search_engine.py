@@ -302,3 +302,13 @@ def test_warm_up_reads_what_every_search_reads(db, corpus, index, app):
         assert {("facet", f"len:{n}") for n in range(1, 7)} <= warmed
         deployment = app.extensions["deployment"]
         assert {("facet", f"tier:{t.code}") for t in deployment.tiers} <= warmed
+
+
+def test_an_index_without_documents_answers_nothing(db, index, app, client):
+    """A new deployment before its first workshop: searches find nothing and a worker starts."""
+    index.rebuild()
+    with app.app_context():
+        search_index.warm_up()
+        for q in ("豆腐", "", "doufu", "lpiangpa"):
+            assert search_index.search(SearchParams(q=q)).total == 0
+    assert client.get("/search?q=豆腐").status_code == 200
