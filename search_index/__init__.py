@@ -87,8 +87,12 @@ def warm_up() -> None:
     from . import query
 
     searcher = _searcher()
-    if searcher is not None:
+    if searcher is None:
+        return
+    try:
         query.warm(searcher)
+    except Exception:  # an optimisation: never the reason a worker does not start
+        log.exception("搜索预热失败")
 
 
 def matching_ids(params: SearchParams, limit: int) -> list[int]:
