@@ -312,3 +312,15 @@ def test_an_index_without_documents_answers_nothing(db, index, app, client):
         for q in ("豆腐", "", "doufu", "lpiangpa"):
             assert search_index.search(SearchParams(q=q)).total == 0
     assert client.get("/search?q=豆腐").status_code == 200
+
+
+def test_a_failing_warm_up_is_logged_and_the_worker_goes_on(db, index, app, monkeypatch, caplog):
+    index.rebuild()
+
+    def broken(searcher):
+        raise OSError("disk")
+
+    monkeypatch.setattr(query, "warm", broken)
+    with app.app_context():
+        search_index.warm_up()  # no exception: gunicorn would not start the worker
+    assert "搜索预热失败" in caplog.text
