@@ -257,8 +257,8 @@ def jurisdictions_merge(source_code, target_code, document, dry_run):
         for code in (source_code, target_code)
     )
     try:
-        j.merge_check(source, target)
         if dry_run:
+            j.merge_check(source, target)
             click.echo(f"将并入{target.name}：{j.say_moved(j.merge_preview(source))}（未写入）")
             return
         moved = j.merge(None, source, target, document)

@@ -311,9 +311,9 @@ def merge(actor, source: Jurisdiction, target: Jurisdiction, document: str) -> d
     document = (document or "").strip()
     if not document or len(document) > 80:
         raise JurisdictionError("请填写撤并依据的文号（不超过 80 字），如 包市监发〔2026〕12号。")
-    moved_ids = list(
-        db.session.scalars(select(Workshop.id).where(Workshop.station_id == source.id))
-    )
+    # Logged as changed before they move (the same transaction): pages, posters and the index
+    # follow them to the new station.
+    changes.touch_where(Workshop.station_id == source.id)
     moved = {}
     for model, column, label in FOLLOW:
         result = db.session.execute(
@@ -330,8 +330,6 @@ def merge(actor, source: Jurisdiction, target: Jurisdiction, document: str) -> d
     )
     db.session.flush()
     db.session.expire(source, ["merge"])
-    if moved_ids:
-        changes.touch_where(Workshop.id.in_(moved_ids))
     audit.record(
         actor,
         "jurisdiction.merge",

@@ -62,6 +62,13 @@ class Jurisdiction(db.Model):
             node = node.parent
         return node
 
+    @property
+    def merged_note(self) -> str | None:
+        """Why nothing new may be given to it: None while it is in service."""
+        if self.merge is None:
+            return None
+        return f"{self.name}已并入{self.merge.target.name}，请改选后者。"
+
 
 class JurisdictionMerge(db.Model):
     """A station merged into another (机构改革): its workshops, accounts and case files went to

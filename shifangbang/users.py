@@ -84,8 +84,8 @@ def _check_role(role: str, jurisdiction_id: int | None) -> None:
     if role != "admin" and jurisdiction_id is None:
         raise UserError("执法人员和只读账号必须指定所属辖区。")
     j = db.session.get(Jurisdiction, jurisdiction_id) if jurisdiction_id is not None else None
-    if j is not None and j.merge is not None:
-        raise UserError(f"{j.name}已并入{j.merge.target.name}，请改选后者。")
+    if j is not None and j.merged_note:
+        raise UserError(j.merged_note)
 
 
 def create_user(

@@ -173,8 +173,8 @@ def clean(
         station = None
     if station is None or station.level != "station":
         errors["station_id"] = "请选择所属市场监管所（中队）。"
-    elif station.merge is not None:
-        errors["station_id"] = f"{station.name}已并入{station.merge.target.name}，请改选后者。"
+    elif station.merged_note:
+        errors["station_id"] = station.merged_note
     out["station_id"] = station.id if station is not None else None
 
     if "category_names" in data:
